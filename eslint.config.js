@@ -1,0 +1,36 @@
+// ESLint flat config. The rule that matters most: src/core stays pure (DESIGN.md) — no Kubernetes
+// clients, no node: I/O, no adapters, no wall clock. Time and I/O enter the core only as data.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+const impureModules = [
+  { group: ["@kubernetes/client-node", "kubernetes-fluent-client", "pino", "prom-client"], message: "src/core is pure: no Kubernetes clients, loggers or metrics." },
+  { group: ["node:*", "fs", "fs/*", "child_process", "net", "http", "https", "dgram", "os", "dns", "tls"], message: "src/core is pure: no node: I/O modules." },
+  { group: ["**/k8s/**", "**/controller/**", "**/agent/**", "**/probe/**", "**/cli/**"], message: "src/core may import only src/api and src/core." },
+];
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", "src/api/generated/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", Buffer: "readonly", AbortController: "readonly", AbortSignal: "readonly", fetch: "readonly" } },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "max-lines": ["error", { max: 400, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    files: ["src/core/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: impureModules }],
+      "no-restricted-properties": ["error",
+        { object: "Date", property: "now", message: "src/core is pure: take the time from the Observation." },
+        { object: "Math", property: "random", message: "src/core is pure and deterministic." },
+        { object: "process", message: "src/core is pure: no process access." }],
+      "no-restricted-syntax": ["error",
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "src/core is pure: take the time from the Observation." }],
+      "no-restricted-globals": ["error", "process", "fetch", "setTimeout", "setInterval"],
+    },
+  },
+);
