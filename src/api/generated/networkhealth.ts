@@ -33,7 +33,7 @@ export interface NetworkHealthSpec {
   remediation?: "Auto" | "Observe" | "Disabled";
 }
 /**
- * Observed state. The controller (field manager netmedic-controller) owns conditions, diagnosis, remediation and history; the node agent (field manager netmedic-agent) owns facts, probes and agent.
+ * Observed state. The controller (field manager netmedic-controller) owns observedGeneration, conditions, diagnosis, targets, remediation and history; the node agent (field manager netmedic-agent) owns facts, probes and agent.
  */
 export interface NetworkHealthStatus {
   /**
@@ -45,6 +45,7 @@ export interface NetworkHealthStatus {
    */
   conditions?: Condition[];
   diagnosis?: Diagnosis;
+  targets?: ProbeTargets;
   facts?: HostFacts;
   /**
    * Latest reachability probes made by the node agent, from the host and from the pod network.
@@ -112,6 +113,19 @@ export interface Diagnosis {
    * Objects affected by this node's fault, for example apiservice/v1beta1.metrics.k8s.io.
    */
   affects?: string[];
+}
+/**
+ * What the node agent should probe, chosen by the controller from the konnectivity-agent pod args and the default/kubernetes Endpoints, so the agent needs no read access to Pods or Endpoints.
+ */
+export interface ProbeTargets {
+  /**
+   * konnectivity server addresses (host:port) the node's konnectivity-agent dials.
+   */
+  konnectivity?: string[];
+  /**
+   * Live apiserver addresses (host:port) from the default/kubernetes Endpoints.
+   */
+  apiServers?: string[];
 }
 /**
  * Host facts collected by the node agent. Never holds secrets.
