@@ -1,0 +1,85 @@
+/**
+ * Checks of the node's own state, from the agent's facts: is the agent reporting, IP forwarding,
+ * bridge netfilter and the host firewall.
+ */
+import type { CheckResult, NodeContext } from "./findings.js";
+import { latestProbe, probeEvidence, unknownCheck } from "./findings.js";
+
+const NO_FACTS = "no host facts reported by the netmedic agent on this node";
+
+/** AgentReporting: the agent's heartbeat, judged against the staleness limit. */
+export function checkAgentReporting(context: NodeContext): CheckResult {
+  const heartbeat = context.health?.status?.agent?.heartbeatTime;
+  if (!heartbeat) {
+    return { type: "AgentReporting", status: "False", reason: "NotRunning", message: "the netmedic agent on this node has never reported", evidence: [] };
+  }
+  if (!context.reportFresh) {
+    const message = `the netmedic agent's last report was at ${heartbeat}`;
+    return { type: "AgentReporting", status: "False", reason: "Stale", message, evidence: [message] };
+  }
+  return { type: "AgentReporting", status: "True", reason: "Reporting", message: "the netmedic agent reports", evidence: [] };
+}
+
+/** IPForwarding: net.ipv4.ip_forward (with the pod interface's own flag as context). */
+export function checkIPForwarding(context: NodeContext): CheckResult {
+  const sysctl = context.facts?.sysctl;
+  if (sysctl?.ipForward === undefined) return unknownCheck("IPForwarding", context.facts ? "net.ipv4.ip_forward could not be read" : NO_FACTS);
+  const evidence = [`net.ipv4.ip_forward = ${sysctl.ipForward}`];
+  const podInterface = context.facts?.podNetwork?.interface;
+  if (podInterface && sysctl.podInterfaceForwarding !== undefined) {
+    evidence.push(`net.ipv4.conf.${podInterface}.forwarding = ${sysctl.podInterfaceForwarding}`);
+  }
+  if (sysctl.ipForward === 1) {
+    return { type: "IPForwarding", status: "True", reason: "Enabled", message: evidence.join(", "), evidence };
+  }
+  const message = `${evidence.join(", ")}: the node does not forward pod traffic`;
+  return { type: "IPForwarding", status: "False", reason: "Disabled", message, evidence };
+}
+
+/** BridgeNetfilter: br_netfilter present and bridge-nf-call-iptables on. */
+export function checkBridgeNetfilter(context: NodeContext): CheckResult {
+  const sysctl = context.facts?.sysctl;
+  if (!sysctl || sysctl.bridgeNetfilterLoaded === undefined) {
+    return unknownCheck("BridgeNetfilter", context.facts ? "bridge netfilter state could not be read" : NO_FACTS);
+  }
+  if (!sysctl.bridgeNetfilterLoaded) {
+    const message = "br_netfilter is not loaded (/proc/sys/net/bridge is absent): bridged pod traffic bypasses iptables";
+    return { type: "BridgeNetfilter", status: "False", reason: "ModuleNotLoaded", message, evidence: [message] };
+  }
+  const evidence = [`net.bridge.bridge-nf-call-iptables = ${sysctl.bridgeNfCallIptables ?? "unreadable"}`];
+  if (sysctl.bridgeNfCallIp6tables !== undefined) evidence.push(`net.bridge.bridge-nf-call-ip6tables = ${sysctl.bridgeNfCallIp6tables}`);
+  if (sysctl.bridgeNfCallIptables === 1) {
+    return { type: "BridgeNetfilter", status: "True", reason: "Enabled", message: evidence.join(", "), evidence };
+  }
+  if (sysctl.bridgeNfCallIptables === undefined) return unknownCheck("BridgeNetfilter", evidence.join(", "));
+  const message = `${evidence.join(", ")}: bridged pod traffic bypasses iptables`;
+  return { type: "BridgeNetfilter", status: "False", reason: "Disabled", message, evidence };
+}
+
+/** HostFirewall: firewalld's treatment of forwarded pod traffic, cross-checked with pod probes. */
+export function checkHostFirewall(context: NodeContext): CheckResult {
+  const firewall = context.facts?.firewall;
+  if (!firewall) return unknownCheck("HostFirewall", context.facts ? "host firewall state could not be read" : NO_FACTS);
+  if (firewall.manager === "none" || firewall.state === "notInstalled") {
+    return { type: "HostFirewall", status: "True", reason: "NotPresent", message: "no host firewall manager (firewalld) on this node", evidence: [] };
+  }
+  if (firewall.state === "notRunning") {
+    return { type: "HostFirewall", status: "True", reason: "NotRunning", message: "firewalld is installed but not running", evidence: [] };
+  }
+  const zone = firewall.podInterfaceZone || `${firewall.defaultZone ?? "default"} (default zone; pod interface in no zone)`;
+  const evidence = [
+    `firewalld running; pod traffic zone: ${zone}; trusted: ${firewall.podTrafficTrusted ? "yes" : "no"}`,
+    `masquerade on egress zone ${firewall.egressZone ?? firewall.defaultZone ?? "?"}: ${firewall.egressMasquerade ? "yes" : "no"}`,
+  ];
+  const podProbe = latestProbe(context.probes, "Pod", "Konnectivity") ?? latestProbe(context.probes, "Pod", "APIServer");
+  if (podProbe) evidence.push(probeEvidence(podProbe));
+  if (!firewall.podTrafficTrusted && podProbe?.result !== "ok") {
+    const message = "firewalld rejects forwarded pod traffic (pod interface/CIDR not trusted; REJECT icmp-host-prohibited shows as EHOSTUNREACH)";
+    return { type: "HostFirewall", status: "False", reason: "RejectingPodTraffic", message, evidence };
+  }
+  if (!firewall.egressMasquerade && podProbe?.result !== "ok") {
+    const message = `masquerade is off on the egress zone ${firewall.egressZone ?? firewall.defaultZone ?? ""}: pod traffic leaves unmasqueraded`;
+    return { type: "HostFirewall", status: "False", reason: "MasqueradeDisabled", message, evidence };
+  }
+  return { type: "HostFirewall", status: "True", reason: "Allowing", message: "firewalld lets pod traffic through", evidence };
+}

@@ -1,0 +1,73 @@
+/**
+ * The diagnosis vocabulary: the outcome of each check, the per-node diagnosis and the context
+ * every check reads. A check never throws; missing evidence yields status Unknown.
+ */
+import type { ConditionType, NetworkHealth, HostFacts, PlannedAction, ProbeResult, ProbeTargets } from "../api/index.js";
+import type { ConditionStatus, KonnectivityAgentView, NodeView, Observation } from "./observation.js";
+
+/** One check's verdict, later written as the condition of the same type. */
+export interface CheckResult {
+  type: ConditionType;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  /** Observations the verdict rests on, quoted as seen. */
+  evidence: string[];
+}
+
+/** Check types computed from evidence (Ready summarises them, Remediating comes from the plan). */
+export type EvidenceCheckType = Exclude<ConditionType, "Ready" | "Remediating">;
+
+/** Everything the checks know about one node. */
+export interface NodeContext {
+  observation: Observation;
+  node: NodeView;
+  health?: NetworkHealth;
+  /** Agent facts; undefined when the agent never reported. */
+  facts?: HostFacts;
+  probes: ProbeResult[];
+  /** Whether the agent's last report is younger than the staleness limit. */
+  reportFresh: boolean;
+  /** konnectivity-agent pods scheduled on this node. */
+  konnectivityAgents: KonnectivityAgentView[];
+}
+
+/** The diagnosis of one node: checks, the root cause, evidence and the fixes the evidence supports. */
+export interface NodeDiagnosis {
+  node: string;
+  checks: Record<EvidenceCheckType, CheckResult>;
+  ready: CheckResult;
+  /** One line a person reads in ten seconds. */
+  summary: string;
+  /** The reason judged to be the root cause; "" when healthy. */
+  rootCause: string;
+  evidence: string[];
+  /** Objects this node's fault affects, e.g. apiservice/v1beta1.metrics.k8s.io. */
+  affects: string[];
+  /** Node-side fixes the evidence supports, in execution order (before policy). */
+  fixes: PlannedAction[];
+  /** Why the evidence supports no node-side fix, when something is wrong but nothing is planned. */
+  noFixReason?: string;
+  /** What the node's agent should probe. */
+  targets: ProbeTargets;
+}
+
+/** A check verdict with no evidence. */
+export function unknownCheck(type: ConditionType, message: string): CheckResult {
+  return { type, status: "Unknown", reason: "Unknown", message, evidence: [] };
+}
+
+/** The newest probe of the given origin and purpose, if any. */
+export function latestProbe(probes: ProbeResult[], from: "Host" | "Pod", purpose: ProbeResult["purpose"]): ProbeResult | undefined {
+  return probes
+    .filter((probe) => probe.from === from && probe.purpose === purpose)
+    .sort((a, b) => a.time.localeCompare(b.time))
+    .at(-1);
+}
+
+/** Renders a probe as evidence text. */
+export function probeEvidence(probe: ProbeResult): string {
+  const latency = probe.latencyMs === undefined ? "" : ` in ${probe.latencyMs}ms`;
+  const detail = probe.detail ? ` (${probe.detail})` : "";
+  return `probe from ${probe.from} to ${probe.target} (${probe.purpose}): ${probe.result}${latency}${detail}`;
+}

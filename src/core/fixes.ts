@@ -1,0 +1,79 @@
+/**
+ * Which node-side fixes the evidence supports (before policy): only on fresh facts, never when
+ * the host network is cut off too, and never a re-point without a live apiserver to point at.
+ */
+import type { PlannedAction, ProbeTargets } from "../api/index.js";
+import type { CheckResult, EvidenceCheckType, NodeContext } from "./findings.js";
+
+/** The fixes for a node and, when something is wrong that no node fix addresses, why. */
+export interface FixChoice {
+  fixes: PlannedAction[];
+  noFixReason?: string;
+}
+
+function firewallFix(context: NodeContext, check: CheckResult): PlannedAction {
+  const facts = context.facts;
+  const firewall = facts?.firewall;
+  return dropUndefined({
+    action: "OpenHostFirewall",
+    reason: check.reason,
+    podInterface: facts?.podNetwork?.interface,
+    podCIDR: facts?.podNetwork?.cidr ?? context.node.podCIDR,
+    egressZone: firewall?.egressZone ?? firewall?.defaultZone,
+    service: facts?.distribution === "k0s" ? "k0s-worker" : undefined,
+  });
+}
+
+function repointFix(context: NodeContext, check: CheckResult): PlannedAction | string {
+  const distribution = context.facts?.distribution;
+  if (distribution !== "k3s" && distribution !== "rke2") return `cannot re-point a ${distribution ?? "unknown"} node agent (k3s/RKE2 only)`;
+  if (!(context.facts?.apiServer?.configured ?? []).length) return "the agent has not reported the configured server";
+  const endpoints = context.observation.apiServerEndpoints;
+  const address = endpoints?.addresses[0];
+  if (!endpoints || !address) return "no live apiserver endpoint known (default/kubernetes Endpoints is empty)";
+  const port = distribution === "rke2" ? 9345 : endpoints.port;
+  const host = address.includes(":") ? `[${address}]` : address;
+  return { action: "RepointAPIServerEndpoint", reason: check.reason, server: `https://${host}:${port}` };
+}
+
+/** Chooses the fixes for one node from its checks. */
+export function chooseFixes(context: NodeContext, checks: Record<EvidenceCheckType, CheckResult>): FixChoice {
+  const failing = Object.values(checks).filter((c) => c.status === "False" && c.type !== "AgentReporting");
+  if (failing.length === 0) return { fixes: [] };
+  if (!context.reportFresh) return { fixes: [], noFixReason: "no fresh host facts from the netmedic agent: nothing is changed on stale evidence" };
+  if (checks.KonnectivityReachable.reason === "ControlPlaneUnreachable") {
+    return { fixes: [], noFixReason: "the host network cannot reach the control plane either: the fault is on the control-plane side or in the network" };
+  }
+  const fixes: PlannedAction[] = [];
+  const reasons: string[] = [];
+  if (checks.HostFirewall.status === "False") fixes.push(firewallFix(context, checks.HostFirewall));
+  if (checks.IPForwarding.status === "False") fixes.push({ action: "EnableIPForwarding", reason: "Disabled", ...podInterface(context) });
+  if (checks.BridgeNetfilter.status === "False") fixes.push({ action: "EnableBridgeNetfilter", reason: checks.BridgeNetfilter.reason });
+  if (checks.APIServerEndpoint.status === "False") {
+    const repoint = repointFix(context, checks.APIServerEndpoint);
+    if (typeof repoint === "string") reasons.push(repoint);
+    else fixes.push(repoint);
+  }
+  if (fixes.length === 0 && reasons.length === 0) {
+    reasons.push("pod traffic to the control plane fails but forwarding and the host firewall look right: check the CNI and network policies");
+  }
+  return { fixes, noFixReason: reasons.length ? reasons.join("; ") : undefined };
+}
+
+function podInterface(context: NodeContext): { podInterface?: string } {
+  const name = context.facts?.podNetwork?.interface;
+  return name ? { podInterface: name } : {};
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** What the node's agent should probe: the konnectivity servers its agents dial, and the live apiservers. */
+export function probeTargets(context: NodeContext): ProbeTargets {
+  const agents = context.konnectivityAgents.length ? context.konnectivityAgents : context.observation.konnectivityAgents;
+  const konnectivity = agents.flatMap((a) => (a.serverHost && a.serverPort ? [`${a.serverHost}:${a.serverPort}`] : []));
+  const endpoints = context.observation.apiServerEndpoints;
+  const apiServers = (endpoints?.addresses ?? []).map((address) => `${address}:${endpoints?.port ?? 6443}`);
+  return { konnectivity: [...new Set(konnectivity)].sort(), apiServers };
+}
