@@ -65,9 +65,11 @@ export function latestProbe(probes: ProbeResult[], from: "Host" | "Pod", purpose
     .at(-1);
 }
 
-/** Renders a probe as evidence text. */
+/**
+ * Renders a probe as evidence text. Latency and time are left out on purpose: evidence must stay
+ * identical while the outcome does, or every probe round would rewrite the status.
+ */
 export function probeEvidence(probe: ProbeResult): string {
-  const latency = probe.latencyMs === undefined ? "" : ` in ${probe.latencyMs}ms`;
   const detail = probe.detail ? ` (${probe.detail})` : "";
-  return `probe from ${probe.from} to ${probe.target} (${probe.purpose}): ${probe.result}${latency}${detail}`;
+  return `probe from ${probe.from} to ${probe.target} (${probe.purpose}): ${probe.result}${detail}`;
 }

@@ -1,0 +1,15 @@
+/**
+ * The pure core: Observation → diagnosis → remediation decision → controller-owned status.
+ * No Kubernetes clients, no node: I/O, no clock (enforced by ESLint in CI).
+ */
+export type * from "./observation.js";
+export type * from "./findings.js";
+export * from "./policy.js";
+export { diagnose, diagnoseNode, type ClusterDiagnosis, type APIServiceFinding } from "./diagnose.js";
+export { reconcileNode, type NodeReconcileResult } from "./reconcile.js";
+export { mergeConditions, type ConditionTransition } from "./conditions.js";
+export { advanceRemediation, describe as describeAction, type ReconcileEvent } from "./remediation.js";
+export { nodeMode, actionMode } from "./mode.js";
+export { controllerStatusOf, sameControllerStatus, CONTROLLER_STATUS_FIELDS } from "./status-equality.js";
+export * from "./views.js";
+export * from "./evidence.js";

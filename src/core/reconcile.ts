@@ -1,0 +1,93 @@
+/**
+ * reconcileNode: the controller's whole decision for one node in one pure call —
+ * diagnose → plan/advance the remediation → conditions → the complete controller-owned status,
+ * whether it differs from what is stored, the events to emit, and when to look again.
+ */
+import type { Condition, HistoryRecord, NetworkHealthStatus, RemediationStatus } from "../api/index.js";
+import type { CheckResult } from "./findings.js";
+import type { Observation } from "./observation.js";
+import type { RemediationPolicy } from "./policy.js";
+import { diagnoseNode } from "./diagnose.js";
+import { mergeConditions } from "./conditions.js";
+import { nodeMode } from "./mode.js";
+import { advanceRemediation, type ClusterRemediationState, type ReconcileEvent } from "./remediation.js";
+import { secondsBetween } from "./node-context.js";
+import { controllerStatusOf, sameControllerStatus } from "./status-equality.js";
+
+/** The outcome of reconciling one node. */
+export interface NodeReconcileResult {
+  /** The complete controller-owned status: observedGeneration, conditions, diagnosis, targets, remediation, history. */
+  status: NetworkHealthStatus;
+  /** Whether `status` differs from the stored controller-owned fields (write only then). */
+  changed: boolean;
+  /** Condition transitions and remediation steps, for Events on the NetworkHealth and the Node. */
+  events: ReconcileEvent[];
+  /** History records this pass appended (for metrics). */
+  records: HistoryRecord[];
+  /** Look again after this long even without a watch event. */
+  requeueAfterSeconds?: number;
+}
+
+const HISTORY_LIMIT = 20;
+const EVIDENCE_LIMIT = 50;
+
+function remediatingCheck(status: RemediationStatus): CheckResult {
+  const phase = status.phase ?? "Idle";
+  const active = phase === "Pending" || phase === "Applying";
+  return { type: "Remediating", status: active ? "True" : "False", reason: phase, message: status.message ?? "", evidence: [] };
+}
+
+function clusterState(observation: Observation, node: string, policy: RemediationPolicy): ClusterRemediationState {
+  const others = () => Object.entries(observation.networkHealth).filter(([name]) => name !== node).map(([, nh]) => nh.status?.remediation);
+  return {
+    activeOrders: () => others().filter((r) => r?.phase === "Pending" || r?.phase === "Applying").length,
+    recentlyFailedNodes: () => others().filter((r) => r?.phase === "Failed" && r.lastAttemptTime
+      && secondsBetween(r.lastAttemptTime, observation.now) <= policy.breaker.windowSeconds).length,
+  };
+}
+
+function transitionEvents(transitions: ReturnType<typeof mergeConditions>["transitions"]): ReconcileEvent[] {
+  return transitions
+    .filter((t) => t.type !== "Remediating" && t.from !== "Absent")
+    .map((t) => ({ type: t.to === "False" ? "Warning" : "Normal", reason: t.reason, message: `${t.type} ${t.from} → ${t.to}: ${t.message}` }));
+}
+
+/** Reconciles one node; a node absent from the observation yields an unchanged, empty result. */
+export function reconcileNode(input: { observation: Observation; node: string; policy: RemediationPolicy }): NodeReconcileResult {
+  const { observation, node, policy } = input;
+  const health = observation.networkHealth[node];
+  const previous = health?.status;
+  const diagnosis = diagnoseNode(observation, node, policy.staleAfterSeconds);
+  const nodeView = observation.nodes.find((candidate) => candidate.name === node);
+  if (!diagnosis || !nodeView) return { status: controllerStatusOf(previous), changed: false, events: [], records: [] };
+  const remediation = advanceRemediation({
+    node: nodeView,
+    now: observation.now,
+    diagnosis,
+    previous: previous?.remediation,
+    results: previous?.agent?.results ?? [],
+    factsCollectedAt: previous?.facts?.collectedAt,
+    mode: nodeMode(nodeView, health?.spec?.remediation, policy),
+    policy,
+    cluster: clusterState(observation, node, policy),
+  });
+  const generation = health?.metadata.generation;
+  const checks = [diagnosis.ready, ...Object.values(diagnosis.checks), remediatingCheck(remediation.status)];
+  const { conditions, transitions } = mergeConditions(previous?.conditions as Condition[] | undefined, checks, observation.now, generation);
+  const status: NetworkHealthStatus = {
+    observedGeneration: generation,
+    conditions,
+    diagnosis: { summary: diagnosis.summary, rootCause: diagnosis.rootCause, evidence: diagnosis.evidence.slice(0, EVIDENCE_LIMIT), affects: diagnosis.affects },
+    targets: diagnosis.targets,
+    remediation: remediation.status,
+    history: [...(previous?.history ?? []), ...remediation.records].slice(-HISTORY_LIMIT),
+  };
+  const normalized = controllerStatusOf(status);
+  return {
+    status: normalized,
+    changed: !sameControllerStatus(previous, normalized),
+    events: [...transitionEvents(transitions), ...remediation.events],
+    records: remediation.records,
+    requeueAfterSeconds: remediation.requeueAfterSeconds,
+  };
+}
