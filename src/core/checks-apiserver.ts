@@ -18,10 +18,19 @@ export function configuredServers(context: NodeContext): string[] {
   return fromArgs ? [fromArgs] : [];
 }
 
+/** Role labels count when present and not "false": kubeadm sets "", k3s and RKE2 set "true". */
+function hasRole(node: NodeView, label: string): boolean {
+  const value = node.labels[label];
+  return value !== undefined && value !== "false";
+}
+
 /** Whether a Node is an etcd-only server: etcd role without control-plane/master role. */
 export function isEtcdOnly(node: NodeView): boolean {
-  const labels = node.labels;
-  return labels[LABEL_ROLE_ETCD] === "true" && labels[LABEL_ROLE_CONTROL_PLANE] !== "true" && labels[LABEL_ROLE_MASTER] !== "true";
+  return hasRole(node, LABEL_ROLE_ETCD) && !hasRole(node, LABEL_ROLE_CONTROL_PLANE) && !hasRole(node, LABEL_ROLE_MASTER);
+}
+
+function runsAPIServer(node: NodeView, live: Set<string>): boolean {
+  return hasRole(node, LABEL_ROLE_CONTROL_PLANE) || hasRole(node, LABEL_ROLE_MASTER) || node.addresses.some((a) => live.has(a.address));
 }
 
 function nodeWithAddress(nodes: NodeView[], host: string): NodeView | undefined {
@@ -38,6 +47,7 @@ export function checkAPIServerEndpoint(context: NodeContext): CheckResult {
   if (servers.length === 0) return result("True", "NotApplicable", "no configured k3s/RKE2 server on this node", []);
   const { observation, node } = context;
   const live = new Set(observation.apiServerEndpoints?.addresses ?? []);
+  if (runsAPIServer(node, live)) return result("True", "NotApplicable", "this node runs an apiserver; its kubelet uses the local one", []);
   const probe = latestProbe(context.probes, "Host", "ConfiguredServer");
   const evidence = [`configured server: ${servers.join(", ")}`];
   if (probe) evidence.push(probeEvidence(probe));

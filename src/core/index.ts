@@ -13,3 +13,4 @@ export { nodeMode, actionMode } from "./mode.js";
 export { controllerStatusOf, sameControllerStatus, CONTROLLER_STATUS_FIELDS } from "./status-equality.js";
 export * from "./views.js";
 export * from "./evidence.js";
+export * from "./observe.js";

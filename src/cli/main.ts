@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * The one netmedic binary: `netmedic <command> [flags]`. Every failure that is the user's input
+ * (bad flags, unreadable or malformed files) ends as one line on stderr and a non-zero exit code,
+ * never a stack trace.
+ */
+import { fileURLToPath } from "node:url";
+import { runDiagnose, UsageError } from "./diagnose.js";
+import { runDemo } from "./demo.js";
+import { SnapshotError } from "./snapshot.js";
+
+const USAGE = `usage: netmedic <command> [flags]
+  diagnose  --snapshot FILE | --kubeconfig PATH   [-o text|json|yaml]   one-shot diagnosis, never writes
+  demo                                              diagnose the bundled example incidents
+  controller, agent, probe                          the in-cluster components (see README)`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const write = (text: string) => void process.stdout.write(text);
+
+const COMMANDS: Record<string, Command> = {
+  diagnose: (argv) => runDiagnose(argv, write),
+  demo: () => runDemo(write),
+};
+
+/** Runs `netmedic` with the given arguments (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "help" || command === "--help" || command === "-h") {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`netmedic: unknown command "${command}"\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (error) {
+    const known = error instanceof UsageError || error instanceof SnapshotError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    process.stderr.write(`netmedic ${command}: ${(error as Error).message}\n`);
+    return known ? 2 : 1;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await main(process.argv.slice(2));
+}
