@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the node lab (test layer 3, test/support/lab/) needs on a Debian machine:
+# real firewalld (nftables backend) with its own D-Bus system bus and polkit, iproute2 for the
+# namespaces and veths, util-linux and mount for unshare/nsenter/mount, procps for sysctl, kmod for modprobe.
+# Idempotent: apt-get skips what is already installed. Run as root (the lab itself needs root).
+# It only installs packages: no service is enabled or started on this machine (the lab starts
+# firewalld and dbus-daemon inside its own namespaces).
+set -euo pipefail
+
+packages=(firewalld nftables dbus dbus-daemon polkitd iproute2 util-linux mount procps kmod)
+
+if [[ "$(id -u)" != "0" ]]; then
+  echo "lab:install must run as root (apt-get install)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "node lab packages already installed"
+  exit 0
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine may have no package lists yet.
+if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
+  apt-get update
+  apt-get install -y --no-install-recommends "${missing[@]}"
+fi
