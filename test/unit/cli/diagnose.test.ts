@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { main } from "../../../src/cli/main.js";
+import { diagnoseSnapshotFile } from "../../../src/cli/diagnose.js";
+import { examplesDirectory } from "../../../src/cli/demo.js";
+import { parseSnapshot, SnapshotError } from "../../../src/cli/snapshot.js";
+
+/** Runs the CLI in-process, capturing stdout and stderr. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdoutWrite = process.stdout.write.bind(process.stdout);
+  const stderrWrite = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => err.push(chunk) > 0) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    process.stdout.write = stdoutWrite;
+    process.stderr.write = stderrWrite;
+  }
+}
+
+describe("the bundled examples", () => {
+  it.each([
+    ["k0s-firewalld.yaml", { "worker-1": ["RejectingPodTraffic", ["OpenHostFirewall", "EnableIPForwarding", "EnableBridgeNetfilter"]] }],
+    ["k3s-etcd-only.yaml", { "etcd-1": ["", []], "cp-1": ["", []], "agent-1": ["EtcdOnlyEndpoint", ["RepointAPIServerEndpoint"]] }],
+    ["healthy.yaml", { "cp-1": ["", []], "worker-1": ["", []] }],
+  ] as Array<[string, Record<string, [string, string[]]>]>)("%s → root cause and planned fix per node", (file, expected) => {
+    const report = diagnoseSnapshotFile(join(examplesDirectory(), file));
+    const actual = Object.fromEntries(report.nodes.map((n) => [n.node, [n.rootCause, n.plan.actions.map((a) => a.split("(")[0])]]));
+    expect(actual).toEqual(expected);
+  });
+
+  it("the k3s re-point targets the live apiserver from default/kubernetes", () => {
+    const report = diagnoseSnapshotFile(join(examplesDirectory(), "k3s-etcd-only.yaml"));
+    expect(report.nodes.find((n) => n.node === "agent-1")?.plan.actions).toEqual(["RepointAPIServerEndpoint(server=https://192.168.10.21:6443)"]);
+  });
+});
+
+describe("netmedic demo", () => {
+  it("prints the root cause and fix of both incidents and 'healthy' for the healthy cluster", async () => {
+    const { code, stdout } = await cli(["demo"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/✘ worker-1: root cause RejectingPodTraffic/);
+    expect(stdout).toMatch(/1\. OpenHostFirewall\(egressZone=public, podCIDR=10\.244\.0\.0\/24, podInterface=kube-bridge, service=k0s-worker\)/);
+    expect(stdout).toMatch(/✘ agent-1: root cause EtcdOnlyEndpoint/);
+    expect(stdout).toMatch(/1\. RepointAPIServerEndpoint\(server=https:\/\/192\.168\.10\.21:6443\)/);
+    expect(stdout).toMatch(/=== healthy kubeadm cluster[^\n]*\n✔ cp-1: healthy\n✔ worker-1: healthy\n/);
+  });
+});
+
+describe("netmedic diagnose: output formats", () => {
+  const parsers: Array<[string, (text: string) => unknown]> = [["json", (text) => JSON.parse(text)], ["yaml", (text) => parse(text)]];
+  it.each(parsers)("-o %s is machine-readable", async (format, parser) => {
+    const { code, stdout } = await cli(["diagnose", "--snapshot", join(examplesDirectory(), "k0s-firewalld.yaml"), "-o", format]);
+    expect(code).toBe(0);
+    const report = parser(stdout) as { capturedAt: string; nodes: Array<{ node: string; rootCause: string }> };
+    expect(report.capturedAt).toBe("2025-05-05T16:50:00.000Z");
+    expect(report.nodes).toEqual([expect.objectContaining({ node: "worker-1", rootCause: "RejectingPodTraffic" })]);
+  });
+});
+
+describe("netmedic diagnose: bad input → one clear line, non-zero exit, no stack trace", () => {
+  let dir = "";
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "netmedic-cli-")); });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => { const path = join(dir, name); writeFileSync(path, text); return path; };
+
+  it.each([
+    ["not YAML", "a: [unclosed\n  b: {", /not valid YAML/],
+    ["a wrong kind", "apiVersion: v1\nkind: Secret\nmetadata: {name: x}\n", /document 1: kind Secret is not supported in a snapshot \(supported: Node, /],
+    ["a Node without a name", "apiVersion: v1\nkind: Node\nmetadata: {}\n", /document 1 \(Node\): metadata.name is required/],
+    ["no Node at all", "apiVersion: v1\nkind: Endpoints\nmetadata: {name: kubernetes, namespace: default}\n", /holds no Node/],
+    ["a scalar document", "just a string\n", /document 1: not a Kubernetes object/],
+    ["a List without items", "apiVersion: v1\nkind: List\n", /List without items/],
+    ["a bad capturedAt", "apiVersion: netmedic.io/v1alpha1\nkind: SnapshotInfo\ncapturedAt: yesterday\n", /capturedAt \(RFC 3339\) is required/],
+    ["log lines that are not strings", "apiVersion: netmedic.io/v1alpha1\nkind: PodLogExcerpt\nmetadata: {name: p}\nlines: [{a: 1}]\n", /lines \(a list of strings\)/],
+    ["an empty file", "", /no objects in the snapshot/],
+  ])("%s", async (name, text, message) => {
+    const { code, stdout, stderr } = await cli(["diagnose", "--snapshot", file(`${name.replace(/\W/g, "_")}.yaml`, text)]);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it.each([
+    ["a missing file", ["diagnose", "--snapshot", "/nonexistent/snap.yaml"], /cannot read snapshot \/nonexistent\/snap.yaml: ENOENT/],
+    ["an unknown flag", ["diagnose", "--frobnicate"], /Unknown option '--frobnicate'/],
+    ["a bad output format", ["diagnose", "--snapshot", "x", "-o", "xml"], /-o must be text, json or yaml \(got xml\)/],
+    ["an unknown command", ["frobnicate"], /unknown command "frobnicate"/],
+  ])("%s", async (_name, args, message) => {
+    const { code, stderr } = await cli(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+  });
+
+  it("parseSnapshot throws SnapshotError (not a generic error) for user mistakes", () => {
+    expect(() => parseSnapshot("kind: Widget\n", "x.yaml", "2025-01-01T00:00:00Z")).toThrow(SnapshotError);
+  });
+});
