@@ -126,6 +126,10 @@ export interface ProbeTargets {
    * Live apiserver addresses (host:port) from the default/kubernetes Endpoints.
    */
   apiServers?: string[];
+  /**
+   * podIP:port of the netmedic probe pod on this node (from the controller's watch of its own probe DaemonSet), which the agent asks for pod-network probes over the node-local path.
+   */
+  probeEndpoint?: string;
 }
 /**
  * Host facts collected by the node agent. Never holds secrets.
