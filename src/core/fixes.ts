@@ -69,11 +69,12 @@ function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** What the node's agent should probe: the konnectivity servers its agents dial, and the live apiservers. */
+/** What the node's agent should probe: the konnectivity servers its agents dial, the live apiservers, and where its probe pod listens. */
 export function probeTargets(context: NodeContext): ProbeTargets {
   const agents = context.konnectivityAgents.length ? context.konnectivityAgents : context.observation.konnectivityAgents;
   const konnectivity = agents.flatMap((a) => (a.serverHost && a.serverPort ? [`${a.serverHost}:${a.serverPort}`] : []));
   const endpoints = context.observation.apiServerEndpoints;
   const apiServers = (endpoints?.addresses ?? []).map((address) => `${address}:${endpoints?.port ?? 6443}`);
-  return { konnectivity: [...new Set(konnectivity)].sort(), apiServers };
+  const probeEndpoint = context.observation.probeEndpoints?.[context.node.name];
+  return { konnectivity: [...new Set(konnectivity)].sort(), apiServers, ...(probeEndpoint ? { probeEndpoint } : {}) };
 }

@@ -67,6 +67,8 @@ export interface Observation {
   /** Whether konnectivity is in use at all (agents found, or the distribution runs it). */
   konnectivityDeployed: boolean;
   apiServerEndpoints?: APIServerEndpoints;
+  /** podIP:port of the netmedic probe pod on each node (node name → endpoint), when known. */
+  probeEndpoints?: Record<string, string>;
   /** NetworkHealth objects by node name: agent facts, probes, results, previous remediation state. */
   networkHealth: Record<string, NetworkHealth>;
 }

@@ -21,6 +21,8 @@ export interface ObservationSources {
   networkHealths: NetworkHealth[];
   /** Log lines by "namespace/name" of konnectivity-agent pods, with an error when unreadable. */
   logs?: Record<string, { lines: string[]; error?: string }>;
+  /** podIP:port of the netmedic probe pod on each node. */
+  probeEndpoints?: Record<string, string>;
   /** Force konnectivity on (e.g. k0s, where the server is not a pod); default: agents were found. */
   konnectivityDeployed?: boolean;
 }
@@ -44,5 +46,6 @@ export function buildObservation(sources: ObservationSources): Observation {
     konnectivityDeployed: sources.konnectivityDeployed ?? konnectivityAgents.length > 0,
     apiServerEndpoints: sources.kubernetesEndpoints ? apiServerEndpointsView(sources.kubernetesEndpoints) : undefined,
     networkHealth,
+    probeEndpoints: sources.probeEndpoints,
   };
 }
