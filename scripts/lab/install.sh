@@ -24,8 +24,19 @@ if ((${#missing[@]} == 0)); then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# Installing firewalld must not start it on this machine (its default zone would firewall the host):
+# a temporary policy-rc.d tells Debian's maintainer scripts not to start services.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 0755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 # A fresh machine may have no package lists yet.
 if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
   apt-get update
   apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+# Nor at the next boot of a machine that runs systemd (the lab starts its own firewalld).
+if [[ " ${missing[*]} " == *" firewalld "* && -d /run/systemd/system ]]; then
+  systemctl disable --now firewalld.service || true
 fi
