@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Provisions a real Kubernetes control plane for the test suite (FACTS.md §4): etcd from Debian,
+# and kube-apiserver / kube-controller-manager / kube-scheduler v1.20.2 built from Debian
+# bookworm's `kubernetes` source package (Go dependencies vendored; no other downloads).
+#
+# Idempotent: the binaries are cached outside the clone under $NETMEDIC_CP_CACHE
+# (default ~/.cache/netmedic/control-plane/v1.20.2) with a VERSION stamp; a second run is a no-op.
+# Needs root (apt-get). About 10–15 minutes on 2 cores the first time.
+set -euo pipefail
+
+VERSION="1.20.5+really1.20.2"
+STAMP="kubernetes=${VERSION};reflect2=1.0.2;go=1.19;cgo=0"
+CACHE="${NETMEDIC_CP_CACHE:-$HOME/.cache/netmedic/control-plane/v1.20.2}"
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler)
+
+say() { printf 'control-plane: %s\n' "$*"; }
+fail() { printf 'control-plane: FAILED: %s\n' "$*" >&2; exit 1; }
+trap 'fail "step failed at line $LINENO (see output above)"' ERR
+
+cached() {
+  [ -f "$CACHE/VERSION" ] && [ "$(cat "$CACHE/VERSION")" = "$STAMP" ] || return 1
+  for b in "${BINARIES[@]}"; do [ -x "$CACHE/bin/$b" ] || return 1; done
+  command -v etcd >/dev/null && command -v etcdctl >/dev/null
+}
+
+if cached; then
+  say "cached in $CACHE (etcd: $(command -v etcd))"
+  exit 0
+fi
+[ "$(id -u)" = 0 ] || fail "needs root to install Debian packages (run: sudo npm run control-plane:install)"
+
+export DEBIAN_FRONTEND=noninteractive
+say "installing Debian packages"
+apt-get install -y -qq etcd-server etcd-client golang-1.19-go golang-github-modern-go-reflect2-dev rsync dpkg-dev make >/dev/null \
+  || fail "apt-get install failed (run apt-get update first?)"
+systemctl disable --now etcd >/dev/null 2>&1 || true   # the package's own etcd service is not used
+
+if [ -x "$CACHE/bin/kube-scheduler" ] && [ -f "$CACHE/VERSION" ] && [ "$(cat "$CACHE/VERSION")" = "$STAMP" ]; then
+  say "binaries already cached"; exit 0
+fi
+
+SRC_LIST=/etc/apt/sources.list.d/netmedic-deb-src.sources
+if ! apt-cache showsrc kubernetes >/dev/null 2>&1; then
+  say "adding a deb-src entry for bookworm ($SRC_LIST)"
+  cat > "$SRC_LIST" <<SOURCES
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  apt-get update -qq || fail "apt-get update with deb-src failed"
+fi
+
+WORK="$(mktemp -d /var/tmp/netmedic-k8s-build.XXXXXX)"
+cleanup() { rm -rf "$WORK"; }
+trap cleanup EXIT
+cd "$WORK"
+say "fetching the kubernetes source package ($VERSION) into $WORK"
+apt-get source -qq --download-only kubernetes >/dev/null || fail "apt-get source kubernetes failed"
+ls kubernetes_"${VERSION}"-*.dsc >/dev/null 2>&1 || fail "expected kubernetes ${VERSION}-*, got: $(ls kubernetes_*.dsc)"
+dpkg-source -x --skip-patches kubernetes_*.dsc src >/dev/null 2>&1 || dpkg-source -x kubernetes_*.dsc src >/dev/null
+
+say "replacing vendored modern-go/reflect2 1.0.1 with Debian's 1.0.2 (1.0.1 crashes under Go >= 1.18)"
+REFLECT_VENDOR="$WORK/src/vendor/github.com/modern-go/reflect2"
+REFLECT_DEB=/usr/share/gocode/src/github.com/modern-go/reflect2
+[ -d "$REFLECT_VENDOR" ] && [ -d "$REFLECT_DEB" ] || fail "reflect2 sources not found ($REFLECT_VENDOR, $REFLECT_DEB)"
+find "$REFLECT_VENDOR" -maxdepth 1 \( -name '*.go' -o -name '*.s' \) -delete
+cp "$REFLECT_DEB"/*.go "$REFLECT_VENDOR"/
+find "$REFLECT_DEB" -maxdepth 1 -name '*.s' -exec cp {} "$REFLECT_VENDOR"/ \;
+rm -f "$REFLECT_VENDOR"/*_test.go
+
+say "building ${BINARIES[*]} (GOPATH mode, CGO off; ~3 min each on 2 cores)"
+export GOPATH="$WORK/gopath" GO111MODULE=off CGO_ENABLED=0 GOFLAGS= GOCACHE="$WORK/gocache"
+export PATH="/usr/lib/go-1.19/bin:$PATH"
+mkdir -p "$GOPATH/src/k8s.io"
+ln -s "$WORK/src" "$GOPATH/src/k8s.io/kubernetes"
+mkdir -p "$CACHE/bin"
+for b in "${BINARIES[@]}"; do
+  say "  go build $b"
+  (cd "$GOPATH/src/k8s.io/kubernetes" && go build -trimpath -ldflags "-s -w \
+      -X k8s.io/component-base/version.gitVersion=v1.20.2 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=20 \
+      -X k8s.io/client-go/pkg/version.gitVersion=v1.20.2" \
+      -o "$CACHE/bin/$b" "./cmd/$b") || fail "building $b failed"
+done
+echo "$STAMP" > "$CACHE/VERSION"
+"$CACHE/bin/kube-apiserver" --version || fail "the built kube-apiserver does not run"
+say "done: binaries in $CACHE/bin, etcd at $(command -v etcd)"
