@@ -13,4 +13,7 @@ export default {
     "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json" }],
   },
   testTimeout: 30000,
+  // One real control plane (etcd + kube-apiserver + controller-manager + scheduler) per run.
+  globalSetup: "<rootDir>/test/support/control-plane/global-setup.mjs",
+  globalTeardown: "<rootDir>/test/support/control-plane/global-teardown.mjs",
 };
