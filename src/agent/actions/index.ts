@@ -1,0 +1,23 @@
+/** The allowlisted remediation actions, by name (DESIGN.md "Remediation actions"). */
+import type { ActionName, PlannedAction } from "../../api/index.js";
+import { runAction, type ActionBody, type ActionContext, type ActionOutcome } from "./action.js";
+import { openHostFirewall } from "./open-host-firewall.js";
+import { enableBridgeNetfilter, enableIPForwarding } from "./sysctl-actions.js";
+import { repointAPIServer } from "./repoint-api-server.js";
+
+export type { ActionContext, ActionOutcome } from "./action.js";
+
+/** Every action the agent can execute; nothing outside this table ever runs. */
+export const ACTION_BODIES: Readonly<Record<ActionName, ActionBody>> = {
+  OpenHostFirewall: openHostFirewall,
+  EnableIPForwarding: enableIPForwarding,
+  EnableBridgeNetfilter: enableBridgeNetfilter,
+  RepointAPIServerEndpoint: repointAPIServer,
+};
+
+/** Executes one planned action; an unknown action name is a Failed outcome, never an exception. */
+export function executeAction(action: PlannedAction, context: ActionContext): Promise<ActionOutcome> {
+  const body = Object.hasOwn(ACTION_BODIES, action.action) ? ACTION_BODIES[action.action] : undefined;
+  if (!body) return Promise.resolve({ result: "Failed", detail: `unknown action ${JSON.stringify(String(action.action).slice(0, 60))}` });
+  return runAction(body, action, context);
+}

@@ -1,0 +1,138 @@
+/**
+ * The node agent's loop. Each round: read the node's NetworkHealth (created by the controller;
+ * until then the agent waits), execute the due part of an approved order, collect host facts, run
+ * the probes, and apply facts + probes + agent status with server-side apply when something
+ * changed or the heartbeat is due. Errors back off (capped, jittered); nothing crashes the loop.
+ */
+import type { Logger } from "pino";
+import type { ActionResult, NetworkHealth, NetworkHealthStatus, PodNetworkFacts, ProbeTargets } from "../api/index.js";
+import { executeAction, type ActionOutcome } from "./actions/index.js";
+import { Backoff, sleep } from "./backoff.js";
+import { collectFacts } from "./facts.js";
+import type { Dialer } from "./host-dialer.js";
+import type { HostExecutor } from "./host-executor.js";
+import { appendResult, dueOrder } from "./orders.js";
+import { planProbes, runProbes } from "./probes.js";
+import { agentStatus, ReportGate, type AgentReport } from "./report.js";
+
+/** The two calls the agent makes to the API (NetworkHealthClient provides them). */
+export interface NetworkHealthStore {
+  get(name: string): Promise<NetworkHealth | undefined>;
+  applyStatus(name: string, status: NetworkHealthStatus): Promise<unknown>;
+}
+
+/** Agent settings (from flags). */
+export interface AgentConfig {
+  nodeName: string;
+  intervalMs: number;
+  heartbeatMs: number;
+  probeTimeoutMs: number;
+  /** Overrides status.targets.probeEndpoint. */
+  probeEndpoint?: string;
+  /** Operator-given pod interface / CIDR (override detection). */
+  podNetwork: PodNetworkFacts;
+  version: string;
+}
+
+/** What the agent works with. */
+export interface AgentDeps {
+  store: NetworkHealthStore;
+  host: HostExecutor;
+  dialer: Dialer;
+  logger: Logger;
+  clock?: () => Date;
+}
+
+/** What one round did. */
+export type RoundOutcome = "waiting" | "reported" | "unchanged";
+
+/** A node agent. */
+export class Agent {
+  private results: ActionResult[] = [];
+  private adopted = false;
+  private readonly report: AgentReport;
+  private readonly gate: ReportGate;
+  private readonly clock: () => Date;
+  /** Outcomes (with revert) of the actions this process executed, keyed `orderId/action`. */
+  readonly outcomes = new Map<string, ActionOutcome>();
+
+  constructor(private readonly config: AgentConfig, private readonly deps: AgentDeps) {
+    this.report = { probes: [], results: [], version: config.version };
+    this.gate = new ReportGate(config.heartbeatMs);
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  private timestamp(): string {
+    return this.clock().toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+
+  /** One round. Throws on API errors (the loop backs off). */
+  async round(): Promise<RoundOutcome> {
+    const health = await this.deps.store.get(this.config.nodeName);
+    if (!health) return "waiting";
+    if (!this.adopted) {
+      // Results written by a previous agent process: they prove which orders already ran.
+      this.results = [...(health.status?.agent?.results ?? [])];
+      this.adopted = true;
+    }
+    const targets = health.status?.targets ?? {};
+    await this.executeDueOrder(health, targets);
+    const snapshot = await collectFacts(this.deps.host, this.config.podNetwork, () => this.timestamp());
+    this.report.facts = snapshot.facts;
+    const slots = planProbes(targets, snapshot.facts.apiServer?.configured ?? [], this.config.probeEndpoint ?? targets.probeEndpoint, this.config.probeTimeoutMs);
+    try {
+      this.report.probes = await runProbes(this.deps.dialer, slots, this.timestamp());
+    } catch (error) {
+      this.deps.logger.warn({ error: (error as Error).message }, "probe round failed; keeping the previous probes");
+    }
+    return this.publish(false);
+  }
+
+  private async executeDueOrder(health: NetworkHealth, targets: ProbeTargets): Promise<void> {
+    const order = dueOrder(health.status?.remediation, this.results);
+    if (!order) return;
+    const log = this.deps.logger.child({ orderId: order.orderId });
+    log.info({ actions: order.actions.map((a) => a.action) }, "order received");
+    const snapshot = await collectFacts(this.deps.host, this.config.podNetwork, () => this.timestamp());
+    for (const action of order.actions) {
+      const outcome = await executeAction(action, { host: this.deps.host, snapshot, targets, now: this.clock });
+      this.outcomes.set(`${order.orderId}/${action.action}`, outcome);
+      this.results = appendResult(this.results, { orderId: order.orderId, action: action.action, result: outcome.result, detail: outcome.detail, time: this.timestamp() });
+      log.info({ action: action.action, result: outcome.result, detail: outcome.detail }, "action finished");
+      await this.publish(true);
+      if (outcome.result === "Failed") break;
+    }
+  }
+
+  private async publish(force: boolean): Promise<RoundOutcome> {
+    const current: AgentReport = { ...this.report, results: this.results };
+    const nowMs = this.clock().getTime();
+    if (!force && !this.gate.due(current, nowMs)) return "unchanged";
+    await this.deps.store.applyStatus(this.config.nodeName, agentStatus(current, this.timestamp()));
+    this.gate.written(current, nowMs);
+    this.deps.logger.debug({ probes: current.probes.length, results: current.results.length }, "status reported");
+    return "reported";
+  }
+
+  /** Runs rounds until `signal` aborts; resolves after the round in flight finished. */
+  async run(signal: AbortSignal): Promise<void> {
+    const log = this.deps.logger;
+    const backoff = new Backoff(1000, 60_000);
+    let waiting = false;
+    log.info({ node: this.config.nodeName, hostPid: this.deps.host.hostPid, version: this.config.version }, "agent starting");
+    while (!signal.aborted) {
+      let delay = this.config.intervalMs;
+      try {
+        const outcome = await this.round();
+        backoff.reset();
+        if (outcome === "waiting" && !waiting) log.info({ node: this.config.nodeName }, "waiting for the controller to create the NetworkHealth");
+        waiting = outcome === "waiting";
+      } catch (error) {
+        delay = backoff.next();
+        log.warn({ error: (error as Error).message, retryInMs: delay }, "round failed");
+      }
+      await sleep(delay, signal);
+    }
+    log.info("agent stopped");
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Collecting HostFacts: distribution, pod network, sysctls, firewalld and (k3s/RKE2) the configured
+ * API server. Each part is read independently; a part that fails becomes an entry in `errors`
+ * and is left out, so one unreadable file or a broken firewall-cmd never hides the rest.
+ */
+import type { HostFacts, PodNetworkFacts } from "../api/index.js";
+import type { HostExecutor } from "./host-executor.js";
+import { detectionPaths, distributionFromPaths, existingHostPaths, type Distribution } from "./distribution.js";
+import { readPodNetwork } from "./pod-network.js";
+import { readSysctlFacts } from "./sysctl.js";
+import { readFirewalld, type FirewalldView } from "./firewalld-facts.js";
+import { layoutOf, readAPIServerFacts } from "./api-server-facts.js";
+
+/** Facts plus what the actions need besides them (the uplink, the runtime firewalld zones). */
+export interface HostSnapshot {
+  facts: HostFacts;
+  uplink?: string;
+  firewalld?: FirewalldView;
+  existingPaths: ReadonlySet<string>;
+}
+
+/** Runs `read`, or records `what: reason` in errors and yields undefined. */
+async function attempt<T>(errors: string[], what: string, read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    errors.push(`${what}: ${(error as Error).message}`.slice(0, 400));
+    return undefined;
+  }
+}
+
+/**
+ * Collects the host's facts. `override` holds operator-given pod interface/CIDR (agent flags);
+ * `now` is the collection time (ISO).
+ */
+export async function collectFacts(host: HostExecutor, override: PodNetworkFacts, now: () => string): Promise<HostSnapshot> {
+  const errors: string[] = [];
+  const existing = (await attempt(errors, "distribution", () => existingHostPaths(host, detectionPaths()))) ?? new Set<string>();
+  const distribution: Distribution = existing.size ? distributionFromPaths(existing) : "unknown";
+  const network = await attempt(errors, "pod network", () => readPodNetwork(host, override));
+  const pod = network?.pod ?? override;
+  const [sysctl, firewalld] = await Promise.all([
+    attempt(errors, "sysctl", () => readSysctlFacts(host, pod.interface)),
+    attempt(errors, "firewall", () => readFirewalld(host, pod, network?.uplink)),
+  ]);
+  const layout = layoutOf(distribution);
+  const apiReading = layout ? await attempt(errors, "api server config", () => readAPIServerFacts(host, layout, existing)) : undefined;
+  errors.push(...(apiReading?.errors ?? []));
+  const facts: HostFacts = {
+    collectedAt: now(),
+    distribution,
+    ...(sysctl ? { sysctl } : {}),
+    ...(pod.interface || pod.cidr ? { podNetwork: pod } : {}),
+    ...(firewalld ? { firewall: firewalld.facts } : {}),
+    ...(apiReading ? { apiServer: apiReading.apiServer } : {}),
+    ...(errors.length ? { errors } : {}),
+  };
+  return { facts, uplink: network?.uplink, firewalld, existingPaths: existing };
+}

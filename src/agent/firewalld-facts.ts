@@ -1,0 +1,57 @@
+/**
+ * firewalld as pod traffic meets it: is it running, which zone the pod interface/CIDR is in (none
+ * → the default zone applies), whether that zone accepts pod traffic, and whether masquerade is on
+ * the zone the traffic leaves by (the uplink's zone, else the default zone; FACTS.md §3).
+ */
+import type { FirewallFacts, PodNetworkFacts } from "../api/index.js";
+import { HostCommandError, mustRun, type HostExecutor } from "./host-executor.js";
+import { parseFirewalldState, parseZoneListings, zoneAccepts, zoneOfInterface, zoneOfSource, zoneTarget, type ZoneListing } from "./firewalld-parse.js";
+
+/** What the agent knows about firewalld at one moment. */
+export interface FirewalldView {
+  facts: FirewallFacts;
+  /** Runtime zones (present only when firewalld runs). */
+  zones?: Map<string, ZoneListing>;
+}
+
+/** firewalld's state; `undefined` state means firewall-cmd answered something unexpected. */
+export async function readFirewalldState(host: HostExecutor): Promise<FirewallFacts["state"]> {
+  const result = await host.run(["firewall-cmd", "--state"], { timeoutMs: 15_000 });
+  const state = parseFirewalldState(result.code, result.stdout, result.stderr);
+  if (!state) throw new HostCommandError(["firewall-cmd", "--state"], result);
+  return state;
+}
+
+/** Derives FirewallFacts from the runtime zones (pure). */
+export function firewallFactsFromZones(zones: Map<string, ZoneListing>, defaultZone: string, pod: PodNetworkFacts, uplink?: string): FirewallFacts {
+  const podInterfaceZone = pod.interface ? zoneOfInterface(zones, pod.interface) : "";
+  const sourceZone = pod.cidr ? zoneOfSource(zones, pod.cidr) : "";
+  const egressZone = (uplink ? zoneOfInterface(zones, uplink) : "") || defaultZone;
+  const appliesZone = podInterfaceZone || sourceZone || defaultZone;
+  const trusted = zones.get("trusted");
+  return {
+    manager: "firewalld",
+    state: "running",
+    defaultZone,
+    podInterfaceZone,
+    egressZone,
+    egressMasquerade: zones.get(egressZone)?.masquerade ?? false,
+    podTrafficTrusted: zoneAccepts(zones.get(podInterfaceZone)) || zoneAccepts(zones.get(sourceZone)),
+    trustedSources: trusted?.sources ?? [],
+    services: zones.get(appliesZone)?.services ?? [],
+    forwardPolicy: zoneTarget(zones.get(appliesZone)) ?? "default",
+  };
+}
+
+/** Reads firewalld's facts: three firewall-cmd calls when it runs, one otherwise. */
+export async function readFirewalld(host: HostExecutor, pod: PodNetworkFacts, uplink?: string): Promise<FirewalldView> {
+  const state = await readFirewalldState(host);
+  if (state === "notInstalled") return { facts: { manager: "none", state } };
+  if (state !== "running") return { facts: { manager: "firewalld", state } };
+  const [defaultZone, listing] = await Promise.all([
+    mustRun(host, ["firewall-cmd", "--get-default-zone"], { timeoutMs: 15_000 }),
+    mustRun(host, ["firewall-cmd", "--list-all-zones"], { timeoutMs: 15_000 }),
+  ]);
+  const zones = parseZoneListings(listing);
+  return { facts: firewallFactsFromZones(zones, defaultZone.trim(), pod, uplink), zones };
+}

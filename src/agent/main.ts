@@ -1,0 +1,58 @@
+/**
+ * Entry of `netmedic agent` (flags in options.ts). Talks to the API over the agent's own network
+ * (hostNetwork in production) under field manager netmedic-agent, and to the host through the
+ * namespaces of --host-pid. Stops cleanly on SIGTERM/SIGINT after the round in flight.
+ */
+import { pino, type Logger } from "pino";
+import { FIELD_MANAGER_AGENT } from "../api/index.js";
+import { loadKubeConfig } from "../k8s/kubeconfig.js";
+import { NetworkHealthClient } from "../k8s/networkhealth-client.js";
+import { Agent, type NetworkHealthStore } from "./agent.js";
+import { HostNetworkDialer } from "./host-dialer.js";
+import { HostExecutor } from "./host-executor.js";
+import { AgentUsageError, parseAgentArgs, type AgentOptions } from "./options.js";
+import { netmedicVersion } from "./version.js";
+
+/** Builds an Agent from parsed options, a store and a logger (the seam tests use). */
+export function createAgent(options: AgentOptions, store: NetworkHealthStore, logger: Logger): Agent {
+  const host = new HostExecutor(options.hostPid);
+  const podNetwork = { ...(options.podInterface ? { interface: options.podInterface } : {}), ...(options.podCIDR ? { cidr: options.podCIDR } : {}) };
+  return new Agent(
+    {
+      nodeName: options.nodeName, intervalMs: options.intervalMs, heartbeatMs: options.heartbeatMs,
+      probeTimeoutMs: options.probeTimeoutMs, probeEndpoint: options.probeEndpoint, podNetwork, version: netmedicVersion(),
+    },
+    { store, host, dialer: new HostNetworkDialer(host), logger: logger.child({ component: "agent", node: options.nodeName }) },
+  );
+}
+
+/** Runs `netmedic agent`; resolves to the exit code (0 after a clean stop, 2 on bad flags, 1 on a bad kubeconfig). */
+export async function runAgent(argv: string[]): Promise<number> {
+  let options: AgentOptions;
+  try {
+    options = parseAgentArgs(argv);
+  } catch (error) {
+    const usage = error instanceof AgentUsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    process.stderr.write(`netmedic agent: ${(error as Error).message}\n`);
+    return usage ? 2 : 1;
+  }
+  const logger = pino({ name: "netmedic-agent", level: options.logLevel });
+  let store: NetworkHealthStore;
+  try {
+    store = new NetworkHealthClient(loadKubeConfig(options.kubeconfig), FIELD_MANAGER_AGENT);
+  } catch (error) {
+    logger.error({ error: (error as Error).message }, "cannot load the kubeconfig");
+    return 1;
+  }
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  try {
+    await createAgent(options, store, logger).run(stop.signal);
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  }
+  return 0;
+}

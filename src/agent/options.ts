@@ -1,0 +1,75 @@
+/**
+ * The agent's flags:
+ *   --node-name N (required)  --host-pid PID (1)  --kubeconfig PATH  --interval 10s  --heartbeat 30s
+ *   --probe-endpoint IP:PORT  --probe-timeout 3s  --pod-interface IF  --pod-cidr CIDR  --log-level info
+ */
+import { parseArgs } from "node:util";
+import { parseDialTarget } from "../probe/target.js";
+import { validCIDR, validInterface } from "./validate.js";
+
+/** Parsed agent options. */
+export interface AgentOptions {
+  nodeName: string;
+  hostPid: number;
+  kubeconfig?: string;
+  intervalMs: number;
+  heartbeatMs: number;
+  probeTimeoutMs: number;
+  probeEndpoint?: string;
+  podInterface?: string;
+  podCIDR?: string;
+  logLevel: string;
+}
+
+/** A bad flag; the message is for the user. */
+export class AgentUsageError extends Error {}
+
+const NODE_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
+/** Parses `500ms`, `10s`, `2m`, `1h` into milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const match = /^([0-9]{1,6})(ms|s|m|h)$/.exec(text);
+  if (!match) throw new AgentUsageError(`--${flag} must be a duration like 10s or 500ms`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
+  const ms = Number(match[1]) * unit;
+  if (ms < 100) throw new AgentUsageError(`--${flag} must be at least 100ms`);
+  return ms;
+}
+
+function checked<T>(flag: string, value: string | undefined, check: (v: string) => T): T | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return check(value);
+  } catch (error) {
+    throw new AgentUsageError(`--${flag}: ${(error as Error).message}`);
+  }
+}
+
+/** Parses the agent's argv; throws AgentUsageError naming the bad flag. */
+export function parseAgentArgs(argv: string[]): AgentOptions {
+  const string = { type: "string" } as const;
+  const { values } = parseArgs({
+    args: argv, strict: true,
+    options: {
+      "node-name": string, "host-pid": string, kubeconfig: string, interval: string, heartbeat: string,
+      "probe-endpoint": string, "probe-timeout": string, "pod-interface": string, "pod-cidr": string, "log-level": string,
+    },
+  });
+  const nodeName = values["node-name"];
+  if (!nodeName || !NODE_NAME.test(nodeName)) throw new AgentUsageError("--node-name must be the node's name (DNS subdomain)");
+  const hostPid = Number(values["host-pid"] ?? "1");
+  if (!Number.isInteger(hostPid) || hostPid < 1) throw new AgentUsageError("--host-pid must be a positive integer");
+  const logLevel = values["log-level"] ?? "info";
+  if (!LOG_LEVELS.has(logLevel)) throw new AgentUsageError(`--log-level must be one of ${[...LOG_LEVELS].join(", ")}`);
+  return {
+    nodeName, hostPid, logLevel,
+    kubeconfig: values.kubeconfig,
+    intervalMs: parseDuration(values.interval ?? "10s", "interval"),
+    heartbeatMs: parseDuration(values.heartbeat ?? "30s", "heartbeat"),
+    probeTimeoutMs: Math.min(parseDuration(values["probe-timeout"] ?? "3s", "probe-timeout"), 10_000),
+    probeEndpoint: checked("probe-endpoint", values["probe-endpoint"], (v) => parseDialTarget(v).text),
+    podInterface: checked("pod-interface", values["pod-interface"], validInterface),
+    podCIDR: checked("pod-cidr", values["pod-cidr"], validCIDR),
+  };
+}
