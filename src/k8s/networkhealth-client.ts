@@ -1,5 +1,6 @@
 import {
   ApiException,
+  type ConfigurationOptions,
   CustomObjectsApi,
   type KubeConfig,
   PatchStrategy,
@@ -29,10 +30,10 @@ export class NetworkHealthClient {
   }
 
   /** Reads one NetworkHealth; `undefined` when it does not exist (404). */
-  async get(name: string): Promise<NetworkHealth | undefined> {
+  async get(name: string, options?: ConfigurationOptions): Promise<NetworkHealth | undefined> {
     try {
       const params = { group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL, name };
-      return (await this.api.getClusterCustomObject(params)) as NetworkHealth;
+      return (await this.api.getClusterCustomObject(params, options)) as NetworkHealth;
     } catch (error) {
       if (error instanceof ApiException && error.code === 404) return undefined;
       throw error;
@@ -42,8 +43,9 @@ export class NetworkHealthClient {
   /**
    * Applies `status` as this manager's complete intent for the status fields it owns
    * (server-side apply on the status subresource, force so a takeover from a previous owner works).
+   * `options` (e.g. a timeout) are chained before the apply content type.
    */
-  async applyStatus(name: string, status: NetworkHealthStatus): Promise<NetworkHealth> {
+  async applyStatus(name: string, status: NetworkHealthStatus, options?: ConfigurationOptions): Promise<NetworkHealth> {
     const body = { apiVersion: NETWORK_HEALTH_API_VERSION, kind: NETWORK_HEALTH_KIND, metadata: { name }, status };
     const params = {
       group: API_GROUP,
@@ -54,12 +56,12 @@ export class NetworkHealthClient {
       fieldManager: this.fieldManager,
       force: true,
     };
-    const options = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
-    return (await this.api.patchClusterCustomObjectStatus(params, options)) as NetworkHealth;
+    const apply = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply, options);
+    return (await this.api.patchClusterCustomObjectStatus(params, apply)) as NetworkHealth;
   }
 
   /** Applies the object's metadata and spec (creation and ownerReference) under this manager. */
-  async apply(object: NetworkHealth): Promise<NetworkHealth> {
+  async apply(object: NetworkHealth, options?: ConfigurationOptions): Promise<NetworkHealth> {
     const params = {
       group: API_GROUP,
       version: API_VERSION,
@@ -69,7 +71,7 @@ export class NetworkHealthClient {
       fieldManager: this.fieldManager,
       force: true,
     };
-    const options = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
-    return (await this.api.patchClusterCustomObject(params, options)) as NetworkHealth;
+    const apply = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply, options);
+    return (await this.api.patchClusterCustomObject(params, apply)) as NetworkHealth;
   }
 }
