@@ -1,0 +1,63 @@
+/**
+ * Recent konnectivity-agent log lines per pod, read through pods/log and reused for a TTL. Logs
+ * are refreshed only by the reconcile of the pod's node and only when stale, so a resync of many
+ * nodes does not become a storm of kubelet requests, and a steady cluster reads each log at most
+ * once per TTL.
+ */
+import type { KubePod } from "../core/index.js";
+
+/** Log lines of one pod, or why there are none. */
+export interface LogLines {
+  lines: string[];
+  error?: string;
+}
+
+/** Reads one pod's recent log (bounded; never throws). */
+export type PodLogSource = (namespace: string, name: string) => Promise<LogLines>;
+
+interface Entry {
+  /** Kept as one object so its identity only changes when the log is re-read (views memoize on it). */
+  log: LogLines;
+  uid?: string;
+  readAt: number;
+}
+
+/** Per-pod log cache keyed by "namespace/name" (the key the Observation uses). */
+export class KonnectivityLogCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly read: PodLogSource, private ttlMs: number) {}
+
+  /** Changes the TTL (config reload). */
+  setTtl(ttlMs: number): void {
+    this.ttlMs = ttlMs;
+  }
+
+  /** Re-reads the logs of those `pods` whose cached lines are older than the TTL (or of another pod incarnation). */
+  async refresh(pods: readonly KubePod[]): Promise<void> {
+    const now = Date.now();
+    await Promise.all(pods.map(async (pod) => {
+      const namespace = pod.metadata?.namespace ?? "";
+      const name = pod.metadata?.name ?? "";
+      const key = `${namespace}/${name}`;
+      const cached = this.entries.get(key);
+      if (cached && cached.uid === pod.metadata?.uid && now - cached.readAt < this.ttlMs) return;
+      const { lines, error } = pod.spec?.nodeName ? await this.read(namespace, name) : { lines: [], error: "pod is not scheduled" };
+      const log = error === undefined ? { lines } : { lines, error };
+      this.entries.set(key, { log, uid: pod.metadata?.uid, readAt: Date.now() });
+    }));
+  }
+
+  /** Forgets pods no longer present. */
+  retain(pods: readonly KubePod[]): void {
+    const present = new Set(pods.map((pod) => `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`));
+    for (const key of this.entries.keys()) if (!present.has(key)) this.entries.delete(key);
+  }
+
+  /** The cached logs in the Observation's shape. */
+  snapshot(): Record<string, LogLines> {
+    const result: Record<string, LogLines> = {};
+    for (const [key, { log }] of this.entries) result[key] = log;
+    return result;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * `netmedic controller`: parses flags, starts the controller, runs until SIGTERM/SIGINT, then
+ * shuts down in order (stop reconciling and drain, release the Lease, stop watching) and exits 0.
+ * Bad flags, an unloadable kubeconfig or an invalid config end as ONE line on stderr and a
+ * non-zero exit code, before anything starts.
+ */
+import { loadKubeConfig } from "../k8s/kubeconfig.js";
+import { ConfigError } from "./config.js";
+import { startController, type ControllerOptions, type RunningController } from "./controller.js";
+import { CONTROLLER_USAGE, FlagError, parseControllerFlags, type ControllerFlags } from "./flags.js";
+import { createControllerLogger } from "./logger.js";
+
+/** Exit codes: 0 clean shutdown, 1 failed to start, 2 bad usage. */
+export const EXIT_OK = 0;
+export const EXIT_START_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`netmedic controller: ${message}\n`);
+  return code;
+}
+
+function readFlags(argv: string[]): ControllerFlags | number {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${CONTROLLER_USAGE}\n`);
+    return EXIT_OK;
+  }
+  try {
+    return parseControllerFlags(argv);
+  } catch (error) {
+    const known = error instanceof FlagError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    if (!known) throw error;
+    return fail(`${(error as Error).message}\n${CONTROLLER_USAGE}`, EXIT_USAGE);
+  }
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+function terminationSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const handler = (signal: string) => {
+      process.off("SIGTERM", handler);
+      process.off("SIGINT", handler);
+      resolve(signal);
+    };
+    process.on("SIGTERM", handler);
+    process.on("SIGINT", handler);
+  });
+}
+
+/** Runs `netmedic controller` with `argv` (after the command); resolves to the exit code. */
+export async function runController(argv: string[]): Promise<number> {
+  const flags = readFlags(argv);
+  if (typeof flags === "number") return flags;
+  const signal = terminationSignal();
+  let options: ControllerOptions;
+  let controller: RunningController;
+  try {
+    options = { ...flags, kubeConfig: loadKubeConfig(flags.kubeconfig), logger: createControllerLogger(flags.logLevel) };
+    controller = await startController(options);
+  } catch (error) {
+    if (error instanceof ConfigError || /kubeconfig/.test((error as Error).message)) return fail((error as Error).message, EXIT_START_FAILED);
+    return fail(`cannot start: ${(error as Error).message}`, EXIT_START_FAILED);
+  }
+  const received = await signal;
+  options.logger.info({ signal: received }, "shutdown requested");
+  await controller.stop();
+  return EXIT_OK;
+}

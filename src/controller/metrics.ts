@@ -1,0 +1,64 @@
+/**
+ * The controller's Prometheus metrics, in its own Registry (two controllers in one test process
+ * must not share series). Condition and APIService gauges are computed at scrape time from the
+ * caches, so every replica — leader or not — exports the current truth and a deleted node's series
+ * disappear with it, without bookkeeping.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { NetworkHealth } from "../api/index.js";
+import type { APIServiceView } from "../core/index.js";
+
+/** Where the scrape-time gauges read from. */
+export interface MetricSources {
+  networkHealths: () => readonly NetworkHealth[];
+  apiServices: () => readonly APIServiceView[];
+}
+
+/** All controller metrics; names are part of the alerting contract (deploy/monitoring). */
+export class ControllerMetrics {
+  readonly registry = new Registry();
+  readonly remediations: Counter<"action" | "result">;
+  readonly reconcileDuration: Histogram<"result">;
+  readonly reconcileErrors: Counter<"class">;
+  readonly watchRestarts: Counter<"resource">;
+  readonly isLeader: Gauge;
+  readonly statusWrites: Counter;
+  readonly configReloadFailures: Counter;
+  readonly eventWriteFailures: Counter;
+
+  constructor(sources: MetricSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: "netmedic_networkhealth_condition", help: "1 for each current condition of each NetworkHealth",
+      labelNames: ["node", "type", "status", "reason"], registers,
+      collect() {
+        this.reset();
+        for (const health of sources.networkHealths()) {
+          for (const condition of health.status?.conditions ?? []) {
+            this.set({ node: health.metadata.name ?? "", type: condition.type, status: condition.status, reason: condition.reason }, 1);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: "netmedic_apiservice_available", help: "1 when the APIService's Available condition is True, else 0",
+      labelNames: ["name"], registers,
+      collect() {
+        this.reset();
+        for (const service of sources.apiServices()) this.set({ name: service.name }, service.available === "True" ? 1 : 0);
+      },
+    });
+    this.remediations = new Counter({ name: "netmedic_remediations_total", help: "Remediation records by action and result", labelNames: ["action", "result"], registers });
+    this.reconcileDuration = new Histogram({
+      name: "netmedic_reconcile_duration_seconds", help: "Duration of one node reconcile", labelNames: ["result"], registers,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    });
+    this.reconcileErrors = new Counter({ name: "netmedic_reconcile_errors_total", help: "Failed reconciles by class (transient, terminal)", labelNames: ["class"], registers });
+    this.watchRestarts = new Counter({ name: "netmedic_watch_restarts_total", help: "Informer watch restarts after errors or silence", labelNames: ["resource"], registers });
+    this.isLeader = new Gauge({ name: "netmedic_is_leader", help: "1 while this replica holds the leader Lease", registers });
+    this.statusWrites = new Counter({ name: "netmedic_status_writes_total", help: "NetworkHealth status applies sent by this replica", registers });
+    this.configReloadFailures = new Counter({ name: "netmedic_config_reload_failures_total", help: "Config updates rejected (the last good config stays)", registers });
+    this.eventWriteFailures = new Counter({ name: "netmedic_event_write_failures_total", help: "Events that could not be written", registers });
+  }
+}
