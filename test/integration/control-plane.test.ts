@@ -14,10 +14,6 @@ import { applyCrds } from "../support/control-plane/crds.js";
 describe("shared control plane", () => {
   const cluster = getTestCluster();
 
-  it("started within 10 s", () => {
-    expect(cluster.startupMs).toBeLessThan(10_000);
-  });
-
   it("accepts every CRD in crds/ (structural, Established) and kubectl explain reads its schema", async () => {
     await applyCrds(cluster.kubeConfig);
     const crd = await cluster.kubeConfig.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: "networkhealths.netmedic.io" });
