@@ -1,6 +1,6 @@
 /**
  * Kernel networking settings of the host's network namespace. Reads go through /proc/sys paths
- * (one `grep -H` for all, inside the host's namespaces: net.* sysctls are per network namespace);
+ * (one `grep -H ^` for all, inside the host's namespaces: net.* sysctls are per network namespace);
  * writes through `sysctl -w`. Interface names may contain dots (flannel.1): in a sysctl key those
  * become '/', in a /proc/sys path they stay.
  */
@@ -29,7 +29,7 @@ export function interfaceForwarding(name: string): SysctlRef {
   return sysctlRef("net", "ipv4", "conf", validInterface(name), "forwarding");
 }
 
-/** Parses `grep -H '' paths…` output into path → integer value. */
+/** Parses `grep -H ^ paths…` output into path → integer value. */
 export function parseSysctlValues(text: string): Map<string, number> {
   const values = new Map<string, number>();
   for (const line of text.split("\n")) {
@@ -41,7 +41,7 @@ export function parseSysctlValues(text: string): Map<string, number> {
 
 /** Reads integer sysctls; a sysctl that does not exist is absent from the map. */
 export async function readSysctls(host: HostExecutor, refs: readonly SysctlRef[]): Promise<Map<string, number>> {
-  const result = await host.run(["grep", "-H", "-s", "", "--", ...refs.map((r) => r.path)]);
+  const result = await host.run(["grep", "-H", "-s", "^", "--", ...refs.map((r) => r.path)]);
   if (result.code !== 0 && result.code !== 2) throw new Error(`reading sysctls: grep exited ${result.code}`);
   return parseSysctlValues(result.stdout);
 }
