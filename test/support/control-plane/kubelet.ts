@@ -32,7 +32,9 @@ export async function createReadyNode(kubeConfig: KubeConfig, spec: NodeSpec): P
 async function postStatus(kubeConfig: KubeConfig, spec: NodeSpec): Promise<V1Node> {
   const now = new Date().toISOString();
   const addresses = [{ type: "InternalIP", address: spec.internalIP ?? "10.213.255.1" }, { type: "Hostname", address: spec.name }];
-  const body = { status: { addresses, conditions: [readyCondition(now)] } };
+  // Capacity as a small real node reports it: without it the real scheduler binds nothing.
+  const capacity = { cpu: "4", memory: "8Gi", pods: "110" };
+  const body = { status: { addresses, conditions: [readyCondition(now)], capacity, allocatable: capacity } };
   return kubeConfig.makeApiClient(CoreV1Api).patchNodeStatus({ name: spec.name, body }, MERGE);
 }
 

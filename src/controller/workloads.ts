@@ -1,0 +1,109 @@
+/**
+ * The agent and probe DaemonSets the controller owns, built from its config. The agent must be
+ * resident on every node before that node loses its API connection (a NotReady node starts no new
+ * pods), so it tolerates every taint by default and runs in the host's network and PID namespaces.
+ */
+import type { V1DaemonSet } from "@kubernetes/client-node";
+import type { AgentDaemonSetConfig } from "./config.js";
+
+/** What the DaemonSets are built from. */
+export interface WorkloadSettings {
+  namespace: string;
+  image: string;
+  agent: AgentDaemonSetConfig;
+  /** Port the probe pods listen on (in the pod network). */
+  probePort: number;
+}
+
+/** Label values that identify netmedic's own pods. */
+export const COMPONENT_LABEL = "app.kubernetes.io/component";
+export const NAME_LABELS = { "app.kubernetes.io/name": "netmedic", "app.kubernetes.io/managed-by": "netmedic-controller" };
+/** Default port of the probe pods. */
+export const DEFAULT_PROBE_PORT = 9465;
+
+function labels(component: string): Record<string, string> {
+  return { ...NAME_LABELS, [COMPONENT_LABEL]: component };
+}
+
+const NODE_NAME_ENV = { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } };
+
+/** The privileged node agent: hostNetwork + hostPID, enters PID 1's namespaces with nsenter. */
+export function agentDaemonSet(settings: WorkloadSettings): V1DaemonSet {
+  const selector = { "app.kubernetes.io/name": "netmedic", [COMPONENT_LABEL]: "agent" };
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name: "netmedic-agent", namespace: settings.namespace, labels: labels("agent") },
+    spec: {
+      selector: { matchLabels: selector },
+      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+      template: {
+        metadata: { labels: labels("agent") },
+        spec: {
+          serviceAccountName: "netmedic-agent",
+          hostNetwork: true,
+          hostPID: true,
+          dnsPolicy: "ClusterFirstWithHostNet",
+          priorityClassName: "system-node-critical",
+          tolerations: settings.agent.tolerations,
+          nodeSelector: settings.agent.nodeSelector,
+          containers: [{
+            name: "agent",
+            image: settings.image,
+            args: ["agent", "--node-name=$(NODE_NAME)", "--host-pid=1"],
+            env: [NODE_NAME_ENV],
+            resources: settings.agent.resources,
+            securityContext: { privileged: true, runAsUser: 0, readOnlyRootFilesystem: true },
+          }],
+        },
+      },
+    },
+  };
+}
+
+/** The unprivileged probe: pod network, no API token, answers only its node's agent. */
+export function probeDaemonSet(settings: WorkloadSettings): V1DaemonSet {
+  const selector = { "app.kubernetes.io/name": "netmedic", [COMPONENT_LABEL]: "probe" };
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name: "netmedic-probe", namespace: settings.namespace, labels: labels("probe") },
+    spec: {
+      selector: { matchLabels: selector },
+      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+      template: {
+        metadata: { labels: labels("probe") },
+        spec: {
+          serviceAccountName: "netmedic-probe",
+          automountServiceAccountToken: false,
+          tolerations: settings.agent.tolerations,
+          nodeSelector: settings.agent.nodeSelector,
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [{
+            name: "probe",
+            image: settings.image,
+            args: ["probe", `--listen=0.0.0.0:${settings.probePort}`],
+            ports: [{ name: "probe", containerPort: settings.probePort, protocol: "TCP" }],
+            resources: { requests: { cpu: "5m", memory: "24Mi" }, limits: { memory: "64Mi" } },
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+          }],
+        },
+      },
+    },
+  };
+}
+
+/** node name → "podIP:port" of each running probe pod (for status.targets.probeEndpoint). */
+export function probeEndpointsByNode(
+  pods: Array<{ metadata?: { labels?: Record<string, string> }; spec?: { nodeName?: string }; status?: { podIP?: string; phase?: string } }>,
+  probePort: number,
+): Record<string, string> {
+  const endpoints: Record<string, string> = {};
+  for (const pod of pods) {
+    const node = pod.spec?.nodeName;
+    const ip = pod.status?.podIP;
+    if (pod.metadata?.labels?.[COMPONENT_LABEL] !== "probe" || !node || !ip || pod.status?.phase !== "Running") continue;
+    endpoints[node] = ip.includes(":") ? `[${ip}]:${probePort}` : `${ip}:${probePort}`;
+  }
+  return endpoints;
+}
