@@ -8,11 +8,16 @@ import { fileURLToPath } from "node:url";
 import { runDiagnose, UsageError } from "./diagnose.js";
 import { runDemo } from "./demo.js";
 import { SnapshotError } from "./snapshot.js";
+import { runController } from "../controller/main.js";
+import { runAgent } from "../agent/main.js";
+import { runProbe } from "../probe/main.js";
 
 const USAGE = `usage: netmedic <command> [flags]
   diagnose  --snapshot FILE | --kubeconfig PATH   [-o text|json|yaml]   one-shot diagnosis, never writes
   demo                                              diagnose the bundled example incidents
-  controller, agent, probe                          the in-cluster components (see README)`;
+  controller [--kubeconfig PATH] [--namespace NS] [--config FILE] [--listen ADDR]    leader-elected reconciler
+  agent --node-name NAME [--host-pid PID] [--kubeconfig PATH]                    per-node facts, probes, actions
+  probe --listen IP:PORT [--allow CIDR]                                          pod-network dialer for the agent`;
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -21,6 +26,9 @@ const write = (text: string) => void process.stdout.write(text);
 const COMMANDS: Record<string, Command> = {
   diagnose: (argv) => runDiagnose(argv, write),
   demo: () => runDemo(write),
+  controller: runController,
+  agent: runAgent,
+  probe: runProbe,
 };
 
 /** Runs `netmedic` with the given arguments (without node and script); resolves to the exit code. */
