@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { validate as lintDockerfile } from "dockerfile-utils";
+import { DEFAULT_CONFIG, parseControllerConfig } from "../../../src/controller/config.js";
 
 interface Manifest { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [key: string]: unknown }
 
@@ -92,6 +93,11 @@ describe("deploy/ (kubectl kustomize) and deploy/monitoring", () => {
     expect(agentRules.flatMap((r) => r.verbs).sort()).toEqual(["get", "get", "list", "patch", "watch"]);
     const [probe] = byKind(objects, "ServiceAccount", "netmedic-probe");
     expect(probe?.["automountServiceAccountToken"]).toBe(false);
+  });
+
+  it("the shipped netmedic-config is valid for the controller and documents exactly its defaults", () => {
+    const [configMap] = byKind(objects, "ConfigMap", "netmedic-config") as unknown as Array<{ data: { "config.yaml": string } }>;
+    expect(parseControllerConfig(configMap!.data["config.yaml"], "deploy/30-config.yaml")).toEqual(DEFAULT_CONFIG);
   });
 
   it("the PrometheusRule alerts on the metrics the controller exports", () => {
