@@ -33,6 +33,8 @@ export interface ControlPlaneOptions {
    * collector watches NetworkHealth from the start instead of after its 30 s discovery resync.
    */
   crdsDir?: string | null;
+  /** Write the apiserver's audit log (Metadata level, JSON lines) to `${dir}/audit.log`. */
+  auditLog?: boolean;
 }
 
 /** A running control plane. */
@@ -65,6 +67,12 @@ function etcdArgv(bin: ControlPlaneBinaries, dir: string, ports: Ports): string[
   const peer = `http://127.0.0.1:${ports.etcdPeer}`;
   return [bin.etcd, "--name=default", `--data-dir=${etcdDataDir(dir)}`, `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`,
     `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`, `--initial-cluster=default=${peer}`, "--logger=zap", "--log-level=warn"];
+}
+
+function auditArgv(dir: string): string[] {
+  const policy = join(dir, "audit-policy.yaml");
+  writeFileSync(policy, "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: Metadata\n");
+  return [`--audit-policy-file=${policy}`, `--audit-log-path=${join(dir, "audit.log")}`, "--audit-log-format=json", "--audit-log-mode=blocking"];
 }
 
 function apiserverArgv(bin: ControlPlaneBinaries, dir: string, ports: Ports, pki: Pki, watchCache: boolean): string[] {
@@ -147,7 +155,8 @@ async function boot(bin: ControlPlaneBinaries, dir: string, processes: ManagedPr
   const server = `https://127.0.0.1:${ports.apiserver}`;
   const kubeconfigPath = writeKubeconfig(join(dir, "admin.kubeconfig"), server, pki.caCert, "admin", adminToken);
   processes.push(startProcess("etcd", etcdArgv(bin, dir, ports), join(dir, "etcd.log")));
-  let apiserver = startProcess("kube-apiserver", apiserverArgv(bin, dir, ports, pki, options.watchCache ?? true), join(dir, "kube-apiserver.log"));
+  const argv = [...apiserverArgv(bin, dir, ports, pki, options.watchCache ?? true), ...(options.auditLog ? auditArgv(dir) : [])];
+  let apiserver = startProcess("kube-apiserver", argv, join(dir, "kube-apiserver.log"));
   processes.push(apiserver);
   await waitForReady(server, adminToken, pki.caCert, apiserver, 20_000);
   if (options.crdsDir !== null) await applyCrds(adminKubeConfig(kubeconfigPath), options.crdsDir ?? "crds");
