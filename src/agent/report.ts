@@ -13,13 +13,26 @@ export interface AgentReport {
   version: string;
 }
 
+/**
+ * Drops empty-string values, recursively. A server-side apply of `""` reaches validation as null
+ * on the apiserver (422 "must be of type string", seen on v1.20); an absent field means the same
+ * here (e.g. podInterfaceZone: no zone).
+ */
+export function withoutEmptyStrings<T>(value: T): T {
+  if (Array.isArray(value)) return value.filter((item) => item !== "").map(withoutEmptyStrings) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== "").map(([k, v]) => [k, withoutEmptyStrings(v)])) as T;
+  }
+  return value;
+}
+
 /** The status this manager applies (its complete intent for the fields it owns). */
 export function agentStatus(report: AgentReport, heartbeatTime: string): NetworkHealthStatus {
-  return {
+  return withoutEmptyStrings({
     ...(report.facts ? { facts: report.facts } : {}),
     probes: report.probes,
     agent: { heartbeatTime, version: report.version, results: report.results },
-  };
+  });
 }
 
 /**

@@ -58,6 +58,12 @@ describe("report gating", () => {
   it("the applied status holds exactly the agent-owned fields", () => {
     expect(Object.keys(agentStatus(report(0, T, 1), T)).sort()).toEqual(["agent", "facts", "probes"]);
   });
+  it("the applied status carries no empty strings (SSA turns them into null → 422 on the real apiserver)", () => {
+    const facts = { collectedAt: T, firewall: { manager: "firewalld" as const, state: "running" as const, podInterfaceZone: "", services: ["", "ssh"] } };
+    const status = agentStatus({ facts, probes: [], results: [], version: "" }, T);
+    expect(status.facts?.firewall).toEqual({ manager: "firewalld", state: "running", services: ["ssh"] });
+    expect(status.agent).toEqual({ heartbeatTime: T, results: [] });
+  });
 });
 
 describe("Backoff", () => {
