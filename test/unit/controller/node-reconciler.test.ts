@@ -1,0 +1,89 @@
+/**
+ * reconcileNodeByName with in-memory caches and a fake API: the informer cache never catches up
+ * here, which is the race the write overlay exists for (on loopback the real watch is usually
+ * faster than the next reconcile, so the integration test cannot force it).
+ */
+import { Writable } from "node:stream";
+import { describe, expect, it } from "@jest/globals";
+import type { NetworkHealth, NetworkHealthStatus } from "../../../src/api/index.js";
+import type { ClusterCaches } from "../../../src/controller/cluster-caches.js";
+import { DEFAULT_CONFIG } from "../../../src/controller/config.js";
+import { KonnectivityLogCache } from "../../../src/controller/konnectivity-logs.js";
+import { createControllerLogger } from "../../../src/controller/logger.js";
+import { ControllerMetrics } from "../../../src/controller/metrics.js";
+import { reconcileNodeByName, type ReconcilerDeps } from "../../../src/controller/node-reconciler.js";
+import { ObservationBuilder } from "../../../src/controller/observation-builder.js";
+import { NetworkHealthOverlay } from "../../../src/controller/status-overlay.js";
+import type { EventRecorder } from "../../../src/k8s/event-recorder.js";
+import type { NetworkHealthClient } from "../../../src/k8s/networkhealth-client.js";
+import { health, k0sBrokenFacts, node, probe } from "../../fixtures/cluster.js";
+
+const silent = createControllerLogger("silent", new Writable({ write: (_chunk, _encoding, done) => done() }));
+
+function fakes(names: string[]) {
+  const nodes = names.map((name, index) => ({ ...node(name, `192.168.1.${42 + index}`), metadata: { ...node(name, "x").metadata, uid: `uid-${name}` } }));
+  const owned = (name: string): NetworkHealth => {
+    const cached = health(name, { facts: { ...k0sBrokenFacts(), collectedAt: new Date().toISOString() }, probes: [probe("Host", "Konnectivity", "ok")], agent: { heartbeatTime: new Date().toISOString() } });
+    return { ...cached, metadata: { ...cached.metadata, uid: `nh-${name}`, resourceVersion: "10", ownerReferences: [{ apiVersion: "v1", kind: "Node", name, uid: `uid-${name}`, controller: true, blockOwnerDeletion: true }] } };
+  };
+  const cachedHealths = names.map(owned);
+  const caches = {
+    nodes: { get: (name: string) => nodes.find((n) => n.metadata.name === name), list: () => nodes },
+    apiServices: { list: () => [] },
+    konnectivityPods: { list: () => [] },
+    endpoints: { get: () => undefined },
+    networkHealths: { get: (name: string) => cachedHealths.find((h) => h.metadata.name === name) },
+    listNetworkHealths: () => cachedHealths,
+  } as unknown as ClusterCaches;
+  const writes: Array<{ name: string; status: NetworkHealthStatus }> = [];
+  let resourceVersion = 100;
+  const client = {
+    applyStatus: async (name: string, status: NetworkHealthStatus) => {
+      writes.push({ name, status });
+      const base = cachedHealths.find((h) => h.metadata.name === name) as NetworkHealth;
+      resourceVersion += 1;
+      return { ...base, metadata: { ...base.metadata, resourceVersion: String(resourceVersion) }, status: { ...base.status, ...status } };
+    },
+    apply: async () => {
+      throw new Error("the NetworkHealths exist and are owned: no metadata apply expected");
+    },
+  } as unknown as NetworkHealthClient;
+  const events: string[] = [];
+  const deps: ReconcilerDeps = {
+    caches, client, overlay: new NetworkHealthOverlay(), observations: new ObservationBuilder(),
+    logs: new KonnectivityLogCache(async () => ({ lines: [] }), 60_000),
+    events: { record: async (targets: Array<{ kind: string }>, event: { reason: string }) => void events.push(`${event.reason}@${targets.map((t) => t.kind).join("+")}`) } as unknown as EventRecorder,
+    metrics: new ControllerMetrics({ networkHealths: () => [], apiServices: () => [] }),
+    config: () => DEFAULT_CONFIG, now: () => new Date(), requestTimeoutMs: 1000,
+  };
+  return { deps, writes, events };
+}
+
+describe("reconcileNodeByName", () => {
+  it("counts an order it just wrote against maxConcurrent before the watch delivers it", async () => {
+    const { deps, writes } = fakes(["w1", "w2"]);
+    await reconcileNodeByName(deps, "w1", silent);
+    await reconcileNodeByName(deps, "w2", silent);
+    expect(writes.map((w) => [w.name, w.status.remediation?.phase])).toEqual([["w1", "Pending"], ["w2", "Blocked"]]);
+  });
+
+  it("writes nothing the second time: the overlay holds what was written", async () => {
+    const { deps, writes } = fakes(["w1"]);
+    const first = await reconcileNodeByName(deps, "w1", silent);
+    const second = await reconcileNodeByName(deps, "w1", silent);
+    expect([first.wrote, second.wrote]).toEqual([true, false]);
+    expect(writes).toHaveLength(1);
+  });
+
+  it("emits the core's events on the NetworkHealth and the Node, after the write", async () => {
+    const { deps, events } = fakes(["w1"]);
+    await reconcileNodeByName(deps, "w1", silent);
+    expect(events).toContain("Pending@NetworkHealth+Node");
+  });
+
+  it("does nothing for a node that is gone (its NetworkHealth is left to the garbage collector)", async () => {
+    const { deps, writes } = fakes(["w1"]);
+    expect(await reconcileNodeByName(deps, "gone", silent)).toEqual({ wrote: false });
+    expect(writes).toEqual([]);
+  });
+});
