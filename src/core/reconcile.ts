@@ -77,7 +77,10 @@ export function reconcileNode(input: { observation: Observation; node: string; p
   const status: NetworkHealthStatus = {
     observedGeneration: generation,
     conditions,
-    diagnosis: { summary: diagnosis.summary, rootCause: diagnosis.rootCause, evidence: diagnosis.evidence.slice(0, EVIDENCE_LIMIT), affects: diagnosis.affects },
+    // rootCause is left out when healthy rather than written as "": this build of kube-apiserver (v1.20.2
+    // from Debian's source package) turns an applied "" in a custom resource into null, which the schema
+    // (type: string) then rejects with 422 — every write of a healed node would fail (found by test/e2e/k0s).
+    diagnosis: { summary: diagnosis.summary, ...(diagnosis.rootCause ? { rootCause: diagnosis.rootCause } : {}), evidence: diagnosis.evidence.slice(0, EVIDENCE_LIMIT), affects: diagnosis.affects },
     targets: diagnosis.targets,
     remediation: remediation.status,
     history: [...(previous?.history ?? []), ...remediation.records].slice(-HISTORY_LIMIT),
