@@ -10,6 +10,7 @@ import { configServers, envServers, parseLoadBalancerState } from "./server-conf
 
 /** Host-side filters: only these lines ever leave the host files. */
 export const CONFIG_SERVER_GREP = "^server[[:space:]]*:";
+/** The env-file filter for `KEY=` lines (K3S_URL, never K3S_TOKEN). */
 export function envServerGrep(key: string): string {
   return `^[[:space:]]*(export[[:space:]]+)?${key}=`;
 }

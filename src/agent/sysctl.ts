@@ -19,6 +19,7 @@ export function sysctlRef(...parts: string[]): SysctlRef {
   return { key: parts.map((p) => p.replaceAll(".", "/")).join("."), path: `/proc/sys/${parts.join("/")}` };
 }
 
+/** The sysctls the diagnosis and the actions use; BRIDGE_SYSCTL_DIR exists iff bridge netfilter is available. */
 export const IP_FORWARD = sysctlRef("net", "ipv4", "ip_forward");
 export const BRIDGE_NF_CALL_IPTABLES = sysctlRef("net", "bridge", "bridge-nf-call-iptables");
 export const BRIDGE_NF_CALL_IP6TABLES = sysctlRef("net", "bridge", "bridge-nf-call-ip6tables");

@@ -51,8 +51,9 @@ describe("agent on the k0s lab worker: facts, probes and the three host fixes", 
       distribution: "k0s",
       sysctl: { ipForward: 0, podInterfaceForwarding: 0, bridgeNfCallIptables: 0, bridgeNfCallIp6tables: 0, bridgeNetfilterLoaded: true },
       podNetwork: { interface: "cni0", cidr: addresses.podCIDR },
-      firewall: { manager: "firewalld", state: "running", defaultZone: "public", podInterfaceZone: "", egressZone: "public", egressMasquerade: false, podTrafficTrusted: false },
+      firewall: { manager: "firewalld", state: "running", defaultZone: "public", egressZone: "public", egressMasquerade: false, podTrafficTrusted: false },
     });
+    expect(status().facts?.firewall?.podInterfaceZone).toBeUndefined(); // cni0 in no zone: the default zone applies
     expect(status().facts?.errors).toBeUndefined();
     expect(probeResult("Host", `${addresses.control}:8132`)).toBe("ok");
     expect(probeResult("Host", `${addresses.control}:6443`)).toBe("ok");
