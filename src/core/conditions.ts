@@ -37,7 +37,8 @@ export function mergeConditions(
       type: check.type,
       status: check.status,
       reason: check.reason,
-      message: check.message,
+      // message is required by the API and an empty string does not survive an apply: never send one.
+      message: check.message || check.reason,
       lastTransitionTime: flipped ? now : (before?.lastTransitionTime ?? now),
     };
     if (generation !== undefined) condition.observedGeneration = generation;

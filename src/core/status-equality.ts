@@ -1,6 +1,7 @@
 /**
- * Which status fields the controller owns, in a normal form: undefined values, empty lists and
- * empty objects removed (as a server-side apply round trip would), so "changed" means changed.
+ * Which status fields the controller owns, in a normal form: undefined values, empty strings,
+ * empty lists and empty objects removed — exactly what survives a server-side apply round trip
+ * (the SSA client drops empty strings, see k8s/networkhealth-client.ts) — so "changed" means changed.
  */
 import type { NetworkHealthStatus } from "../api/index.js";
 
@@ -15,7 +16,7 @@ function normalize(value: unknown): unknown {
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>)
       .map(([key, item]) => [key, normalize(item)] as const)
-      .filter(([, item]) => item !== undefined)
+      .filter(([, item]) => item !== undefined && item !== "")
       .sort(([a], [b]) => a.localeCompare(b));
     return entries.length ? Object.fromEntries(entries) : undefined;
   }

@@ -46,7 +46,7 @@ export class NetworkHealthClient {
    * `options` (e.g. a timeout) are chained before the apply content type.
    */
   async applyStatus(name: string, status: NetworkHealthStatus, options?: ConfigurationOptions): Promise<NetworkHealth> {
-    const body = { apiVersion: NETWORK_HEALTH_API_VERSION, kind: NETWORK_HEALTH_KIND, metadata: { name }, status };
+    const body = { apiVersion: NETWORK_HEALTH_API_VERSION, kind: NETWORK_HEALTH_KIND, metadata: { name }, status: withoutEmptyStrings(status) };
     const params = {
       group: API_GROUP,
       version: API_VERSION,
@@ -74,4 +74,16 @@ export class NetworkHealthClient {
     const apply = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply, options);
     return (await this.api.patchClusterCustomObject(params, apply)) as NetworkHealth;
   }
+}
+
+/**
+ * A copy without empty-string fields. Server-side apply on kube-apiserver 1.20 turns "" into null
+ * and then rejects the whole object (422 "must be of type string"), so an absent field is the only
+ * safe way to say "empty" — for both writers.
+ */
+export function withoutEmptyStrings<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((item) => withoutEmptyStrings(item)) as T;
+  if (value === null || typeof value !== "object") return value;
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== "");
+  return Object.fromEntries(entries.map(([key, item]) => [key, withoutEmptyStrings(item)])) as T;
 }
