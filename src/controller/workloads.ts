@@ -3,7 +3,7 @@
  * resident on every node before that node loses its API connection (a NotReady node starts no new
  * pods), so it tolerates every taint by default and runs in the host's network and PID namespaces.
  */
-import type { V1DaemonSet } from "@kubernetes/client-node";
+import type { V1DaemonSet, V1PodSpec } from "@kubernetes/client-node";
 import type { AgentDaemonSetConfig } from "./config.js";
 
 /** What the DaemonSets are built from. */
@@ -27,70 +27,57 @@ function labels(component: string): Record<string, string> {
 
 const NODE_NAME_ENV = { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } };
 
-/** The privileged node agent: hostNetwork + hostPID, enters PID 1's namespaces with nsenter. */
-export function agentDaemonSet(settings: WorkloadSettings): V1DaemonSet {
-  const selector = { "app.kubernetes.io/name": "netmedic", [COMPONENT_LABEL]: "agent" };
+/** A DaemonSet of one netmedic component around the given pod spec (rolling, one node at a time). */
+function componentDaemonSet(component: string, settings: WorkloadSettings, podSpec: V1PodSpec): V1DaemonSet {
   return {
     apiVersion: "apps/v1",
     kind: "DaemonSet",
-    metadata: { name: "netmedic-agent", namespace: settings.namespace, labels: labels("agent") },
+    metadata: { name: `netmedic-${component}`, namespace: settings.namespace, labels: labels(component) },
     spec: {
-      selector: { matchLabels: selector },
+      selector: { matchLabels: { "app.kubernetes.io/name": "netmedic", [COMPONENT_LABEL]: component } },
       updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
       template: {
-        metadata: { labels: labels("agent") },
-        spec: {
-          serviceAccountName: "netmedic-agent",
-          hostNetwork: true,
-          hostPID: true,
-          dnsPolicy: "ClusterFirstWithHostNet",
-          priorityClassName: "system-node-critical",
-          tolerations: settings.agent.tolerations,
-          nodeSelector: settings.agent.nodeSelector,
-          containers: [{
-            name: "agent",
-            image: settings.image,
-            args: ["agent", "--node-name=$(NODE_NAME)", "--host-pid=1"],
-            env: [NODE_NAME_ENV],
-            resources: settings.agent.resources,
-            securityContext: { privileged: true, runAsUser: 0, readOnlyRootFilesystem: true },
-          }],
-        },
+        metadata: { labels: labels(component) },
+        spec: { ...podSpec, tolerations: settings.agent.tolerations, nodeSelector: settings.agent.nodeSelector },
       },
     },
   };
 }
 
-/** The unprivileged probe: pod network, no API token, answers only its node's agent. */
+/** The privileged node agent: hostNetwork + hostPID, enters PID 1's namespaces with nsenter. */
+export function agentDaemonSet(settings: WorkloadSettings): V1DaemonSet {
+  return componentDaemonSet("agent", settings, {
+    serviceAccountName: "netmedic-agent",
+    hostNetwork: true,
+    hostPID: true,
+    dnsPolicy: "ClusterFirstWithHostNet",
+    priorityClassName: "system-node-critical",
+    containers: [{
+      name: "agent",
+      image: settings.image,
+      args: ["agent", "--node-name=$(NODE_NAME)", "--host-pid=1"],
+      env: [NODE_NAME_ENV],
+      resources: settings.agent.resources,
+      securityContext: { privileged: true, runAsUser: 0, readOnlyRootFilesystem: true },
+    }],
+  });
+}
+
+/** The unprivileged probe: pod network, no API token, answers only its node's agent. Placed wherever the agent is. */
 export function probeDaemonSet(settings: WorkloadSettings): V1DaemonSet {
-  const selector = { "app.kubernetes.io/name": "netmedic", [COMPONENT_LABEL]: "probe" };
-  return {
-    apiVersion: "apps/v1",
-    kind: "DaemonSet",
-    metadata: { name: "netmedic-probe", namespace: settings.namespace, labels: labels("probe") },
-    spec: {
-      selector: { matchLabels: selector },
-      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-      template: {
-        metadata: { labels: labels("probe") },
-        spec: {
-          serviceAccountName: "netmedic-probe",
-          automountServiceAccountToken: false,
-          tolerations: settings.agent.tolerations,
-          nodeSelector: settings.agent.nodeSelector,
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
-          containers: [{
-            name: "probe",
-            image: settings.image,
-            args: ["probe", `--listen=0.0.0.0:${settings.probePort}`],
-            ports: [{ name: "probe", containerPort: settings.probePort, protocol: "TCP" }],
-            resources: { requests: { cpu: "5m", memory: "24Mi" }, limits: { memory: "64Mi" } },
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-          }],
-        },
-      },
-    },
-  };
+  return componentDaemonSet("probe", settings, {
+    serviceAccountName: "netmedic-probe",
+    automountServiceAccountToken: false,
+    securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+    containers: [{
+      name: "probe",
+      image: settings.image,
+      args: ["probe", `--listen=0.0.0.0:${settings.probePort}`],
+      ports: [{ name: "probe", containerPort: settings.probePort, protocol: "TCP" }],
+      resources: { requests: { cpu: "5m", memory: "24Mi" }, limits: { memory: "64Mi" } },
+      securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+    }],
+  });
 }
 
 /** node name → "podIP:port" of each running probe pod (for status.targets.probeEndpoint). */
