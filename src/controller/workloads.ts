@@ -72,7 +72,8 @@ export function probeDaemonSet(settings: WorkloadSettings): V1DaemonSet {
     containers: [{
       name: "probe",
       image: settings.image,
-      args: ["probe", `--listen=0.0.0.0:${settings.probePort}`],
+      args: ["probe", `--listen=0.0.0.0:${settings.probePort}`, "--allow=$(HOST_IP)/32"],
+      env: [{ name: "HOST_IP", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } }],
       ports: [{ name: "probe", containerPort: settings.probePort, protocol: "TCP" }],
       resources: { requests: { cpu: "5m", memory: "24Mi" }, limits: { memory: "64Mi" } },
       securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },

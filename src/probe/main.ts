@@ -3,8 +3,8 @@
  *  [--target-ports P[,P]] [--max-concurrent N] [--rate PER_SECOND] [--log-level L]`
  *
  * Runs in the pod network, unprivileged, with no API token: it only dials on behalf of its own
- * node's agent. Without --allow, the pod's default gateway (the host's bridge address) is the only
- * allowed source; pass the node IP too (`--allow $(HOST_IP)`) for CNIs without a bridge.
+ * node's agent. The pod's default gateway (the host's side of the pod's link) is always an allowed
+ * source; `--allow $(HOST_IP)/32` adds the node IP for CNIs without a bridge.
  */
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -54,12 +54,11 @@ export function parseProbeArgs(argv: string[], routeTable?: string): ProbeConfig
   const port = Number(listen?.[3]);
   if (!listen || port > 65535) throw new Error("--listen must be IP:PORT");
   const host = listen[1] ?? listen[2] ?? "";
-  let allow = list(values.allow);
-  if (allow.length === 0) {
-    const gateway = routeTable === undefined ? undefined : defaultGatewayFromRouteTable(routeTable);
-    if (!gateway) throw new Error("no allowed source: pass --allow CIDR (no default gateway found)");
-    allow = [`${gateway}/32`];
-  }
+  // The pod's default gateway is the host side of its link (the bridge address with a bridge CNI)
+  // and is always allowed; --allow adds sources, e.g. the node IP for CNIs without a bridge.
+  const gateway = routeTable === undefined ? undefined : defaultGatewayFromRouteTable(routeTable);
+  const allow = [...list(values.allow), ...(gateway ? [`${gateway}/32`] : [])];
+  if (allow.length === 0) throw new Error("no allowed source: pass --allow CIDR (no default gateway found)");
   const allowTargets = list(values["allow-target"]).map((t) => parseDialTarget(t).text);
   const targetPorts = values["target-ports"] === undefined ? [...DEFAULT_TARGET_PORTS] : list([values["target-ports"]]).map((p) => positiveInt(p, "target-ports", 0));
   if (targetPorts.some((p) => p > 65535)) throw new Error("--target-ports must be ports");

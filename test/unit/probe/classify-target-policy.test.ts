@@ -114,6 +114,7 @@ describe("probe policy", () => {
     expect(parseProbeArgs(["--listen", "[::]:0", "--allow", "10.0.0.1/32,10.0.0.2", "--allow-target", "10.0.0.9:2379", "--target-ports", "8132"], undefined))
       .toMatchObject({ host: "::", port: 0, allow: ["10.0.0.1/32", "10.0.0.2"], allowTargets: ["10.0.0.9:2379"], targetPorts: [8132] });
     expect(() => parseProbeArgs(["--listen", "0.0.0.0:9090"], undefined)).toThrow(/no allowed source/);
+    expect(parseProbeArgs(["--listen", "0.0.0.0:9090", "--allow", "192.168.1.42/32"], table).allow).toEqual(["192.168.1.42/32", "10.7.244.1/32"]);
     expect(() => parseProbeArgs(["--listen", "localhost:9090", "--allow", "1.1.1.1"], undefined)).toThrow(/IP:PORT/);
   });
 });
