@@ -16,7 +16,8 @@ export interface E2EEnv {
 
 /**
  * The controller config of the e2e tests: every interval short (resync 10 s, order timeout 60 s,
- * no cooldown), `extra` YAML appended under `remediation:` (e.g. `mode: Observe`, `maxConcurrent: 1`).
+ * no cooldown, agent reports stale after 30 s), with `remediation` settings added or overridden
+ * (e.g. `{ mode: "Observe" }`, `{ maxConcurrent: 1 }`).
  */
 export function e2eConfig(remediation: Record<string, string | number> = {}): string {
   const settings = { cooldownSeconds: 0, orderTimeoutSeconds: 60, staleAfterSeconds: 30, ...remediation };
@@ -59,16 +60,4 @@ export async function deleteObjects(kubeConfig: KubeConfig, nodes: string[], pod
   };
   for (const name of pods) await core.deleteNamespacedPod({ name, namespace: "kube-system", gracePeriodSeconds: 0 }).catch(ignore);
   for (const name of nodes) await core.deleteNode({ name }).catch(ignore);
-}
-
-/** Lines of a process's output that are pino JSON, parsed (others are skipped). */
-export function jsonLines(text: string): Array<Record<string, unknown>> {
-  return text.split("\n").flatMap((line) => {
-    if (!line.startsWith("{")) return [];
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
 }
