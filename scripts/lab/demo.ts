@@ -16,7 +16,7 @@ import { startLab, type Lab } from "../../test/support/lab/index.js";
 import { e2eConfig, startControllerProcess } from "../../test/support/e2e/controller.js";
 import { startK0sWorker, type K0sWorker } from "../../test/support/e2e/k0s-worker.js";
 import { hasCondition, NetworkHealthFollower } from "../../test/support/e2e/networkhealth.js";
-import type { RunningProcess } from "../../test/support/e2e/processes.js";
+import { stopAllProcesses, type RunningProcess } from "../../test/support/e2e/processes.js";
 
 const TIMEOUT_MS = Number(process.env["NETMEDIC_LAB_TIMEOUT_SECONDS"] ?? "180") * 1000;
 const NODE = "k0s-worker-1";
@@ -36,17 +36,20 @@ async function main(): Promise<number> {
     follower?.stop();
     await controller?.stop().catch(() => undefined);
     await worker?.stop().catch(() => undefined);
+    await stopAllProcesses();
     await lab?.stop().catch((error: unknown) => say(`lab: ${String(error)}`));
     await cp?.stop().catch(() => undefined);
     say(`done; logs in ${dir}`);
   })());
   const interrupted = new Promise<number>((resolve) => {
+    // Ctrl-C reaches this process up to three times (the terminal's process group, then npm and tsx
+    // forward it): keep the handler for all of them, or a repeat would kill the process mid-teardown.
     const onSignal = (signal: string): void => {
-      say(`${signal}: stopping`);
+      if (!tearing) say(`${signal}: stopping`);
       void teardown().then(() => resolve(130));
     };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
   });
   const story = async (): Promise<number> => {
     say("starting a private control plane (etcd, kube-apiserver v1.20, controller-manager, scheduler)");

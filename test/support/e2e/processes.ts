@@ -31,6 +31,13 @@ export interface RunningProcess {
   stop(graceMs?: number): Promise<number | null>;
 }
 
+const running = new Set<RunningProcess>();
+
+/** Stops every process started here that is still running (e.g. one still starting up when Ctrl-C came). */
+export async function stopAllProcesses(): Promise<void> {
+  await Promise.all([...running].map((proc) => proc.stop()));
+}
+
 /** Spawns a child with `argv`; how is `spawner` (default: a plain spawn; pass `lab.spawnIn` for a lab host). */
 export type Spawner = (argv: string[], options: SpawnOptions) => ChildProcess;
 
@@ -54,7 +61,7 @@ export function startProcess(name: string, argv: string[], dir: string, spawner:
   });
   child.on("error", () => undefined);
   let stopping: Promise<number | null> | undefined;
-  return {
+  const proc: RunningProcess = {
     name, pid, child, logFile, exited,
     output: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : ""),
     stop(graceMs = 10_000) {
@@ -69,6 +76,9 @@ export function startProcess(name: string, argv: string[], dir: string, spawner:
       return stopping;
     },
   };
+  running.add(proc);
+  void exited.then(() => running.delete(proc));
+  return proc;
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
