@@ -49,7 +49,8 @@ export type APIServiceFailure = "NoAgentAvailable" | "MissingEndpoints" | "Servi
 export function classifyAPIServiceFailure(reason: string | undefined, message: string | undefined): APIServiceFailure {
   const text = message ?? "";
   if (/No agent available/i.test(text)) return "NoAgentAvailable";
-  if (reason === "MissingEndpoints" || /endpoints? for service .* (not found|have no addresses)/i.test(text)) {
+  // v1.20's aggregator: a Service without an Endpoints object is EndpointsNotFound, "cannot find endpoints for service/NAME in "NS"".
+  if (reason === "MissingEndpoints" || reason === "EndpointsNotFound" || /endpoints? for service .* (not found|have no addresses)/i.test(text)) {
     return "MissingEndpoints";
   }
   if (reason === "ServiceNotFound" || /service .* not found/i.test(text)) return "ServiceNotFound";
