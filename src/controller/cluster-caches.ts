@@ -38,14 +38,15 @@ export class ClusterCaches {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     const registration = kubeConfig.makeApiClient(ApiregistrationV1Api);
     const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-    const timeout = withTimeout(LIST_TIMEOUT_MS);
-    this.nodes = this.informer("Node", "nodes", "/api/v1/nodes", () => this.core.listNode({}, timeout));
-    this.apiServices = this.informer("APIService", "apiservices", "/apis/apiregistration.k8s.io/v1/apiservices", () => registration.listAPIService({}, timeout));
+    const timeout = (signal: AbortSignal) => withTimeout(LIST_TIMEOUT_MS, undefined, signal);
+    this.nodes = this.informer("Node", "nodes", "/api/v1/nodes", (signal) => this.core.listNode({}, timeout(signal)));
+    this.apiServices = this.informer("APIService", "apiservices", "/apis/apiregistration.k8s.io/v1/apiservices", (signal) => registration.listAPIService({}, timeout(signal)));
     const fieldSelector = "metadata.name=kubernetes";
     this.endpoints = this.informer("Endpoints", "endpoints", "/api/v1/namespaces/default/endpoints",
-      () => this.core.listNamespacedEndpoints({ namespace: "default", fieldSelector }, timeout), { fieldSelector });
+      (signal) => this.core.listNamespacedEndpoints({ namespace: "default", fieldSelector }, timeout(signal)), { fieldSelector });
+    const group = { group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL };
     this.networkHealths = this.informer("NetworkHealth", "networkhealths", `/apis/${API_GROUP}/${API_VERSION}/${NETWORK_HEALTH_PLURAL}`,
-      async () => (await custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL }, timeout)) as KubernetesListObject<KubernetesObject>);
+      async (signal) => (await custom.listClusterCustomObject(group, timeout(signal))) as KubernetesListObject<KubernetesObject>);
     this.konnectivityConfig = konnectivity;
     this.konnectivity = this.konnectivityInformer(konnectivity);
   }
@@ -96,7 +97,7 @@ export class ClusterCaches {
   private konnectivityInformer(config: KonnectivityConfig): SupervisedInformer<V1Pod> {
     const { namespace, selector: labelSelector } = config;
     return this.informer("KonnectivityPod", "konnectivity-pods", `/api/v1/namespaces/${namespace}/pods`,
-      () => this.core.listNamespacedPod({ namespace, labelSelector }, withTimeout(LIST_TIMEOUT_MS)), { labelSelector });
+      (signal) => this.core.listNamespacedPod({ namespace, labelSelector }, withTimeout(LIST_TIMEOUT_MS, undefined, signal)), { labelSelector });
   }
 
   private all(): Array<SupervisedInformer<KubernetesObject>> {
@@ -104,7 +105,7 @@ export class ClusterCaches {
   }
 
   private informer<T extends KubernetesObject>(
-    kind: WatchedResource, resource: string, path: string, list: () => Promise<KubernetesListObject<T>>,
+    kind: WatchedResource, resource: string, path: string, list: (signal: AbortSignal) => Promise<KubernetesListObject<T>>,
     selectors: { labelSelector?: string; fieldSelector?: string } = {},
   ): SupervisedInformer<T> {
     const informer = new SupervisedInformer<T>({

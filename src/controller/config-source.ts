@@ -73,7 +73,7 @@ export class ConfigMapSource {
     const fieldSelector = `metadata.name=${CONFIG_MAP_NAME}`;
     this.informer = new SupervisedInformer<V1ConfigMap>({
       resource: "configmap", kubeConfig: this.kubeConfig, path: `/api/v1/namespaces/${this.namespace}/configmaps`, fieldSelector,
-      list: () => core.listNamespacedConfigMap({ namespace: this.namespace, fieldSelector }, withTimeout(30_000)),
+      list: (signal) => core.listNamespacedConfigMap({ namespace: this.namespace, fieldSelector }, withTimeout(30_000, undefined, signal)),
       restartDelayMs: hooks.restartDelayMs, onRestart: hooks.onRestart,
     });
     this.informer.onChange((change, configMap) => this.apply(change === "delete" ? undefined : configMap, hooks));

@@ -160,7 +160,8 @@ export class LeaseElector {
   }
 
   private timeout() {
-    // An attempt must finish well within the renew deadline, or a hung request keeps a stale leader.
-    return withTimeout(Math.max(1000, (this.options.renewDeadlineSeconds * 1000) / 2));
+    // One request may use most of the renew deadline (a loaded apiserver is slow, not gone), but
+    // must end within it: a hung request must not keep a stale leader past the deadline.
+    return withTimeout(Math.max(1000, this.options.renewDeadlineSeconds * 750));
   }
 }

@@ -8,13 +8,13 @@ import { Observable, type ConfigurationOptions, type RequestContext, type Respon
 const of = <T>(value: T): Observable<T> => new Observable(Promise.resolve(value));
 
 /**
- * Options that abort the request after `ms` milliseconds (the call then rejects with an
- * AbortError/TimeoutError, which the controller treats as transient). Chains onto `options`.
+ * Options that abort the request after `ms` milliseconds, or when `signal` aborts (the call then
+ * rejects with an AbortError, which the controller treats as transient). Chains onto `options`.
  */
-export function withTimeout(ms: number, options?: ConfigurationOptions): ConfigurationOptions {
+export function withTimeout(ms: number, options?: ConfigurationOptions, signal?: AbortSignal): ConfigurationOptions {
   const timeout = {
     pre: (request: RequestContext) => {
-      request.setSignal(AbortSignal.timeout(ms));
+      request.setSignal(signal ? AbortSignal.any([AbortSignal.timeout(ms), signal]) : AbortSignal.timeout(ms));
       return of(request);
     },
     post: (response: ResponseContext) => of(response),

@@ -6,13 +6,16 @@
  * is compacted away, and the informer relists, emitting deletes for objects that vanished), so no
  * change is lost.
  *
- * Two more guards:
+ * More guards:
+ * - the watch transport (BoundedWatch) bounds the wait for response headers and can abort a request
+ *   still connecting, so neither a hung connection nor stop() can block for good;
  * - every watch carries `timeoutSeconds` (randomized like client-go), so the server ends it cleanly
  *   and it is re-established from the last resourceVersion;
  * - a watchdog restarts a watch that has shown no sign of life for longer than that (a half-open
  *   connection the server's close never reaches).
  */
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import { BoundedWatch } from "./bounded-watch.js";
 
 /** What a supervised informer watches and how it recovers. */
 export interface SupervisedInformerOptions<T extends KubernetesObject> {
@@ -21,8 +24,8 @@ export interface SupervisedInformerOptions<T extends KubernetesObject> {
   kubeConfig: KubeConfig;
   /** Collection path, e.g. /api/v1/nodes. */
   path: string;
-  /** Lists the collection with the same selectors as the watch. */
-  list: () => Promise<KubernetesListObject<T>>;
+  /** Lists the collection with the same selectors as the watch; must give up when `signal` aborts. */
+  list: (signal: AbortSignal) => Promise<KubernetesListObject<T>>;
   labelSelector?: string;
   fieldSelector?: string;
   /** Delay before restart number `attempt` (0-based) after an error. */
@@ -31,6 +34,8 @@ export interface SupervisedInformerOptions<T extends KubernetesObject> {
   onRestart?: (resource: string, reason: string, delayMs: number) => void;
   /** Base of the server-side watch timeout; each watch uses base·(1..2). Default 300. */
   watchTimeoutSeconds?: number;
+  /** Deadline for a watch request's response headers. Default 30 s. */
+  watchResponseTimeoutMs?: number;
 }
 
 /** Kinds of cache change. */
@@ -39,6 +44,8 @@ export type ChangeType = "add" | "update" | "delete";
 /** A read-only cache of one resource, kept in sync by a list-watch that survives errors. */
 export class SupervisedInformer<T extends KubernetesObject> {
   private readonly informer: ListWatch<T>;
+  private readonly watch: BoundedWatch;
+  private lifetime = new AbortController();
   private readonly listeners: Array<(change: ChangeType, object: T) => void> = [];
   private readonly syncWaiters: Array<() => void> = [];
   private attempts = 0;
@@ -55,13 +62,14 @@ export class SupervisedInformer<T extends KubernetesObject> {
   constructor(private readonly options: SupervisedInformerOptions<T>) {
     this.watchTimeoutSeconds = Math.round((options.watchTimeoutSeconds ?? 300) * (1 + Math.random()));
     const list = async () => {
-      const result = await options.list();
+      const result = await options.list(this.lifetime.signal);
       this.listed = true;
       this.attempts = 0;
       return result;
     };
     const path = `${options.path}?timeoutSeconds=${this.watchTimeoutSeconds}`;
-    this.informer = new ListWatch<T>(path, new Watch(options.kubeConfig), list, false, options.labelSelector, options.fieldSelector);
+    this.watch = new BoundedWatch(options.kubeConfig, options.watchResponseTimeoutMs ?? 30_000);
+    this.informer = new ListWatch<T>(path, this.watch, list, false, options.labelSelector, options.fieldSelector);
     for (const change of ["add", "update", "delete"] as const) {
       this.informer.on(change, (object) => this.notify(change, object));
     }
@@ -87,6 +95,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
   /** Starts listing and watching; resolves after the first attempt (synced or not). */
   start(): Promise<void> {
     this.stopping = false;
+    this.lifetime = new AbortController();
     const checkEvery = Math.max(1000, (this.watchTimeoutSeconds * 1000) / 4);
     this.watchdog = setInterval(() => this.checkAlive(), checkEvery);
     this.watchdog.unref();
@@ -99,13 +108,15 @@ export class SupervisedInformer<T extends KubernetesObject> {
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
-  /** Stops watching for good (pending restarts cancelled); the cache keeps its last content. */
+  /** Stops watching (pending restarts cancelled, requests in flight aborted); the cache keeps its content. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
     clearInterval(this.watchdog);
-    await this.running;
+    this.lifetime.abort();
+    this.watch.abortAll();
     await this.informer.stop();
+    await this.running;
   }
 
   private run(): Promise<void> {
@@ -144,6 +155,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
     const silentFor = Date.now() - this.lastActivity;
     if (this.stopping || this.restartTimer || silentFor < (this.watchTimeoutSeconds + 30) * 1000) return;
     // The server should have closed this watch by now: the stream is dead without an error.
+    this.watch.abortAll();
     void this.informer.stop().then(() => this.scheduleRestart(`no watch activity for ${Math.round(silentFor / 1000)} s`));
   }
 }

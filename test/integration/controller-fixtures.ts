@@ -124,10 +124,15 @@ export async function startFaultProxy(target: URL): Promise<{ url: string; cut: 
   const server = createTcpServer((client) => {
     if (refusing) return void client.destroy();
     const upstream = connect(Number(target.port), target.hostname);
-    for (const socket of [client, upstream]) {
+    // Either side failing or closing ends the other, as a real network path would (an apiserver
+    // that is down refuses the connection; it must not leave the client hanging).
+    for (const [socket, peer] of [[client, upstream], [upstream, client]] as const) {
       sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-      socket.on("error", () => undefined);
+      socket.on("close", () => {
+        sockets.delete(socket);
+        peer.destroy();
+      });
+      socket.on("error", () => peer.destroy());
     }
     client.pipe(upstream).pipe(client);
   });
@@ -159,8 +164,8 @@ export function kubeConfigVia(kubeConfig: KubeConfig, server: string): KubeConfi
   return config;
 }
 
-/** Non-read requests the apiserver has served for `resource` (from its apiserver_request_total). */
-export async function apiserverWrites(kubeConfig: KubeConfig, resource: string): Promise<number> {
+/** Requests the apiserver has served for `resource` whose verb matches `verbs` (from its apiserver_request_total). */
+export async function apiserverRequests(kubeConfig: KubeConfig, resource: string, verbs: string): Promise<number> {
   const url = new URL(`${kubeConfig.getCurrentCluster()?.server ?? ""}/metrics`);
   const options: RequestOptions = { hostname: url.hostname, port: url.port, path: url.pathname };
   await kubeConfig.applyToHTTPSOptions(options);
@@ -171,11 +176,13 @@ export async function apiserverWrites(kubeConfig: KubeConfig, resource: string):
       response.on("end", () => resolve(body));
     }).on("error", reject);
   });
-  let total = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("apiserver_request_total{") || !line.includes(`resource="${resource}"`)) continue;
-    if (/verb="(GET|LIST|WATCH)"/.test(line)) continue;
-    total += Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return total;
+  const verb = new RegExp(`verb="(${verbs})"`);
+  return text.split("\n")
+    .filter((line) => line.startsWith("apiserver_request_total{") && line.includes(`resource="${resource}"`) && verb.test(line))
+    .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+}
+
+/** Writes (every verb but GET, LIST and WATCH) the apiserver has served for `resource`. */
+export function apiserverWrites(kubeConfig: KubeConfig, resource: string): Promise<number> {
+  return apiserverRequests(kubeConfig, resource, "POST|PUT|PATCH|APPLY|DELETE|DELETECOLLECTION");
 }
