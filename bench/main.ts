@@ -1,0 +1,76 @@
+/**
+ * `npm run bench`: prints figures, never pass/fail. Runs the control-plane start-up bench, then the
+ * scale/steady/churn bench at each size, each phase with its own time bound, and prints Markdown
+ * tables for bench/RESULTS.md. Every process and temp dir a bench starts is stopped and removed.
+ *
+ *   npm run bench -- [--sizes 100,1000,5000] [--qps N|shipped] [--resync S] [--steady S] [--churn S]
+ *                    [--converge-timeout S] [--startup-runs N]
+ */
+import { cpus, freemem, loadavg, totalmem } from "node:os";
+import { parseArgs } from "node:util";
+import { runScale, type ScaleResult } from "./scale.js";
+import { runStartup } from "./startup.js";
+
+const log = (line: string) => void process.stdout.write(`${line}\n`);
+const fixed = (value: number | undefined, digits = 1) => (value === undefined || Number.isNaN(value) ? "—" : value.toFixed(digits));
+
+/** The bench's options from argv (after the script). */
+export function benchOptions(argv: string[]) {
+  const { values } = parseArgs({ args: argv, strict: true, options: {
+    sizes: { type: "string", default: "100,1000,5000" }, qps: { type: "string", default: "1000" }, resync: { type: "string", default: "10" },
+    steady: { type: "string", default: "60" }, churn: { type: "string", default: "60" }, "converge-timeout": { type: "string", default: "300" },
+    "startup-runs": { type: "string", default: "3" },
+  } });
+  const qps = values.qps === "shipped" ? undefined : Number(values.qps);
+  return {
+    sizes: values.sizes.split(",").map(Number).filter((n) => n > 0), queue: qps === undefined ? undefined : { qps, burst: qps },
+    resyncSeconds: Number(values.resync), steadySeconds: Number(values.steady), churnSeconds: Number(values.churn),
+    convergeTimeoutSeconds: Number(values["converge-timeout"]), startupRuns: Number(values["startup-runs"]),
+  };
+}
+
+/** The machine line of RESULTS.md. */
+function machine(): string {
+  const gb = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+  return `${new Date().toISOString()} · ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}) · ${gb(totalmem())} GiB RAM (${gb(freemem())} free) · node ${process.version} · load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`;
+}
+
+/** The scale table, one row per size. */
+export function scaleTable(results: readonly ScaleResult[]): string {
+  const rows = results.map((r) => `| ${r.size} | ${fixed(r.populateSeconds)} | ${r.convergeSeconds === undefined ? `no (${r.correctAtEnd}/${r.size})` : fixed(r.convergeSeconds)} | ` +
+    `${r.reconcilesConverge} | ${fixed(r.meanReconcileSeconds * 1000, 0)} | ${fixed(r.peakRssMb, 0)} | ${fixed(r.cpuSecondsConverge)} | ${r.creates} | ${r.statusWrites} | ` +
+    `${fixed((r.creates + r.statusWrites) / r.size, 2)} | ${r.requestsConverge.get("POST events") ?? 0} | ${r.requestsConverge.get("GET pods/log") ?? 0} | ` +
+    `${r.steady.reconciles} / ${r.steady.controllerWrites} / ${r.steady.writes} | ${r.churn.flips} / ${r.churn.reconciles} / ${r.churn.writes} |`);
+  return ["| nodes | populate s | converge s | reconciles | ms/reconcile | peak RSS MB | CPU s | NH creates | status writes | writes/node | events | pods/log GETs | steady reconciles / ctrl status writes / all writes | churn flips / reconciles / status writes |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|", ...rows].join("\n");
+}
+
+/** API requests by verb while converging, one column per size. */
+export function requestTable(results: readonly ScaleResult[]): string {
+  const keys = [...new Set(results.flatMap((r) => [...r.requestsConverge.keys()]))].sort();
+  const rows = keys.map((key) => `| ${key} | ${results.map((r) => r.requestsConverge.get(key) ?? 0).join(" | ")} |`);
+  return [`| apiserver request (all clients) | ${results.map((r) => r.size).join(" | ")} |`, `|---|${results.map(() => "---|").join("")}`, ...rows].join("\n");
+}
+
+async function main(): Promise<void> {
+  const options = benchOptions(process.argv.slice(2));
+  log(`# netmedic bench — ${machine()}`);
+  log(`queue: ${options.queue ? `${options.queue.qps}/s burst ${options.queue.burst} (bench/controller-entry.ts)` : "shipped CLI (20/s, burst 200)"}; resyncSeconds ${options.resyncSeconds}`);
+  if (options.startupRuns > 0) {
+    log("## control-plane start-up");
+    const startup = await runStartup(options.startupRuns, log);
+    log(`median ${fixed(startup.median)} s over ${startup.seconds.length} starts (${startup.seconds.map((s) => fixed(s)).join(", ")})`);
+  }
+  const results: ScaleResult[] = [];
+  for (const size of options.sizes) {
+    log(`## scale ${size}`);
+    results.push(await runScale({ ...options, size }, log));
+    log(scaleTable(results.slice(-1)));
+  }
+  if (results.length > 0) {
+    log(`\n## scale, all sizes (${machine()})\n${scaleTable(results)}\n\n${requestTable(results)}`);
+    for (const r of results) log(`steady ${r.size}: ${[...r.steady.requests].map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  }
+}
+
+await main();

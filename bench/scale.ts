@@ -1,0 +1,141 @@
+/**
+ * Scale, steady state and churn of the controller at one cluster size, on a private real control
+ * plane: populate, start the controller child, let stand-in agents report as soon as each
+ * NetworkHealth exists, and measure time to a correct status everywhere, peak RSS, CPU, API
+ * requests by verb, writes per node; then a steady window (no changes) and a churn window (10 % of
+ * nodes flip a fact per minute).
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import { startControlPlane } from "../test/support/control-plane/control-plane.js";
+import { populate, startsBroken } from "./cluster.js";
+import { startControllerChild, type ControllerChild } from "./controller-process.js";
+import { apiserverRequests, delta, metricSum, sleep, startKubeletStandIn } from "./lib.js";
+import { NetworkHealthWatch } from "./networkhealth-watch.js";
+
+/** Knobs of one scale run. */
+export interface ScaleOptions {
+  size: number;
+  /** Controller resyncSeconds during the run (steady window = several resyncs). */
+  resyncSeconds: number;
+  steadySeconds: number;
+  churnSeconds: number;
+  /** Give up converging after this long. */
+  convergeTimeoutSeconds: number;
+  /** Work-queue rate for the controller; undefined = the shipped CLI with its built-in 20/s, burst 200. */
+  queue?: { qps: number; burst: number };
+}
+
+/** Figures of one size. */
+export interface ScaleResult {
+  size: number;
+  populateSeconds: number;
+  /** Seconds from controller spawn to every NetworkHealth correct; undefined = not within the timeout. */
+  convergeSeconds?: number;
+  correctAtEnd: number;
+  peakRssMb: number;
+  cpuSecondsConverge: number;
+  creates: number;
+  statusWrites: number;
+  /** Mean seconds of one reconcile while converging (netmedic_reconcile_duration_seconds sum/count). */
+  meanReconcileSeconds: number;
+  reconcilesConverge: number;
+  requestsConverge: Map<string, number>;
+  steady: { seconds: number; reconciles: number; writes: number; controllerWrites: number; requests: Map<string, number> };
+  churn: { seconds: number; flips: number; reconciles: number; writes: number; correct: boolean };
+  cpuSecondsTotal: number;
+}
+
+const HEALTHY_LOG = "I1123 09:00:00.000000       1 client.go:224] \"Connect to server\" serverID=\"bench\"\n";
+
+/** The config the bench gives the controller (Observe: diagnose only, no orders wait for agents). */
+export function benchConfig(resyncSeconds: number): string {
+  return `remediation: {mode: Observe, staleAfterSeconds: 86400}\nresyncSeconds: ${resyncSeconds}\n`;
+}
+
+const writesOf = (requests: Map<string, number>) =>
+  [...requests].filter(([key]) => /^(CREATE|POST|PATCH|UPDATE|APPLY|PUT|DELETE)\b/.test(key) && !key.includes("leases")).reduce((sum, [, n]) => sum + n, 0);
+
+async function reconciles(controller: ControllerChild): Promise<number> {
+  return metricSum(await controller.metrics(), "netmedic_reconcile_duration_seconds_count");
+}
+
+/** Runs the whole scenario at `options.size`; `log` prints progress lines. */
+export async function runScale(options: ScaleOptions, log: (line: string) => void): Promise<ScaleResult> {
+  const plane = await startControlPlane({ nodeMonitorGracePeriodSeconds: 3600 });
+  const kubelet = await startKubeletStandIn(HEALTHY_LOG);
+  const admin = new KubeConfig();
+  admin.loadFromFile(plane.kubeconfigPath);
+  let controller: ControllerChild | undefined;
+  let watch: NetworkHealthWatch | undefined;
+  try {
+    const started = Date.now();
+    const names = await populate(admin, options.size, kubelet.port);
+    const populateSeconds = (Date.now() - started) / 1000;
+    log(`  ${options.size} nodes + pods created in ${populateSeconds.toFixed(1)} s`);
+    watch = new NetworkHealthWatch(admin, new Map(names.map((name, i) => [name, startsBroken(i)])));
+    await watch.start();
+    const before = await apiserverRequests(admin);
+    const spawned = Date.now();
+    controller = await startControllerChild(plane.dir, plane.kubeconfigPath, benchConfig(options.resyncSeconds), options.queue);
+    let convergeSeconds: number | undefined;
+    while ((Date.now() - spawned) / 1000 < options.convergeTimeoutSeconds) {
+      await sleep(250);
+      if (watch.correctCount() === options.size) {
+        convergeSeconds = (Date.now() - spawned) / 1000;
+        break;
+      }
+    }
+    const correctAtEnd = watch.correctCount();
+    log(`  converged: ${convergeSeconds?.toFixed(1) ?? `NO (${correctAtEnd}/${options.size} correct)`} s; agent reports ${watch.reports}${watch.lastError ? `, last error ${watch.lastError}` : ""}`);
+    if (convergeSeconds === undefined) log(`  e.g. ${watch.firstIncorrect() ?? ""}`);
+    const atConverge = await apiserverRequests(admin);
+    const convergeMetrics = await controller.metrics();
+    const usageConverge = controller.usage();
+    const requestsConverge = delta(before, atConverge);
+    const steady = await window(controller, admin, options.steadySeconds, async () => undefined);
+    log(`  steady ${options.steadySeconds} s: ${steady.reconciles} reconciles, ${steady.writes} writes`);
+    let flips = 0;
+    const churn = await window(controller, admin, options.churnSeconds, async (elapsedMs) => {
+      const due = Math.floor((options.size * 0.1 * elapsedMs) / 60_000);
+      const batch: Promise<void>[] = [];
+      while (flips < due) batch.push((watch as NetworkHealthWatch).flip(names[(flips++ * 7919) % names.length] as string));
+      await Promise.all(batch);
+    });
+    await sleep(5000);
+    const churnCorrect = watch.correctCount() === options.size;
+    log(`  churn ${options.churnSeconds} s: ${flips} flips, ${churn.reconciles} reconciles, ${churn.writes} controller writes`);
+    return {
+      size: options.size, populateSeconds, convergeSeconds, correctAtEnd,
+      peakRssMb: controller.usage()?.peakRssMb ?? Number.NaN,
+      cpuSecondsConverge: usageConverge?.cpuSeconds ?? Number.NaN,
+      creates: requestsConverge.get("APPLY networkhealths") ?? 0,
+      statusWrites: metricSum(convergeMetrics, "netmedic_status_writes_total"),
+      meanReconcileSeconds: metricSum(convergeMetrics, "netmedic_reconcile_duration_seconds_sum") / metricSum(convergeMetrics, "netmedic_reconcile_duration_seconds_count"),
+      reconcilesConverge: metricSum(convergeMetrics, "netmedic_reconcile_duration_seconds_count"),
+      requestsConverge,
+      steady: { seconds: options.steadySeconds, reconciles: steady.reconciles, writes: steady.writes, controllerWrites: steady.controllerWrites, requests: steady.requests },
+      churn: { seconds: options.churnSeconds, flips, reconciles: churn.reconciles, writes: churn.controllerWrites, correct: churnCorrect },
+      cpuSecondsTotal: controller.usage()?.cpuSeconds ?? Number.NaN,
+    };
+  } finally {
+    watch?.stop();
+    await controller?.stop();
+    await kubelet.close();
+    await plane.stop();
+  }
+}
+
+/** Runs `tick` every second for `seconds`; returns reconciles, controller status writes and request deltas. */
+async function window(controller: ControllerChild, admin: KubeConfig, seconds: number, tick: (elapsedMs: number) => Promise<void>) {
+  const requestsBefore = await apiserverRequests(admin);
+  const reconcilesBefore = await reconciles(controller);
+  const writesBefore = metricSum(await controller.metrics(), "netmedic_status_writes_total");
+  const start = Date.now();
+  while (Date.now() - start < seconds * 1000) {
+    await tick(Date.now() - start);
+    await sleep(1000);
+  }
+  const requests = delta(requestsBefore, await apiserverRequests(admin));
+  const controllerWrites = metricSum(await controller.metrics(), "netmedic_status_writes_total") - writesBefore;
+  return { reconciles: (await reconciles(controller)) - reconcilesBefore, writes: writesOf(requests), controllerWrites, requests };
+}
