@@ -31,6 +31,7 @@ function fakes(names: string[]) {
     nodes: { get: (name: string) => nodes.find((n) => n.metadata.name === name), list: () => nodes },
     apiServices: { list: () => [] },
     konnectivityPods: { list: () => [] },
+    probePods: { list: () => [] },
     endpoints: { get: () => undefined },
     networkHealths: { get: (name: string) => cachedHealths.find((h) => h.metadata.name === name) },
     listNetworkHealths: () => cachedHealths,
