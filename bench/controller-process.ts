@@ -13,17 +13,22 @@ import { fetchText, parseMetrics, processUsage, type ProcessUsage } from "./lib.
 const BUILD_DIR = resolve("node_modules/.cache/netmedic-bench/dist");
 let compiled: boolean | undefined;
 
-/** Compiles src/cli/main.ts and bench/controller-entry.ts once; false (tsx is used) when that fails. */
+/** Compiles src/cli/main.ts, the dialer program and bench/controller-entry.ts once; false (tsx is used) when that fails. */
 export function buildOnce(): boolean {
   if (compiled !== undefined) return compiled;
   try {
     execFileSync("npx", ["tsc", "--outDir", BUILD_DIR, "--rootDir", ".", "--target", "ES2022", "--module", "NodeNext", "--moduleResolution", "NodeNext",
-      "--strict", "--skipLibCheck", "--esModuleInterop", "--resolveJsonModule", "--types", "node", "src/cli/main.ts", "bench/controller-entry.ts"], { stdio: "ignore" });
+      "--strict", "--skipLibCheck", "--esModuleInterop", "--resolveJsonModule", "--types", "node", "src/cli/main.ts", "src/probe/dial-main.ts", "bench/controller-entry.ts"], { stdio: "ignore" });
     compiled = existsSync(join(BUILD_DIR, "src/cli/main.js")) && existsSync(join(BUILD_DIR, "bench/controller-entry.js"));
   } catch {
     compiled = false;
   }
   return compiled;
+}
+
+/** argv prefix of the netmedic CLI (compiled when possible, else tsx). */
+export function netmedicCli(): string[] {
+  return buildOnce() ? [process.execPath, join(BUILD_DIR, "src/cli/main.js")] : [process.execPath, "--import", "tsx", resolve("src/cli/main.ts")];
 }
 
 /** argv of the controller: the shipped CLI, or the bench entry when a queue rate is given. */

@@ -4,10 +4,11 @@
  * tables for bench/RESULTS.md. Every process and temp dir a bench starts is stopped and removed.
  *
  *   npm run bench -- [--sizes 100,1000,5000] [--qps N|shipped] [--resync S] [--steady S] [--churn S]
- *                    [--converge-timeout S] [--startup-runs N]
+ *                    [--converge-timeout S] [--startup-runs N] [--agent-seconds S (0 = skip; needs root)]
  */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
+import { runAgentFootprint } from "./agent-footprint.js";
 import { runScale, type ScaleResult } from "./scale.js";
 import { runStartup } from "./startup.js";
 
@@ -19,13 +20,14 @@ export function benchOptions(argv: string[]) {
   const { values } = parseArgs({ args: argv, strict: true, options: {
     sizes: { type: "string", default: "100,1000,5000" }, qps: { type: "string", default: "1000" }, resync: { type: "string", default: "10" },
     steady: { type: "string", default: "60" }, churn: { type: "string", default: "60" }, "converge-timeout": { type: "string", default: "300" },
-    "startup-runs": { type: "string", default: "3" },
+    "startup-runs": { type: "string", default: "3" }, "agent-seconds": { type: "string", default: "180" },
   } });
   const qps = values.qps === "shipped" ? undefined : Number(values.qps);
   return {
     sizes: values.sizes.split(",").map(Number).filter((n) => n > 0), queue: qps === undefined ? undefined : { qps, burst: qps },
     resyncSeconds: Number(values.resync), steadySeconds: Number(values.steady), churnSeconds: Number(values.churn),
     convergeTimeoutSeconds: Number(values["converge-timeout"]), startupRuns: Number(values["startup-runs"]),
+    agentSeconds: Number(values["agent-seconds"]),
   };
 }
 
@@ -60,6 +62,14 @@ async function main(): Promise<void> {
     log("## control-plane start-up");
     const startup = await runStartup(options.startupRuns, log);
     log(`median ${fixed(startup.median)} s over ${startup.seconds.length} starts (${startup.seconds.map((s) => fixed(s)).join(", ")})`);
+  }
+  if (options.agentSeconds > 0) {
+    log("## agent footprint (node lab, default intervals)");
+    const agent = await runAgentFootprint(30, options.agentSeconds, log);
+    if (agent) {
+      log(`agent (${agent.compiled ? "compiled" : "tsx"}): peak RSS ${fixed(agent.peakRssMb)} MB, RSS ${fixed(agent.rssMb)} MB, start-up CPU ${fixed(agent.startupCpuSeconds, 2)} s, ` +
+        `idle CPU ${fixed(agent.idleCpuSeconds, 2)} s in ${agent.windowSeconds} s → ${fixed(agent.cpuSecondsPerHour)} CPU s/hour, ${agent.heartbeats} heartbeats seen`);
+    }
   }
   const results: ScaleResult[] = [];
   for (const size of options.sizes) {
