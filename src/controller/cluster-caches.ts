@@ -12,6 +12,7 @@ import { SupervisedInformer, type ChangeType } from "../k8s/supervised-informer.
 import { withTimeout } from "../k8s/request-options.js";
 import type { KonnectivityConfig } from "./config.js";
 import type { WatchedResource } from "./event-keys.js";
+import { COMPONENT_LABEL } from "./workloads.js";
 
 /** How informers recover, and who hears about changes. */
 export interface CacheHooks {
@@ -23,18 +24,20 @@ export interface CacheHooks {
 
 const LIST_TIMEOUT_MS = 60_000;
 
-/** The five caches a reconcile reads. */
+/** The caches a reconcile reads. */
 export class ClusterCaches {
   readonly nodes: SupervisedInformer<V1Node>;
   readonly apiServices: SupervisedInformer<V1APIService>;
   readonly endpoints: SupervisedInformer<V1Endpoints>;
   readonly networkHealths: SupervisedInformer<KubernetesObject>;
+  /** netmedic's own probe pods (its namespace), for each node's status.targets.probeEndpoint. */
+  readonly probePods: SupervisedInformer<V1Pod>;
   private konnectivity: SupervisedInformer<V1Pod>;
   private konnectivityConfig: KonnectivityConfig;
   private readonly core: CoreV1Api;
   private started = false;
 
-  constructor(private readonly kubeConfig: KubeConfig, konnectivity: KonnectivityConfig, private readonly hooks: CacheHooks) {
+  constructor(private readonly kubeConfig: KubeConfig, konnectivity: KonnectivityConfig, ownNamespace: string, private readonly hooks: CacheHooks) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     const registration = kubeConfig.makeApiClient(ApiregistrationV1Api);
     const custom = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -49,6 +52,9 @@ export class ClusterCaches {
       async (signal) => (await custom.listClusterCustomObject(group, timeout(signal))) as KubernetesListObject<KubernetesObject>);
     this.konnectivityConfig = konnectivity;
     this.konnectivity = this.konnectivityInformer(konnectivity);
+    const probeSelector = `${COMPONENT_LABEL}=probe`;
+    this.probePods = this.informer("ProbePod", "probe-pods", `/api/v1/namespaces/${ownNamespace}/pods`,
+      (signal) => this.core.listNamespacedPod({ namespace: ownNamespace, labelSelector: probeSelector }, timeout(signal)), { labelSelector: probeSelector });
   }
 
   /** konnectivity-agent pods (namespace and selector from the config). */
@@ -101,7 +107,7 @@ export class ClusterCaches {
   }
 
   private all(): Array<SupervisedInformer<KubernetesObject>> {
-    return [this.nodes, this.apiServices, this.endpoints, this.networkHealths, this.konnectivity] as Array<SupervisedInformer<KubernetesObject>>;
+    return [this.nodes, this.apiServices, this.endpoints, this.networkHealths, this.konnectivity, this.probePods] as Array<SupervisedInformer<KubernetesObject>>;
   }
 
   private informer<T extends KubernetesObject>(

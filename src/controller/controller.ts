@@ -26,6 +26,7 @@ import { eventTargets, reconcileNodeByName, type ReconcilerDeps } from "./node-r
 import { ObservationBuilder } from "./observation-builder.js";
 import { NetworkHealthOverlay } from "./status-overlay.js";
 import { DEFAULT_WORK_QUEUE_OPTIONS, type WorkQueueOptions } from "./work-queue.js";
+import { WorkloadOwner } from "./workload-owner.js";
 
 /** How to run one controller (flags, plus knobs tests turn). */
 export interface ControllerOptions {
@@ -93,6 +94,7 @@ class Controller {
   private readonly overlay = new NetworkHealthOverlay();
   private readonly observations = new ObservationBuilder();
   private readonly client: NetworkHealthClient;
+  private readonly workloads: WorkloadOwner;
   private readonly log: Logger;
   private server: HealthServer | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -104,6 +106,7 @@ class Controller {
     // A ConfigMap's content replaces the defaults in start(), before anything reads them.
     this.configValue = options.configPath ? readConfigFile(options.configPath) : DEFAULT_CONFIG;
     this.client = new NetworkHealthClient(options.kubeConfig, FIELD_MANAGER_CONTROLLER);
+    this.workloads = new WorkloadOwner(options.kubeConfig, options.namespace, options.logger);
     this.metrics = new ControllerMetrics({
       networkHealths: () => this.overlay.merge(this.caches.listNetworkHealths()),
       apiServices: () => this.caches.apiServices.list().map((s) => apiServiceView(s as KubeAPIService)),
@@ -112,7 +115,7 @@ class Controller {
       this.metrics.eventWriteFailures.inc();
       this.log.warn({ error: describeError(error), kind: target.kind, name: target.name, reason: event.reason }, "event not written");
     });
-    this.caches = new ClusterCaches(options.kubeConfig, this.configValue.konnectivity, {
+    this.caches = new ClusterCaches(options.kubeConfig, this.configValue.konnectivity, options.namespace, {
       restartDelayMs: (attempt) => backoffDelayMs(attempt, options.restartBackoff ?? DEFAULT_RESTART_BACKOFF),
       onRestart: (resource, reason, delayMs) => this.onWatchRestart(resource, reason, delayMs),
       onChange: (resource, change, object) => this.onCacheChange(resource, change, object),
@@ -147,7 +150,10 @@ class Controller {
     const { kubeConfig, namespace, leaseName, identity, leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds } = this.options;
     return new LeaseElector(kubeConfig, {
       namespace, name: leaseName, identity, leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds,
-      onStartedLeading: () => void this.leadership.begin(),
+      onStartedLeading: () => {
+        void this.leadership.begin();
+        void this.workloads.ensure(this.config());
+      },
       onStoppedLeading: () => void this.leadership.end(),
       onError: (error) => this.log.warn({ error: describeError(error) }, "leader election attempt failed"),
     });
@@ -233,6 +239,7 @@ class Controller {
     this.caches.setKonnectivity(config.konnectivity).catch((error: unknown) => this.log.error({ error: String(error) }, "konnectivity watch not switched"));
     this.scheduleResync();
     this.leadership.enqueue(this.nodeNames());
+    if (this.leadership.leading) void this.workloads.ensure(config);
   }
 
   private onConfigInvalid(error: ConfigError): void {

@@ -93,6 +93,7 @@ export async function reconcileNodeByName(deps: ReconcilerDeps, name: string, lo
     kubernetesEndpoints: deps.caches.endpoints.get("kubernetes", "default"),
     networkHealths: deps.overlay.merge(deps.caches.listNetworkHealths()),
     logs: deps.logs.snapshot(),
+    probePods: deps.caches.probePods.list(),
   }, deps.now());
   const result = reconcileNode({ observation, node: name, policy: deps.config().policy });
   if (result.changed) await writeStatus(deps, name, result, log);

@@ -10,6 +10,9 @@ import {
   type APIServiceView, type KonnectivityAgentView, type KubeAPIService, type KubeEndpoints, type KubeNode, type KubePod, type NodeView, type Observation,
 } from "../core/index.js";
 import type { LogLines } from "./konnectivity-logs.js";
+import { DEFAULT_PROBE_PORT, probeEndpointsByNode } from "./workloads.js";
+
+type ProbePod = Parameters<typeof probeEndpointsByNode>[0][number];
 
 /** The raw inputs, as the caches hold them. */
 export interface CachedSources {
@@ -19,6 +22,8 @@ export interface CachedSources {
   kubernetesEndpoints?: object;
   networkHealths: readonly NetworkHealth[];
   logs: Record<string, LogLines>;
+  /** netmedic's probe pods, for status.targets.probeEndpoint. */
+  probePods?: readonly object[];
 }
 
 /** Memoizes views per cached object; one instance lives as long as the caches. */
@@ -40,7 +45,7 @@ export class ObservationBuilder {
       konnectivityDeployed: konnectivityAgents.length > 0,
       apiServerEndpoints: sources.kubernetesEndpoints ? apiServerEndpointsView(sources.kubernetesEndpoints as KubeEndpoints) : undefined,
       networkHealth,
-      probeEndpoints: undefined,
+      probeEndpoints: sources.probePods ? probeEndpointsByNode(sources.probePods as ProbePod[], DEFAULT_PROBE_PORT) : undefined,
     };
   }
 
