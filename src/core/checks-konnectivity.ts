@@ -6,7 +6,7 @@
 import type { APIServiceView } from "./observation.js";
 import type { CheckResult, NodeContext } from "./findings.js";
 import { latestProbe, probeEvidence, unknownCheck } from "./findings.js";
-import { classifyAPIServiceFailure, latestKonnectivityEvidence, type DialOutcome } from "./evidence.js";
+import { classifyAPIServiceFailure, latestKonnectivityEvidence, logMessageOf, type DialOutcome } from "./evidence.js";
 
 const REASON_BY_OUTCOME: Record<DialOutcome, string> = {
   ok: "Connected",
@@ -41,7 +41,7 @@ export function checkKonnectivity(context: NodeContext): CheckResult {
   const podProbe = latestProbe(context.probes, "Pod", "Konnectivity");
   const logs = latestKonnectivityEvidence(context.konnectivityAgents.flatMap((agent) => agent.logLines));
   const evidence = [hostProbe, podProbe].flatMap((p) => (p ? [probeEvidence(p)] : []));
-  if (logs) evidence.push(`konnectivity-agent log: ${logs.line}`);
+  if (logs) evidence.push(`konnectivity-agent log: ${logMessageOf(logs.line)}`);
   if (hostProbe && hostProbe.result !== "ok" && podProbe?.result !== "ok") {
     const message = `the host network cannot reach the konnectivity server either (${hostProbe.result}): not a node-side fault`;
     return { type: "KonnectivityReachable", status: "False", reason: "ControlPlaneUnreachable", message, evidence };

@@ -33,6 +33,16 @@ export function readKonnectivityLogLine(line: string): KonnectivityLogEvidence |
   return { outcome, target: `${host}:${port}`, line };
 }
 
+/**
+ * A log line without its CRI prefix and klog header ("2025-… stderr F E0505 16:48:03.213218 1 "):
+ * the same error repeated must quote identically, or every log refresh would rewrite the status.
+ */
+export function logMessageOf(line: string): string {
+  return line
+    .replace(/^\S+ (?:stdout|stderr) [FP] /, "")
+    .replace(/^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ /, "");
+}
+
 /** The newest line (last in the list) that says something about the agent's dial. */
 export function latestKonnectivityEvidence(lines: readonly string[]): KonnectivityLogEvidence | undefined {
   for (let index = lines.length - 1; index >= 0; index -= 1) {

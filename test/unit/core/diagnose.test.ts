@@ -224,13 +224,20 @@ describe("diagnoseNode", () => {
     expect(result?.evidence).toEqual(expect.arrayContaining([
       "net.ipv4.ip_forward = 0",
       `probe from Pod to ${CONTROLLER_IP}:8132 (Konnectivity): EHOSTUNREACH`,
-      `konnectivity-agent log: ${NO_ROUTE_LINE}`,
+      `konnectivity-agent log: ${NO_ROUTE_LINE.replace(/^E0505 16:48:03\.213218\s+1 /, "")}`,
       `apiservice/v1beta1.metrics.k8s.io Available=False FailedDiscoveryCheck: ${NO_AGENT_MESSAGE}`,
     ]));
     expect(result?.affects).toEqual(["apiservice/v1beta1.metrics.k8s.io"]);
     expect(result?.summary).toMatch(/^worker-1: firewalld rejects forwarded pod traffic.*→ apiservice\/v1beta1.metrics.k8s.io unavailable$/);
     expect(result?.fixes[0]).toEqual({ action: "OpenHostFirewall", reason: "RejectingPodTraffic", podInterface: "kube-bridge", podCIDR: "10.244.0.0/24", egressZone: "public", service: "k0s-worker" });
     expect(result?.targets).toEqual({ konnectivity: [`${CONTROLLER_IP}:8132`], apiServers: [`${CONTROLLER_IP}:6443`] });
+  });
+
+  it("quotes a repeated log error identically whatever its timestamp (no status write per log refresh)", () => {
+    const at = (time: string) => NO_ROUTE_LINE.replace("16:48:03.213218", time);
+    const quote = (line: string) => diagnoseNode(observe({ nodes: [k0sWorker()], pods: [konnectivityPod(WORKER)], logs: podLog([line]) }), WORKER, STALE_AFTER)?.evidence;
+    expect(quote(at("16:49:13.000001"))).toEqual(quote(at("16:48:03.213218")));
+    expect(quote(`2025-05-05T16:48:03.213218Z stderr F ${at("16:50:00.5")}`)).toEqual(quote(at("16:48:03.213218")));
   });
 
   it("returns undefined for a node the observation does not hold", () => {
