@@ -9,7 +9,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { startControlPlane, type ControlPlane } from "../support/control-plane/control-plane.js";
 import { asServiceAccount } from "../support/control-plane/cluster.js";
 import { createReadyNode } from "../support/control-plane/kubelet.js";
@@ -78,6 +78,12 @@ describe("controller RBAC (deploy/20-rbac-controller.yaml) against the audit log
     await agent.applyStatus("rbac-worker", { facts: { ...k0sBrokenFacts(), collectedAt: now }, agent: { heartbeatTime: now } });
     await eventually("the order's Event", async () => (await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: "default" }))
       .items.some((e) => e.reason === "Pending" && e.involvedObject.name === "rbac-worker"), 30_000);
+    // An invalid config update: kept out, reported as a Warning Event on the ConfigMap.
+    const core = admin.makeApiClient(CoreV1Api);
+    await core.patchNamespacedConfigMap({ name: "netmedic-config", namespace: "netmedic", body: { data: { "config.yaml": "remediation: {mode: Sometimes}\n" } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    await eventually("the InvalidConfig Event", async () => (await core.listNamespacedEvent({ namespace: "netmedic" }))
+      .items.some((e) => e.type === "Warning" && e.involvedObject.kind === "ConfigMap"), 30_000);
     // Lease renewals, a node going away.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await admin.makeApiClient(CoreV1Api).deleteNode({ name: "rbac-worker" });

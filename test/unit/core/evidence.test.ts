@@ -34,6 +34,7 @@ describe("classifyAPIServiceFailure", () => {
     ["FailedDiscoveryCheck", NO_AGENT_MESSAGE, "NoAgentAvailable"],
     ["MissingEndpoints", "endpoints for service/metrics-server in \"kube-system\" have no addresses with port name \"https\"", "MissingEndpoints"],
     ["ServiceNotFound", 'service/metrics-server in "kube-system" is not present', "ServiceNotFound"],
+    ["EndpointsNotFound", 'cannot find endpoints for service/metrics-server in "kube-system"', "MissingEndpoints"],
     ["FailedDiscoveryCheck", 'failing or missing response from https://10.96.0.10:443/apis/metrics.k8s.io/v1beta1: Get "https://10.96.0.10:443/apis/metrics.k8s.io/v1beta1": context deadline exceeded (Client.Timeout exceeded while awaiting headers)', "Timeout"],
     ["FailedDiscoveryCheck", "failing or missing response from https://x: bad status from https://x: 403", "Other"],
   ])("%s: %s → %s", (reason, message, failure) => {
