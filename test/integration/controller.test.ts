@@ -14,6 +14,7 @@ import { parseAllDocuments } from "yaml";
 import type { NetworkHealth } from "../../src/api/index.js";
 import { startController, type RunningController } from "../../src/controller/controller.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
+import { logMessageOf } from "../../src/core/index.js";
 import { asServiceAccount } from "../support/control-plane/cluster.js";
 import { startControlPlane, type ControlPlane } from "../support/control-plane/control-plane.js";
 import { NO_ROUTE_LINE, k0sBrokenFacts, probe } from "../fixtures/cluster.js";
@@ -149,7 +150,7 @@ describe("netmedic controller on a real control plane", () => {
         Ready: "False/Degraded", IPForwarding: "False/Disabled", BridgeNetfilter: "False/Disabled", HostFirewall: "False/RejectingPodTraffic",
         KonnectivityReachable: "False/NoRouteToHost", AgentReporting: "True/Reporting",
       });
-      expect(health.status?.diagnosis?.evidence).toContain(`konnectivity-agent log: ${NO_ROUTE_LINE}`);
+      expect(health.status?.diagnosis?.evidence).toContain(`konnectivity-agent log: ${logMessageOf(NO_ROUTE_LINE)}`);
       expect(health.status?.targets?.konnectivity).toEqual(["192.168.1.41:8132"]);
       expect(fieldsOwnedBy(health, "netmedic-controller")).toEqual(expect.not.arrayContaining(["f:facts", "f:probes", "f:agent"]));
       expect(fieldsOwnedBy(health, "netmedic-agent")).toEqual(["f:agent", "f:facts", "f:probes"]);
