@@ -37,10 +37,20 @@ function remediatingCheck(status: RemediationStatus): CheckResult {
   return { type: "Remediating", status: active ? "True" : "False", reason: phase, message: status.message ?? "", evidence: [] };
 }
 
+/**
+ * Counts over the OTHER nodes. Only NetworkHealths of existing Nodes count, and an order older than
+ * the order timeout is no longer in flight: an orphaned object (its Node gone, GC pending) or an
+ * order nobody will finish must never hold every other node back.
+ */
 function clusterState(observation: Observation, node: string, policy: RemediationPolicy): ClusterRemediationState {
-  const others = () => Object.entries(observation.networkHealth).filter(([name]) => name !== node).map(([, nh]) => nh.status?.remediation);
+  const others = () => {
+    const existing = new Set(observation.nodes.map((n) => n.name));
+    return Object.entries(observation.networkHealth).filter(([name]) => name !== node && existing.has(name)).map(([, nh]) => nh.status?.remediation);
+  };
+  const inFlight = (r: RemediationStatus | undefined) => (r?.phase === "Pending" || r?.phase === "Applying")
+    && (!r.lastAttemptTime || secondsBetween(r.lastAttemptTime, observation.now) < policy.orderTimeoutSeconds);
   return {
-    activeOrders: () => others().filter((r) => r?.phase === "Pending" || r?.phase === "Applying").length,
+    activeOrders: () => others().filter(inFlight).length,
     recentlyFailedNodes: () => others().filter((r) => r?.phase === "Failed" && r.lastAttemptTime
       && secondsBetween(r.lastAttemptTime, observation.now) <= policy.breaker.windowSeconds).length,
   };

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
@@ -56,6 +56,18 @@ export interface ControlPlane {
 }
 
 interface Ports { etcd: number; etcdPeer: number; apiserver: number }
+
+/**
+ * Removes in-memory etcd data left by control planes that were killed before their teardown: a
+ * /dev/shm/netmedic-cp-*-etcd dir whose temp dir no longer exists belongs to no running plane.
+ */
+function removeOrphanedEtcdData(): void {
+  if (!existsSync("/dev/shm")) return;
+  for (const entry of readdirSync("/dev/shm")) {
+    const owner = /^(netmedic-cp-\w+)-etcd$/.exec(entry)?.[1];
+    if (owner && !existsSync(join(tmpdir(), owner))) rmSync(join("/dev/shm", entry), { recursive: true, force: true });
+  }
+}
 
 /** etcd 3.4 has no --unsafe-no-fsync: keep its data in memory (/dev/shm) when available. */
 function etcdDataDir(dir: string): string {
@@ -135,6 +147,7 @@ function dirOf(path: string): string {
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const bin = findBinaries();
   if (bin instanceof Error) throw bin;
+  removeOrphanedEtcdData();
   const dir = mkdtempSync(join(tmpdir(), "netmedic-cp-"));
   const processes: ManagedProcess[] = [];
   try {

@@ -77,6 +77,13 @@ describe("reconcileNode: deciding", () => {
     expect(two.status.remediation?.phase).toBe("Pending");
   });
 
+  it("maxConcurrent ignores an orphaned NetworkHealth (Node gone) and an order past its timeout", () => {
+    const orphan = health("gone-node", brokenStatus({ remediation: order({ orderId: "orphan" }) }));
+    const observation = observe({ nodes: [node(W, "192.168.1.42"), node("worker-2", "192.168.1.43")], pods: [konnectivityPod(W)],
+      healths: [health(W, brokenStatus()), orphan, health("worker-2", brokenStatus({ remediation: order({ orderId: "stale", lastAttemptTime: "2025-05-05T16:40:00Z" }) }))] });
+    expect(reconcileNode({ observation, node: W, policy: policy() }).status.remediation?.phase).toBe("Pending");
+  });
+
   it("maxAttempts: Blocked with a reason once the attempts are spent", () => {
     const result = run({ [W]: brokenStatus({ remediation: { phase: "Failed", attempts: 3, lastAttemptTime: "2025-05-05T15:00:00Z" } }) });
     expect(result.status.remediation?.phase).toBe("Blocked");
