@@ -90,7 +90,7 @@ describe("deploy/ (kubectl kustomize) and deploy/monitoring", () => {
       if (rule.resources.includes("nodes")) expect(["get", "list", "watch"]).toEqual(expect.arrayContaining(rule.verbs));
     }
     const agentRules = rules.filter((r) => r.role === "netmedic-agent");
-    expect(agentRules.flatMap((r) => r.verbs).sort()).toEqual(["get", "get", "list", "patch", "watch"]);
+    expect(agentRules.flatMap((r) => r.verbs).sort()).toEqual(["get", "patch"]);
     const [probe] = byKind(objects, "ServiceAccount", "netmedic-probe");
     expect(probe?.["automountServiceAccountToken"]).toBe(false);
   });
