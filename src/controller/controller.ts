@@ -27,19 +27,11 @@ import { ObservationBuilder } from "./observation-builder.js";
 import { NetworkHealthOverlay } from "./status-overlay.js";
 import { DEFAULT_WORK_QUEUE_OPTIONS, type WorkQueueOptions } from "./work-queue.js";
 import { WorkloadOwner } from "./workload-owner.js";
+import type { ControllerFlags } from "./flags.js";
 
-/** How to run one controller (flags, plus knobs tests turn). */
-export interface ControllerOptions {
+/** How to run one controller: the flags (with a loaded kubeconfig and logger), plus knobs tests turn. */
+export interface ControllerOptions extends Omit<ControllerFlags, "kubeconfig" | "logLevel"> {
   kubeConfig: KubeConfig;
-  namespace: string;
-  /** Config file; undefined = the watched ConfigMap. */
-  configPath?: string;
-  listen: { host?: string; port: number };
-  identity: string;
-  leaseName: string;
-  leaseDurationSeconds: number;
-  renewDeadlineSeconds: number;
-  retryPeriodSeconds: number;
   logger: Logger;
   queue?: WorkQueueOptions;
   /** Informer restart backoff (default 1 s doubling to 60 s). */
