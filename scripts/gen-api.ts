@@ -66,8 +66,11 @@ async function typesFrom(source: { [key: string]: Json }): Promise<string> {
     maxItems: -1,
     format: true,
   });
-  // The library's "referenced by … via the definition" note repeats what the type name says.
-  return typescript.replace(/\n \*\n \* This interface was referenced by [^\n]*\n \* via the `definition` "[^"]*"\./g, "");
+  // The library's "referenced by … via the definition" note repeats what the type name says, and a
+  // one-line description needs no three-line block.
+  return typescript
+    .replace(/\n \*\n \* This interface was referenced by [^\n]*\n \* via the `definition` "[^"]*"\./g, "")
+    .replace(/^( *)\/\*\*\n\1 \* ([^\n]*)\n\1 \*\/$/gm, "$1/** $2 */");
 }
 
 function readIfPresent(path: string): string | undefined {
