@@ -20,6 +20,14 @@ const FIREWALLD_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,31}$/;
 const SYSCTL_NAME = /^[a-z0-9_]+(?:\.[A-Za-z0-9_/-]+){1,6}$/;
 const SYSTEMD_UNIT = /^(k3s|k3s-agent|rke2-server|rke2-agent)$/;
 
+/** A validator: the value as a string when it matches `pattern`, else an error naming `what`. */
+function matching(pattern: RegExp, what: string): (value: unknown) => string {
+  return (value) => {
+    if (typeof value !== "string" || !pattern.test(value)) fail(what, value);
+    return value;
+  };
+}
+
 /** A network interface name (e.g. cni0, kube-bridge, flannel.1). */
 export function validInterface(value: unknown): string {
   if (typeof value !== "string" || !INTERFACE.test(value) || value === "." || value === "..") fail("interface name", value);
@@ -27,16 +35,10 @@ export function validInterface(value: unknown): string {
 }
 
 /** A firewalld zone name. */
-export function validZone(value: unknown): string {
-  if (typeof value !== "string" || !FIREWALLD_NAME.test(value)) fail("firewalld zone", value);
-  return value;
-}
+export const validZone = matching(FIREWALLD_NAME, "firewalld zone");
 
 /** A firewalld service name. */
-export function validService(value: unknown): string {
-  if (typeof value !== "string" || !FIREWALLD_NAME.test(value)) fail("firewalld service", value);
-  return value;
-}
+export const validService = matching(FIREWALLD_NAME, "firewalld service");
 
 /** An IPv4/IPv6 CIDR in canonical `address/prefix` form (prefix required). */
 export function validCIDR(value: unknown): string {
@@ -49,16 +51,10 @@ export function validCIDR(value: unknown): string {
 }
 
 /** A sysctl key (dotted, e.g. net.ipv4.conf.cni0.forwarding). */
-export function validSysctlName(value: unknown): string {
-  if (typeof value !== "string" || !SYSCTL_NAME.test(value)) fail("sysctl name", value);
-  return value;
-}
+export const validSysctlName = matching(SYSCTL_NAME, "sysctl name");
 
 /** One of the k3s/RKE2 systemd units the agent may restart. */
-export function validUnit(value: unknown): string {
-  if (typeof value !== "string" || !SYSTEMD_UNIT.test(value)) fail("systemd unit", value);
-  return value;
-}
+export const validUnit = matching(SYSTEMD_UNIT, "systemd unit");
 
 /** An absolute host path without `..`, spaces or shell/option characters. */
 export function validHostPath(value: unknown): string {
