@@ -1,14 +1,14 @@
 /**
  * A real Kubernetes control plane on loopback for tests: etcd + kube-apiserver (token auth, RBAC,
- * service-account keys, aggregator) + kube-controller-manager (GC, DaemonSet, node lifecycle…) +
- * kube-scheduler, on free ports in a temp dir. Start it once per run (global setup) or, for
- * destructive fault tests (apiserver restarts, compaction), privately per test file.
+ * service-account keys, aggregator, optional audit log) + kube-controller-manager (GC, DaemonSet,
+ * node lifecycle…) + kube-scheduler, on free ports in a temp dir. A run starts ONE (global setup);
+ * destructive fault tests add an apiserver replica on its etcd (replica.ts) instead of a plane.
  */
 import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { findBinaries, type ControlPlaneBinaries } from "./binaries.js";
 import { generatePki, type Pki } from "./pki.js";
@@ -16,6 +16,8 @@ import { freePort, startProcess, stopProcess, type ManagedProcess } from "./proc
 import { writeKubeconfig } from "./kubeconfig-file.js";
 import { waitForReady } from "./readiness.js";
 import { applyCrds } from "./crds.js";
+import { apiserverArgv, auditArgv, controllerManagerArgv, etcdArgv, etcdDataDir, schedulerArgv } from "./argv.js";
+import { recordStartup, stopwatch } from "./startup-log.js";
 
 /** Options of a control plane. */
 export interface ControlPlaneOptions {
@@ -45,17 +47,23 @@ export interface ControlPlane {
   adminToken: string;
   kubeconfigPath: string;
   caCertPath: string;
+  /** The generated PKI (an apiserver replica serves with the same certificates and keys). */
+  pki: Pki;
+  /** The static token file (admin token) every apiserver of this plane authenticates with. */
+  tokenFile: string;
+  /** `${dir}/audit.log` when started with auditLog, else undefined. */
+  auditLogPath?: string;
   /** Stops kube-apiserver and starts it again with the same flags; resolves when it is ready. */
   restartApiServer(): Promise<void>;
   /** Compacts etcd up to its current revision; returns that revision. */
   compactEtcd(): string;
+  /** Milliseconds from the start until usable, and per phase. */
+  startup: { ms: number; phases: Record<string, number> };
   /** Stops every process (by PID) and removes the temp dir. Safe to call twice. */
   stop(): Promise<void>;
   /** PIDs of the running processes (for leak checks). */
   pids(): number[];
 }
-
-interface Ports { etcd: number; etcdPeer: number; apiserver: number }
 
 /**
  * Removes in-memory etcd data left by control planes that were killed before their teardown: a
@@ -67,50 +75,6 @@ function removeOrphanedEtcdData(): void {
     const owner = /^(netmedic-cp-\w+)-etcd$/.exec(entry)?.[1];
     if (owner && !existsSync(join(tmpdir(), owner))) rmSync(join("/dev/shm", entry), { recursive: true, force: true });
   }
-}
-
-/** etcd 3.4 has no --unsafe-no-fsync: keep its data in memory (/dev/shm) when available. */
-function etcdDataDir(dir: string): string {
-  return existsSync("/dev/shm") ? join("/dev/shm", `${basename(dir)}-etcd`) : join(dir, "etcd");
-}
-
-function etcdArgv(bin: ControlPlaneBinaries, dir: string, ports: Ports): string[] {
-  const client = `http://127.0.0.1:${ports.etcd}`;
-  const peer = `http://127.0.0.1:${ports.etcdPeer}`;
-  return [bin.etcd, "--name=default", `--data-dir=${etcdDataDir(dir)}`, `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`,
-    `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`, `--initial-cluster=default=${peer}`, "--logger=zap", "--log-level=warn"];
-}
-
-function auditArgv(dir: string): string[] {
-  const policy = join(dir, "audit-policy.yaml");
-  writeFileSync(policy, "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: Metadata\n");
-  return [`--audit-policy-file=${policy}`, `--audit-log-path=${join(dir, "audit.log")}`, "--audit-log-format=json", "--audit-log-mode=blocking"];
-}
-
-function apiserverArgv(bin: ControlPlaneBinaries, dir: string, ports: Ports, pki: Pki, watchCache: boolean): string[] {
-  // ServiceAccount admission is off: there are no kubelets to mount tokens, and with it every new
-  // namespace rejects pods until the token controller has caught up (flaky DaemonSet tests).
-  return [bin.apiserver, `--watch-cache=${watchCache}`, "--disable-admission-plugins=ServiceAccount", `--etcd-servers=http://127.0.0.1:${ports.etcd}`, "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
-    `--secure-port=${ports.apiserver}`, "--insecure-port=0", `--tls-cert-file=${pki.servingCert}`, `--tls-private-key-file=${pki.servingKey}`,
-    `--client-ca-file=${pki.caCert}`, `--token-auth-file=${join(dir, "tokens.csv")}`, "--authorization-mode=RBAC",
-    `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-    "--service-account-issuer=https://kubernetes.default.svc.cluster.local", "--api-audiences=https://kubernetes.default.svc.cluster.local",
-    "--service-cluster-ip-range=10.96.0.0/16", "--endpoint-reconciler-type=none", "--allow-privileged=true",
-    `--requestheader-client-ca-file=${pki.caCert}`, `--proxy-client-cert-file=${pki.proxyClientCert}`, `--proxy-client-key-file=${pki.proxyClientKey}`,
-    "--requestheader-allowed-names=front-proxy-client", "--requestheader-username-headers=X-Remote-User",
-    "--requestheader-group-headers=X-Remote-Group", "--requestheader-extra-headers-prefix=X-Remote-Extra-", "--enable-aggregator-routing=true",
-    `--cert-dir=${join(dir, "certs")}`, "--profiling=false", "--v=1"];
-}
-
-function controllerManagerArgv(bin: ControlPlaneBinaries, kubeconfig: string, pki: Pki, graceSeconds: number): string[] {
-  return [bin.controllerManager, `--kubeconfig=${kubeconfig}`, "--port=0", "--secure-port=0", "--leader-elect=false",
-    `--service-account-private-key-file=${pki.serviceAccountKey}`, `--root-ca-file=${pki.caCert}`, "--use-service-account-credentials=false",
-    "--controllers=*", `--node-monitor-grace-period=${graceSeconds}s`, "--node-monitor-period=2s", "--node-startup-grace-period=20s",
-    "--concurrent-gc-syncs=5", "--profiling=false", "--v=1"];
-}
-
-function schedulerArgv(bin: ControlPlaneBinaries, kubeconfig: string): string[] {
-  return [bin.scheduler, `--kubeconfig=${kubeconfig}`, "--port=0", "--secure-port=0", "--leader-elect=false", "--profiling=false", "--v=1"];
 }
 
 /**
@@ -151,7 +115,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const dir = mkdtempSync(join(tmpdir(), "netmedic-cp-"));
   const processes: ManagedProcess[] = [];
   try {
-    return await boot(bin, dir, processes, options);
+    const plane = await boot(bin, dir, processes, options);
+    // A test file's own plane (the shared one is recorded by global setup, before workers exist).
+    recordStartup({ kind: "private", ms: plane.startup.ms, phases: plane.startup.phases });
+    return plane;
   } catch (error) {
     await Promise.all(processes.map((p) => stopProcess(p, 1000)));
     rmSync(etcdDataDir(dir), { recursive: true, force: true });
@@ -160,27 +127,57 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   }
 }
 
-async function boot(bin: ControlPlaneBinaries, dir: string, processes: ManagedProcess[], options: ControlPlaneOptions): Promise<ControlPlane> {
+/** Compacts the etcd at `endpoint` up to its current revision; returns that revision. */
+export function compactEtcd(etcdctl: string, endpoint: string): string {
+  const env = { ...process.env, ETCDCTL_API: "3" };
+  const status = JSON.parse(execFileSync(etcdctl, [`--endpoints=${endpoint}`, "endpoint", "status", "-w", "json"], { env }).toString()) as Array<{ Status: { header: { revision: number } } }>;
+  const revision = String(status[0]?.Status.header.revision ?? "");
+  execFileSync(etcdctl, [`--endpoints=${endpoint}`, "compact", revision], { env });
+  return revision;
+}
+
+interface Started { server: string; adminToken: string; kubeconfigPath: string; pki: Pki; tokenFile: string; etcdEndpoint: string; apiserver: ManagedProcess }
+
+/**
+ * etcd first (it needs nothing), then the PKI while etcd comes up, then the apiserver, which waits
+ * for etcd on its own: the openssl work (~0.2 s) overlaps etcd's start-up.
+ */
+async function startEtcdAndApiServer(bin: ControlPlaneBinaries, dir: string, processes: ManagedProcess[], options: ControlPlaneOptions): Promise<Started> {
+  const [etcdPort, etcdPeer, port] = [await freePort(), await freePort(), await freePort()];
+  processes.push(startProcess("etcd", etcdArgv(bin, dir, etcdPort, etcdPeer), join(dir, "etcd.log")));
   const pki = generatePki(dir);
-  const ports: Ports = { etcd: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() };
   const adminToken = randomBytes(24).toString("hex");
-  writeFileSync(join(dir, "tokens.csv"), `${adminToken},netmedic-test-admin,uid-admin,"system:masters"\n`, { mode: 0o600 });
-  const server = `https://127.0.0.1:${ports.apiserver}`;
+  const tokenFile = join(dir, "tokens.csv");
+  writeFileSync(tokenFile, `${adminToken},netmedic-test-admin,uid-admin,"system:masters"\n`, { mode: 0o600 });
+  const server = `https://127.0.0.1:${port}`;
   const kubeconfigPath = writeKubeconfig(join(dir, "admin.kubeconfig"), server, pki.caCert, "admin", adminToken);
-  processes.push(startProcess("etcd", etcdArgv(bin, dir, ports), join(dir, "etcd.log")));
-  const argv = [...apiserverArgv(bin, dir, ports, pki, options.watchCache ?? true), ...(options.auditLog ? auditArgv(dir) : [])];
-  let apiserver = startProcess("kube-apiserver", argv, join(dir, "kube-apiserver.log"));
+  const etcdEndpoint = `http://127.0.0.1:${etcdPort}`;
+  const setup = { etcdEndpoint, port, pki, tokenFile, certDir: join(dir, "certs"), watchCache: options.watchCache ?? true };
+  const argv = [...apiserverArgv(bin, setup), ...(options.auditLog ? auditArgv(dir) : [])];
+  const apiserver = startProcess("kube-apiserver", argv, join(dir, "kube-apiserver.log"));
   processes.push(apiserver);
   await waitForReady(server, adminToken, pki.caCert, apiserver, 20_000);
+  return { server, adminToken, kubeconfigPath, pki, tokenFile, etcdEndpoint, apiserver };
+}
+
+async function boot(bin: ControlPlaneBinaries, dir: string, processes: ManagedProcess[], options: ControlPlaneOptions): Promise<ControlPlane> {
+  const clock = stopwatch();
+  const started = await startEtcdAndApiServer(bin, dir, processes, options);
+  clock.lap("apiserverReady");
+  const { server, adminToken, kubeconfigPath, pki, etcdEndpoint } = started;
+  let apiserver = started.apiserver;
   if (options.crdsDir !== null) await applyCrds(adminKubeConfig(kubeconfigPath), options.crdsDir ?? "crds");
+  clock.lap("crds");
   const grace = options.nodeMonitorGracePeriodSeconds ?? 40;
   processes.push(startProcess("kube-controller-manager", controllerManagerArgv(bin, kubeconfigPath, pki, grace), join(dir, "kube-controller-manager.log")));
   processes.push(startProcess("kube-scheduler", schedulerArgv(bin, kubeconfigPath), join(dir, "kube-scheduler.log")));
   await waitForControllers(kubeconfigPath, processes, 20_000);
-  const etcdEndpoint = `http://127.0.0.1:${ports.etcd}`;
+  clock.lap("controllers");
+  const startup = { ms: clock.elapsed(), phases: clock.phases };
   let stopped = false;
   return {
-    dir, server, etcdEndpoint, adminToken, kubeconfigPath, caCertPath: pki.caCert,
+    dir, server, etcdEndpoint, adminToken, kubeconfigPath, caCertPath: pki.caCert, pki, tokenFile: started.tokenFile, startup,
+    auditLogPath: options.auditLog ? join(dir, "audit.log") : undefined,
     async restartApiServer() {
       await stopProcess(apiserver);
       const next = startProcess("kube-apiserver", apiserver.argv, apiserver.logPath);
@@ -188,12 +185,7 @@ async function boot(bin: ControlPlaneBinaries, dir: string, processes: ManagedPr
       apiserver = next;
       await waitForReady(server, adminToken, pki.caCert, apiserver, 20_000);
     },
-    compactEtcd() {
-      const status = JSON.parse(execFileSync(bin.etcdctl, [`--endpoints=${etcdEndpoint}`, "endpoint", "status", "-w", "json"], { env: { ...process.env, ETCDCTL_API: "3" } }).toString()) as Array<{ Status: { header: { revision: number } } }>;
-      const revision = String(status[0]?.Status.header.revision ?? "");
-      execFileSync(bin.etcdctl, [`--endpoints=${etcdEndpoint}`, "compact", revision], { env: { ...process.env, ETCDCTL_API: "3" } });
-      return revision;
-    },
+    compactEtcd: () => compactEtcd(bin.etcdctl, etcdEndpoint),
     async stop() {
       if (stopped) return;
       stopped = true;

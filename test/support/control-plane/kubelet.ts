@@ -2,6 +2,9 @@
  * Honest kubelet stand-ins (there are no kubelets here): register a Node, keep it Ready by
  * heartbeating its status and its kube-node-lease Lease as a 1.20 kubelet does, stop heartbeating to
  * let the real node-lifecycle controller mark it NotReady, and mark Pods Running.
+ * startLeaseHeartbeat is the quiet variant (a 1.20 kubelet with NodeLease whose status never
+ * changes): only the Lease is renewed, so the Node itself is never written and watchers of Nodes
+ * see no update events.
  */
 import { CoordinationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Node } from "@kubernetes/client-node";
 
@@ -38,7 +41,7 @@ async function postStatus(kubeConfig: KubeConfig, spec: NodeSpec): Promise<V1Nod
   return kubeConfig.makeApiClient(CoreV1Api).patchNodeStatus({ name: spec.name, body }, MERGE);
 }
 
-async function renewLease(kubeConfig: KubeConfig, name: string): Promise<void> {
+async function renewLease(kubeConfig: KubeConfig, name: string, ownerUid?: string): Promise<void> {
   const leases = kubeConfig.makeApiClient(CoordinationV1Api);
   const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: new Date().toISOString() as unknown as Date };
   try {
@@ -46,7 +49,9 @@ async function renewLease(kubeConfig: KubeConfig, name: string): Promise<void> {
     await leases.replaceNamespacedLease({ name, namespace: "kube-node-lease", body: { ...lease, spec: { ...lease.spec, ...spec } } });
   } catch (error) {
     if ((error as { code?: number }).code !== 404) throw error;
-    await leases.createNamespacedLease({ namespace: "kube-node-lease", body: { metadata: { name }, spec } });
+    // Owned by the Node, as the kubelet's: the garbage collector removes it with the Node.
+    const ownerReferences = ownerUid ? [{ apiVersion: "v1", kind: "Node", name, uid: ownerUid }] : undefined;
+    await leases.createNamespacedLease({ namespace: "kube-node-lease", body: { metadata: { name, ownerReferences }, spec } });
   }
 }
 
@@ -63,6 +68,29 @@ export function startHeartbeat(kubeConfig: KubeConfig, spec: NodeSpec, intervalM
   const beat = async () => {
     try {
       await Promise.all([postStatus(kubeConfig, spec), renewLease(kubeConfig, spec.name)]);
+      lastError = undefined;
+    } catch (error) {
+      lastError = error as Error;
+    }
+  };
+  void beat();
+  const timer = setInterval(() => void beat(), intervalMs);
+  return { stop: () => clearInterval(timer), lastError: () => lastError };
+}
+
+/**
+ * Keeps Node `name` Ready the way a 1.20 kubelet with NodeLease does when nothing about the node
+ * changes: renews its kube-node-lease Lease every `intervalMs` (the kubelet's 10 s, a quarter of the
+ * 40 s lease) and never writes the Node. The node-lifecycle controller counts a renewal as a
+ * heartbeat, so the Node stays Ready under the upstream 40 s grace without update events.
+ */
+export function startLeaseHeartbeat(kubeConfig: KubeConfig, name: string, intervalMs = 10_000): Heartbeat {
+  let lastError: Error | undefined;
+  let ownerUid: string | undefined;
+  const beat = async () => {
+    try {
+      ownerUid ??= (await kubeConfig.makeApiClient(CoreV1Api).readNode({ name })).metadata?.uid;
+      await renewLease(kubeConfig, name, ownerUid);
       lastError = undefined;
     } catch (error) {
       lastError = error as Error;

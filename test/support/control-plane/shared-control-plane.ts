@@ -7,14 +7,25 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startControlPlane, type ControlPlane } from "./control-plane.js";
 import { findBinaries } from "./binaries.js";
+import type { Pki } from "./pki.js";
+import { readStartups, recordStartup, startupSummary } from "./startup-log.js";
 
-/** What test workers learn about the shared control plane. */
+/**
+ * What test workers learn about the shared control plane: how to reach it, its audit log, and what
+ * an apiserver replica needs to join it (etcd, PKI, token file; see replica.ts).
+ */
 export interface SharedClusterInfo {
+  dir: string;
   server: string;
   kubeconfigPath: string;
   caCertPath: string;
   adminToken: string;
   startupMs: number;
+  /** Every request to the shared apiserver at Metadata level (JSON lines); filter by user or object. */
+  auditLogPath: string;
+  etcdEndpoint: string;
+  pki: Pki;
+  tokenFile: string;
 }
 
 declare global {
@@ -34,21 +45,27 @@ export async function setupSharedControlPlane(): Promise<void> {
     process.env["NETMEDIC_TEST_CLUSTER_ERROR"] = binaries.message;
     return;
   }
-  const started = Date.now();
-  const controlPlane = await startControlPlane();
+  // The upstream 40 s node grace: files that need a Node to go NotReady wait for it, the others
+  // keep their Nodes Ready with a kubelet-like Lease heartbeat (kubelet.ts).
+  const controlPlane = await startControlPlane({ auditLog: true });
   globalThis.__netmedicControlPlane = controlPlane;
+  const { dir, server, kubeconfigPath, caCertPath, adminToken, etcdEndpoint, pki, tokenFile } = controlPlane;
   const info: SharedClusterInfo = {
-    server: controlPlane.server, kubeconfigPath: controlPlane.kubeconfigPath, caCertPath: controlPlane.caCertPath,
-    adminToken: controlPlane.adminToken, startupMs: Date.now() - started,
+    dir, server, kubeconfigPath, caCertPath, adminToken, etcdEndpoint, pki, tokenFile,
+    startupMs: controlPlane.startup.ms, auditLogPath: join(dir, "audit.log"),
   };
-  const path = join(controlPlane.dir, "cluster.json");
+  const path = join(dir, "cluster.json");
   writeFileSync(path, JSON.stringify(info));
   process.env["NETMEDIC_TEST_CLUSTER"] = path;
-  process.stderr.write(`\ncontrol plane ready at ${controlPlane.server} in ${info.startupMs} ms\n`);
+  process.env["NETMEDIC_TEST_STARTUPS"] = join(dir, "startups.jsonl");
+  recordStartup({ kind: "shared", ms: controlPlane.startup.ms, phases: controlPlane.startup.phases });
+  process.stderr.write(`\ncontrol plane ready at ${server} in ${info.startupMs} ms ${JSON.stringify(controlPlane.startup.phases)}\n`);
 }
 
 /** Stops the shared control plane's processes by PID and removes its files (global teardown). */
 export async function teardownSharedControlPlane(): Promise<void> {
+  const startups = process.env["NETMEDIC_TEST_STARTUPS"];
+  if (startups) process.stderr.write(`\n${startupSummary(readStartups(startups))}\n`);
   await globalThis.__netmedicControlPlane?.stop();
   globalThis.__netmedicControlPlane = undefined;
 }
