@@ -1,17 +1,19 @@
 /**
- * Least privilege, proven with the real apiserver's audit log: the controller runs as its
- * ServiceAccount with exactly the shipped roles (deploy/), reconciles a cluster, and then
+ * Least privilege, proven with the shared apiserver's audit log: the controller runs as its
+ * ServiceAccount with exactly the shipped roles (deploy/, moved into this file's own namespace so
+ * that its ServiceAccount's user name is unique to this file: the audit log is filtered by it, and
+ * other files' traffic never counts), reconciles a cluster, and then
  *  - no request it made was refused (the roles allow everything the code does), and
  *  - every verb the roles grant was used (the roles allow nothing more).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { execFileSync, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { startControlPlane, type ControlPlane } from "../support/control-plane/control-plane.js";
-import { asServiceAccount } from "../support/control-plane/cluster.js";
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { asServiceAccount, getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
+import { deployManifests, kubectlManifests } from "../support/control-plane/deploy-manifests.js";
 import { createReadyNode } from "../support/control-plane/kubelet.js";
 import { eventually, netmedicArgv, startProcess, waitForOutput, type RunningProcess } from "../support/e2e/processes.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
@@ -28,7 +30,6 @@ interface AuditEvent {
   responseStatus?: { code?: number };
 }
 
-const SUBJECT = "system:serviceaccount:netmedic:netmedic-controller";
 const RBAC_FILES = ["deploy/00-namespace.yaml", "deploy/10-serviceaccounts.yaml", "deploy/20-rbac-controller.yaml", "deploy/30-config.yaml"];
 
 /** "group|resource|namespace-or-*|verb" for every permission a role grants. */
@@ -47,57 +48,67 @@ function exercised(event: AuditEvent): string[] {
 }
 
 describe("controller RBAC (deploy/20-rbac-controller.yaml) against the audit log", () => {
-  let plane: ControlPlane;
+  const cluster = getTestCluster();
+  const admin = cluster.kubeConfig;
+  const namespace = uniqueName("netmedic-rbac");
+  const subject = `system:serviceaccount:${namespace}:netmedic-controller`;
+  const [node, agentPod] = [uniqueName("rbac-worker"), uniqueName("konnectivity-agent-rbac")];
+  const dir = mkdtempSync(join(tmpdir(), "netmedic-rbac-"));
+  const manifests = deployManifests(RBAC_FILES, namespace);
+  const roles = manifests.filter((doc) => doc.kind === "Role" || doc.kind === "ClusterRole") as unknown as Role[];
   let controller: RunningProcess | undefined;
-  const roles = RBAC_FILES.flatMap((file) => parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS() as Role))
-    .filter((doc) => doc?.kind === "Role" || doc?.kind === "ClusterRole");
 
   beforeAll(async () => {
-    plane = await startControlPlane({ auditLog: true });
-    const admin = new KubeConfig();
-    admin.loadFromFile(plane.kubeconfigPath);
-    execFileSync("kubectl", ["--kubeconfig", plane.kubeconfigPath, "apply", ...RBAC_FILES.flatMap((file) => ["-f", file])], { stdio: "pipe" });
-    await createReadyNode(admin, { name: "rbac-worker", internalIP: "192.168.1.42" });
-    await createKonnectivityAgentPod(admin, "konnectivity-agent-rbac", "rbac-worker", "192.168.1.41", "10.244.0.3");
+    kubectlManifests("apply", cluster.kubeconfigPath, manifests);
+    await createReadyNode(admin, { name: node, internalIP: "192.168.1.42" });
+    await createKonnectivityAgentPod(admin, agentPod, node, "192.168.1.41", "10.244.0.3");
     // The controller's "own Pod" (no kubelet runs it): the DaemonSets take their image from it.
-    await admin.makeApiClient(CoreV1Api).createNamespacedPod({ namespace: "netmedic", body: {
+    await admin.makeApiClient(CoreV1Api).createNamespacedPod({ namespace, body: {
       metadata: { name: "netmedic-controller-0" }, spec: { containers: [{ name: "controller", image: "ghcr.io/netmedic-io/netmedic:rbac" }] } } });
-    const sa = await asServiceAccount(admin, "netmedic", "netmedic-controller");
-    const kubeconfigPath = join(plane.dir, "controller.kubeconfig");
+    const sa = await asServiceAccount(admin, namespace, "netmedic-controller");
+    const kubeconfigPath = join(dir, "controller.kubeconfig");
     writeFileSync(kubeconfigPath, sa.exportConfig());
-    controller = startProcess("controller-as-sa", netmedicArgv("controller", "--kubeconfig", kubeconfigPath, "--namespace", "netmedic",
-      "--listen", "127.0.0.1:0", "--lease-duration", "6", "--renew-deadline", "4", "--retry-period", "1"), plane.dir,
+    controller = startProcess("controller-as-sa", netmedicArgv("controller", "--kubeconfig", kubeconfigPath, "--namespace", namespace,
+      "--listen", "127.0.0.1:0", "--lease-duration", "6", "--renew-deadline", "4", "--retry-period", "1"), dir,
     // Jest's process.env is a sandbox copy that children never see: hand POD_NAME over explicitly.
     (argv, options) => spawn(argv[0] ?? "", argv.slice(1), { ...options, env: { ...process.env, POD_NAME: "netmedic-controller-0" } }));
     await waitForOutput(controller, '"msg":"caches synced"', 60_000);
     await waitForOutput(controller, '"msg":"agent and probe daemonsets applied"', 30_000);
-    // A fresh, broken agent report: the controller orders a fix, which records Events.
-    const agent = new NetworkHealthClient(admin, FIELD_MANAGER_AGENT);
-    await eventually("the NetworkHealth exists", () => agent.get("rbac-worker"), 30_000);
-    const now = new Date().toISOString();
-    await agent.applyStatus("rbac-worker", { facts: { ...k0sBrokenFacts(), collectedAt: now }, agent: { heartbeatTime: now } });
-    await eventually("the order's Event", async () => (await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: "default" }))
-      .items.some((e) => e.reason === "Pending" && e.involvedObject.name === "rbac-worker"), 30_000);
-    // An invalid config update: kept out, reported as a Warning Event on the ConfigMap.
-    const core = admin.makeApiClient(CoreV1Api);
-    await core.patchNamespacedConfigMap({ name: "netmedic-config", namespace: "netmedic", body: { data: { "config.yaml": "remediation: {mode: Sometimes}\n" } } },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
-    await eventually("the InvalidConfig Event", async () => (await core.listNamespacedEvent({ namespace: "netmedic" }))
-      .items.some((e) => e.type === "Warning" && e.involvedObject.kind === "ConfigMap"), 30_000);
-    // Lease renewals, a node going away.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    await admin.makeApiClient(CoreV1Api).deleteNode({ name: "rbac-worker" });
-    await new Promise((resolve) => setTimeout(resolve, 4000));
+    await exerciseController();
     await controller.stop();
   }, 120_000);
 
+  /** A broken agent report (an order, with Events), an invalid config update, Lease renewals, a Node going away. */
+  async function exerciseController(): Promise<void> {
+    const core = admin.makeApiClient(CoreV1Api);
+    const agent = new NetworkHealthClient(admin, FIELD_MANAGER_AGENT);
+    await eventually("the NetworkHealth exists", () => agent.get(node), 30_000);
+    const now = new Date().toISOString();
+    await agent.applyStatus(node, { facts: { ...k0sBrokenFacts(), collectedAt: now }, agent: { heartbeatTime: now } });
+    await eventually("the order's Event", async () => (await core.listNamespacedEvent({ namespace: "default" }))
+      .items.some((e) => e.reason === "Pending" && e.involvedObject.name === node), 30_000);
+    // An invalid config update: kept out, reported as a Warning Event on the ConfigMap.
+    await core.patchNamespacedConfigMap({ name: "netmedic-config", namespace, body: { data: { "config.yaml": "remediation: {mode: Sometimes}\n" } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    await eventually("the InvalidConfig Event", async () => (await core.listNamespacedEvent({ namespace }))
+      .items.some((e) => e.type === "Warning" && e.involvedObject.kind === "ConfigMap"), 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await core.deleteNode({ name: node });
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+  }
+
   afterAll(async () => {
     await controller?.stop();
-    await plane?.stop();
+    const core = admin.makeApiClient(CoreV1Api);
+    await core.deleteNamespacedPod({ name: agentPod, namespace: "kube-system", gracePeriodSeconds: 0 }).catch(() => undefined);
+    await core.deleteNode({ name: node }).catch(() => undefined);
+    kubectlManifests("delete", cluster.kubeconfigPath, manifests);
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  const audited = (): AuditEvent[] => readFileSync(join(plane.dir, "audit.log"), "utf8").split("\n").filter(Boolean)
-    .map((line) => JSON.parse(line) as AuditEvent).filter((event) => event.user.username === SUBJECT);
+  // Only this file's ServiceAccount: the shared apiserver also serves every other test file.
+  const audited = (): AuditEvent[] => readFileSync(cluster.auditLogPath, "utf8").split("\n").filter(Boolean)
+    .map((line) => JSON.parse(line) as AuditEvent).filter((event) => event.user.username === subject);
 
   it("the controller made requests as its ServiceAccount and none was refused", () => {
     const events = audited();
@@ -110,5 +121,6 @@ describe("controller RBAC (deploy/20-rbac-controller.yaml) against the audit log
     const used = new Set(audited().flatMap(exercised));
     const unused = grants(roles).filter((grant) => !used.has(grant) && !used.has(grant.replace(/\|[^|]*\|([^|]*)$/, "|*|$1")));
     expect(unused).toEqual([]);
+    expect(grants(roles)).toContain(`|configmaps|${namespace}|get`);
   });
 });
