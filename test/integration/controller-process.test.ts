@@ -1,14 +1,14 @@
 /**
- * `netmedic controller` as a process (the real CLI entry, run through tsx) against a real control
- * plane: one clear line and a non-zero exit for bad input; SIGTERM → Lease released, exit 0.
+ * `netmedic controller` as a process (the real CLI entry, run through tsx) against the shared
+ * control plane, its Lease in a namespace of its own: one clear line and a non-zero exit for bad input; SIGTERM → Lease released, exit 0.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { CoordinationV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { startControlPlane, type ControlPlane } from "../support/control-plane/control-plane.js";
+import { CoordinationV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { eventually } from "./controller-fixtures.js";
 
 interface Run {
@@ -32,25 +32,24 @@ function netmedic(args: string[]): Run {
 }
 
 describe("netmedic controller (process)", () => {
-  let plane: ControlPlane;
-  let admin: KubeConfig;
+  const cluster = getTestCluster();
+  const admin = cluster.kubeConfig;
+  const namespace = uniqueName("netmedic-process");
   const dir = mkdtempSync(join(tmpdir(), "netmedic-controller-process-"));
 
   beforeAll(async () => {
-    plane = await startControlPlane({ nodeMonitorGracePeriodSeconds: 600 });
-    admin = new KubeConfig();
-    admin.loadFromFile(plane.kubeconfigPath);
-    await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: "netmedic" } } });
-  }, 60_000);
+    await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  });
 
   afterAll(async () => {
-    await plane?.stop();
+    await admin.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("refuses an invalid config with one line on stderr and exit code 1, before starting anything", async () => {
     const config = join(dir, "bad.yaml");
     writeFileSync(config, "remediation: {maxConcurrent: 0}\nresyncSecs: 5\n");
-    const run = netmedic(["controller", "--kubeconfig", plane.kubeconfigPath, "--config", config, "--listen", "127.0.0.1:0"]);
+    const run = netmedic(["controller", "--kubeconfig", cluster.kubeconfigPath, "--namespace", namespace, "--config", config, "--listen", "127.0.0.1:0"]);
     expect(await run.exit).toBe(1);
     expect(run.stderr()).toBe(`netmedic controller: invalid config ${config}: resyncSecs: unknown key (allowed: remediation, konnectivity, resyncSeconds, agent); `
       + "remediation.maxConcurrent: must be an integer from 1 to 1000 (got 0)\n");
@@ -66,10 +65,10 @@ describe("netmedic controller (process)", () => {
 
   it("on SIGTERM stops reconciling, releases the Lease so a peer can take over at once, and exits 0", async () => {
     const identity = "process-under-test";
-    const run = netmedic(["controller", "--kubeconfig", plane.kubeconfigPath, "--listen", "127.0.0.1:0", "--identity", identity,
+    const run = netmedic(["controller", "--kubeconfig", cluster.kubeconfigPath, "--namespace", namespace, "--listen", "127.0.0.1:0", "--identity", identity,
       "--lease-duration", "6", "--renew-deadline", "4", "--retry-period", "1"]);
     const leases = admin.makeApiClient(CoordinationV1Api);
-    const holder = async () => (await leases.readNamespacedLease({ name: "netmedic-controller", namespace: "netmedic" })).spec?.holderIdentity;
+    const holder = async () => (await leases.readNamespacedLease({ name: "netmedic-controller", namespace })).spec?.holderIdentity;
     await eventually("the process holding the Lease", async () => (await holder()) === identity, 30_000);
     run.kill("SIGTERM");
     expect(await run.exit).toBe(0);
