@@ -21,8 +21,8 @@ export interface ScaleOptions {
   churnSeconds: number;
   /** Give up converging after this long. */
   convergeTimeoutSeconds: number;
-  /** Work-queue rate for the controller; undefined = the shipped CLI with its built-in 20/s, burst 200. */
-  queue?: { qps: number; burst: number };
+  /** The controller's `reconcile:` config (workers, apiQPS, apiBurst); undefined = the shipped defaults. */
+  reconcile?: { workers: number; apiQPS: number; apiBurst: number };
 }
 
 /** Figures of one size. */
@@ -48,8 +48,9 @@ export interface ScaleResult {
 const HEALTHY_LOG = "I1123 09:00:00.000000       1 client.go:224] \"Connect to server\" serverID=\"bench\"\n";
 
 /** The config the bench gives the controller (Observe: diagnose only, no orders wait for agents). */
-export function benchConfig(resyncSeconds: number): string {
-  return `remediation: {mode: Observe, staleAfterSeconds: 86400}\nresyncSeconds: ${resyncSeconds}\n`;
+export function benchConfig(resyncSeconds: number, reconcile?: ScaleOptions["reconcile"]): string {
+  const rate = reconcile ? `reconcile: {workers: ${reconcile.workers}, apiQPS: ${reconcile.apiQPS}, apiBurst: ${reconcile.apiBurst}}\n` : "";
+  return `remediation: {mode: Observe, staleAfterSeconds: 86400}\nresyncSeconds: ${resyncSeconds}\n${rate}`;
 }
 
 const writesOf = (requests: Map<string, number>) =>
@@ -76,7 +77,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     await watch.start();
     const before = await apiserverRequests(admin);
     const spawned = Date.now();
-    controller = await startControllerChild(plane.dir, plane.kubeconfigPath, benchConfig(options.resyncSeconds), options.queue);
+    controller = await startControllerChild(plane.dir, plane.kubeconfigPath, benchConfig(options.resyncSeconds, options.reconcile));
     let convergeSeconds: number | undefined;
     while ((Date.now() - spawned) / 1000 < options.convergeTimeoutSeconds) {
       await sleep(250);

@@ -10,6 +10,8 @@
  *   konnectivity:  namespace kube-system, selector k8s-app=konnectivity-agent, logTailLines 50,
  *                  logLimitBytes 16384, logTtlSeconds 60 (how long an agent pod's log is reused)
  *   resyncSeconds: 300 — every node is reconciled at least this often
+ *   reconcile:     workers 4 (nodes reconciled in parallel; one node never twice at once),
+ *                  apiQPS 50, apiBurst 100 (client-side limit on the requests reconciles make)
  *   agent:         DaemonSet placement for the agent (image: the controller's own when unset;
  *                  tolerations [{operator: Exists}] so it runs on tainted and NotReady nodes too;
  *                  nodeSelector {}; resources requests cpu 10m / memory 32Mi, limits memory 128Mi)
@@ -30,6 +32,15 @@ export interface KonnectivityConfig {
   logTailLines: number;
   logLimitBytes: number;
   logTtlSeconds: number;
+}
+
+/** How fast the controller works through nodes, and how hard it may press the apiserver. */
+export interface ReconcileConfig {
+  /** Reconciles running at once (read when a leadership term starts). */
+  workers: number;
+  /** API requests per second (creates, status writes, pods/log reads, Events) after `apiBurst`. */
+  apiQPS: number;
+  apiBurst: number;
 }
 
 /** A core/v1 Toleration. */
@@ -55,6 +66,7 @@ export interface ControllerConfig {
   policy: RemediationPolicy;
   konnectivity: KonnectivityConfig;
   resyncSeconds: number;
+  reconcile: ReconcileConfig;
   agent: AgentDaemonSetConfig;
 }
 
@@ -71,6 +83,7 @@ export const DEFAULT_CONFIG: ControllerConfig = {
   policy: DEFAULT_POLICY,
   konnectivity: { namespace: KONNECTIVITY_DEFAULT_NAMESPACE, selector: KONNECTIVITY_DEFAULT_SELECTOR, logTailLines: 50, logLimitBytes: 16384, logTtlSeconds: 60 },
   resyncSeconds: 300,
+  reconcile: { workers: 4, apiQPS: 50, apiBurst: 100 },
   agent: {
     tolerations: [{ operator: "Exists" }],
     nodeSelector: {},
@@ -109,6 +122,12 @@ const konnectivityShape: Shape<KonnectivityConfig> = {
   logTtlSeconds: integer(DEFAULT_CONFIG.konnectivity.logTtlSeconds, 0, 3600),
 };
 
+const reconcileShape: Shape<ReconcileConfig> = {
+  workers: integer(DEFAULT_CONFIG.reconcile.workers, 1, 64),
+  apiQPS: integer(DEFAULT_CONFIG.reconcile.apiQPS, 1, 10_000),
+  apiBurst: integer(DEFAULT_CONFIG.reconcile.apiBurst, 1, 10_000),
+};
+
 const tolerationShape: Shape<Toleration> = {
   key: text(/^[A-Za-z0-9._/-]+$/, "a taint key"),
   operator: oneOf<"Exists" | "Equal">("Equal", ["Exists", "Equal"]) as Shape<Toleration>["operator"],
@@ -139,6 +158,7 @@ const configShape = {
   remediation: mapping(policyShape),
   konnectivity: mapping(konnectivityShape),
   resyncSeconds: integer(DEFAULT_CONFIG.resyncSeconds, 10, 86_400),
+  reconcile: mapping(reconcileShape),
   agent: mapping(agentShape),
 };
 

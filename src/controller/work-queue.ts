@@ -6,7 +6,8 @@
  *   change that lands during a reconcile is never lost, and one key is never processed twice at once.
  * - `addRateLimited` delays a key by its own capped exponential backoff with jitter (transient
  *   errors); `forget` resets it after a success.
- * - A token bucket bounds how fast keys are handed out overall (a relist of thousands of nodes).
+ * The queue does not rate-limit: a steady reconcile makes no request, so what needs a limit is
+ * the API traffic (ApiRateLimiter), not how often nodes are looked at.
  */
 import { backoffDelayMs, type BackoffOptions } from "./backoff.js";
 
@@ -14,35 +15,10 @@ import { backoffDelayMs, type BackoffOptions } from "./backoff.js";
 export interface WorkQueueOptions {
   /** Per-key retry backoff. */
   backoff: BackoffOptions;
-  /** Overall rate: keys per second handed out once the burst is spent. */
-  qps: number;
-  burst: number;
 }
 
-/** Default tuning: retries from 500 ms up to 2 min; 20 keys/s after a burst of 200. */
-export const DEFAULT_WORK_QUEUE_OPTIONS: WorkQueueOptions = { backoff: { baseMs: 500, capMs: 120_000 }, qps: 20, burst: 200 };
-
-/** Refills `qps` tokens a second up to `burst`; `take` says how long to wait for the next token. */
-class TokenBucket {
-  private tokens: number;
-  private last = Date.now();
-
-  constructor(private readonly qps: number, private readonly burst: number) {
-    this.tokens = burst;
-  }
-
-  /** Takes a token and returns 0, or returns how many ms until one is available. */
-  take(): number {
-    const now = Date.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.qps) / 1000);
-    this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - this.tokens) * 1000) / this.qps);
-  }
-}
+/** Default tuning: retries from 500 ms up to 2 min. */
+export const DEFAULT_WORK_QUEUE_OPTIONS: WorkQueueOptions = { backoff: { baseMs: 500, capMs: 120_000 } };
 
 /** The queue itself; one or more workers loop on `get` / `done`. */
 export class WorkQueue {
@@ -53,11 +29,8 @@ export class WorkQueue {
   private readonly delayed = new Map<string, { timer: NodeJS.Timeout; at: number }>();
   private waiters: Array<() => void> = [];
   private shuttingDown = false;
-  private readonly bucket: TokenBucket;
 
-  constructor(private readonly options: WorkQueueOptions = DEFAULT_WORK_QUEUE_OPTIONS) {
-    this.bucket = new TokenBucket(options.qps, options.burst);
-  }
+  constructor(private readonly options: WorkQueueOptions = DEFAULT_WORK_QUEUE_OPTIONS) {}
 
   /** Marks `key` as needing work; a no-op when it is already waiting or the queue is shut down. */
   add(key: string): void {
@@ -119,11 +92,6 @@ export class WorkQueue {
         await new Promise<void>((resolve) => this.waiters.push(resolve));
         continue;
       }
-      const waitMs = this.bucket.take();
-      if (waitMs > 0) {
-        await this.sleep(waitMs);
-        continue;
-      }
       const key = this.queue.shift() as string;
       this.dirty.delete(key);
       this.processing.add(key);
@@ -152,17 +120,5 @@ export class WorkQueue {
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      timer.unref();
-      // A shutdown wakes the sleeper at once instead of after the token wait.
-      this.waiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
   }
 }

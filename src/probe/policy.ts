@@ -6,6 +6,7 @@
  */
 import { BlockList, isIP } from "node:net";
 import type { DialTarget } from "./target.js";
+import { TokenBucket } from "../core/index.js";
 
 /** Ports the probe dials by default: konnectivity, apiserver, RKE2 supervisor, HTTPS. */
 export const DEFAULT_TARGET_PORTS: readonly number[] = [8132, 6443, 9345, 443];
@@ -70,23 +71,16 @@ export class TargetPolicy {
   }
 }
 
-/** A token bucket: `ratePerSecond` refill up to `burst`; the clock is injectable for tests. */
+/** The probe's request limit: `ratePerSecond` refill up to `burst`; the clock is injectable for tests. */
 export class RateLimiter {
-  private tokens: number;
-  private last: number;
+  private readonly bucket: TokenBucket;
 
-  constructor(private readonly ratePerSecond: number, private readonly burst: number, private readonly now: () => number = Date.now) {
-    this.tokens = burst;
-    this.last = now();
+  constructor(ratePerSecond: number, burst: number, private readonly now: () => number = Date.now) {
+    this.bucket = new TokenBucket(ratePerSecond, burst, now());
   }
 
   /** Takes one token; false when the bucket is empty. */
   tryTake(): boolean {
-    const now = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSecond);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+    return this.bucket.take(this.now()) === 0;
   }
 }

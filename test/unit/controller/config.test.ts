@@ -26,6 +26,7 @@ describe("parseControllerConfig", () => {
     expect(config.policy).toEqual(DEFAULT_POLICY);
     expect(config.konnectivity).toEqual(DEFAULT_CONFIG.konnectivity);
     expect(config.resyncSeconds).toBe(300);
+    expect(config.reconcile).toEqual(DEFAULT_CONFIG.reconcile);
   });
 
   it("reads every section", () => {
@@ -37,6 +38,7 @@ remediation:
   breaker: {maxFailedNodes: 5}
 konnectivity: {namespace: konnectivity, selector: "app in (agent), tier!=x", logTailLines: 10}
 resyncSeconds: 60
+reconcile: {workers: 8, apiQPS: 200}
 agent:
   image: registry.local/netmedic:1
   tolerations: [{key: node-role.kubernetes.io/etcd, operator: Exists, effect: NoExecute}]
@@ -46,6 +48,7 @@ agent:
     expect(config.policy).toEqual({ ...DEFAULT_POLICY, mode: "Observe", actions: { RepointAPIServerEndpoint: "Disabled" }, maxConcurrent: 2, breaker: { maxFailedNodes: 5, windowSeconds: 900 } });
     expect(config.konnectivity).toEqual({ namespace: "konnectivity", selector: "app in (agent), tier!=x", logTailLines: 10, logLimitBytes: 16384, logTtlSeconds: 60 });
     expect(config.resyncSeconds).toBe(60);
+    expect(config.reconcile).toEqual({ workers: 8, apiQPS: 200, apiBurst: 100 });
     expect(config.agent).toEqual({
       image: "registry.local/netmedic:1",
       tolerations: [{ key: "node-role.kubernetes.io/etcd", operator: "Exists", effect: "NoExecute" }],
@@ -64,9 +67,11 @@ agent:
     ["konnectivity: {selector: '=x'}", "konnectivity.selector: must be a label selector like k8s-app=konnectivity-agent (got \"=x\")"],
     ["resyncSeconds: 1", "resyncSeconds: must be an integer from 10 to 86400 (got 1)"],
     ["resyncSeconds: '300'", "resyncSeconds: must be an integer from 10 to 86400 (got \"300\")"],
+    ["reconcile: {workers: 0}", "reconcile.workers: must be an integer from 1 to 64 (got 0)"],
+    ["reconcile: {apiQPS: 2.5}", "reconcile.apiQPS: must be an integer from 1 to 10000 (got 2.5)"],
     ["agent: {resources: {requests: {memory: lots}}}", "agent.resources.requests.memory: must be a resource quantity like 100m or 64Mi (got \"lots\")"],
     ["agent: {tolerations: {operator: Exists}}", "agent.tolerations: must be a list (got {\"operator\":\"Exists\"})"],
-    ["extra: 1", "extra: unknown key (allowed: remediation, konnectivity, resyncSeconds, agent)"],
+    ["extra: 1", "extra: unknown key (allowed: remediation, konnectivity, resyncSeconds, reconcile, agent)"],
     ["- a list", "config: must be a mapping (got [\"a list\"])"],
   ])("rejects %s", (yamlText, problem) => {
     expect(problemsOf(yamlText)).toEqual([problem]);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
 import { WorkQueue, type WorkQueueOptions } from "../../../src/controller/work-queue.js";
 
-const options: WorkQueueOptions = { backoff: { baseMs: 100, capMs: 1000, random: () => 0.5 }, qps: 1000, burst: 1000 };
+const options: WorkQueueOptions = { backoff: { baseMs: 100, capMs: 1000, random: () => 0.5 } };
 
 describe("WorkQueue", () => {
   beforeEach(() => {
@@ -64,19 +64,6 @@ describe("WorkQueue", () => {
     expect(queue.length).toBe(1);
     await jest.advanceTimersByTimeAsync(1000);
     expect(queue.length).toBe(1);
-  });
-
-  it("hands keys out no faster than qps once the burst is spent", async () => {
-    const queue = new WorkQueue({ ...options, qps: 10, burst: 2 });
-    for (const key of ["a", "b", "c"]) queue.add(key);
-    expect(await queue.get()).toBe("a");
-    expect(await queue.get()).toBe("b");
-    let third: string | undefined;
-    void queue.get().then((key) => (third = key));
-    await jest.advanceTimersByTimeAsync(50);
-    expect(third).toBeUndefined();
-    await jest.advanceTimersByTimeAsync(60);
-    expect(third).toBe("c");
   });
 
   it("after shutDown: get resolves undefined, adds and delayed keys are dropped", async () => {
