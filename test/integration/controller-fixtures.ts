@@ -6,10 +6,13 @@
  * - that stand-in: an HTTPS server answering /containerLogs like a kubelet (there are no kubelets);
  * - a TCP proxy between a controller and the apiserver, the thin fault layer for what the real
  *   server cannot do on demand: drop every stream at once and refuse reconnects for a while;
- * - write counting from the apiserver's own apiserver_request_total.
+ * - request counting from an apiserver's own apiserver_request_total (a replica only this file
+ *   uses), and write counting per object from the shared apiserver's audit log;
+ * - Nodes kept Ready by a kubelet-like Lease heartbeat and deleted with the file.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { startLeaseHeartbeat, type Heartbeat } from "../support/control-plane/kubelet.js";
 import { createServer as createHttpsServer, get as httpsGet, type RequestOptions } from "node:https";
 import { createServer as createTcpServer, connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -182,7 +185,48 @@ export async function apiserverRequests(kubeConfig: KubeConfig, resource: string
     .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
 }
 
-/** Writes (every verb but GET, LIST and WATCH) the apiserver has served for `resource`. */
-export function apiserverWrites(kubeConfig: KubeConfig, resource: string): Promise<number> {
-  return apiserverRequests(kubeConfig, resource, "POST|PUT|PATCH|APPLY|DELETE|DELETECOLLECTION");
+const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecollection"]);
+
+/**
+ * Writes (any verb but get, list and watch) of `resource` objects named `names` in the audit log at
+ * `auditLogPath`: the shared apiserver serves other files too, so only this file's objects count.
+ */
+export function auditedWrites(auditLogPath: string, resource: string, names: string[]): number {
+  return readFileSync(auditLogPath, "utf8").split("\n").filter((line) => line.includes(`"resource":"${resource}"`))
+    .map((line) => JSON.parse(line) as { verb: string; objectRef?: { resource?: string; name?: string } })
+    .filter((event) => WRITE_VERBS.has(event.verb) && event.objectRef?.resource === resource && names.includes(event.objectRef.name ?? "")).length;
+}
+
+/**
+ * This file's loopback Nodes on the shared plane: each kept Ready under the 40 s node grace by a
+ * Lease heartbeat (no Node writes, so no update events), all deleted by `cleanup()`.
+ */
+export function loopbackNodes(kubeConfig: KubeConfig, kubeletPort: number): LoopbackNodes {
+  const heartbeats = new Map<string, Heartbeat>();
+  const remove = async (name: string) => {
+    heartbeats.get(name)?.stop();
+    heartbeats.delete(name);
+    await kubeConfig.makeApiClient(CoreV1Api).deleteNode({ name }).catch((error: { code?: number }) => {
+      if (error.code !== 404) throw error;
+    });
+  };
+  return {
+    async create(name) {
+      const uid = await createLoopbackNode(kubeConfig, name, kubeletPort);
+      heartbeats.set(name, startLeaseHeartbeat(kubeConfig, name));
+      return uid;
+    },
+    remove,
+    cleanup: async () => void (await Promise.all([...heartbeats.keys()].map(remove))),
+  };
+}
+
+/** See loopbackNodes. */
+export interface LoopbackNodes {
+  /** Creates a Ready loopback Node and starts its Lease heartbeat; returns its uid. */
+  create(name: string): Promise<string>;
+  /** Stops its heartbeat and deletes it. */
+  remove(name: string): Promise<void>;
+  /** remove() of every Node still here. */
+  cleanup(): Promise<void>;
 }
