@@ -9,14 +9,14 @@ import { stringify } from "yaml";
 import { buildObservation, DEFAULT_POLICY } from "../core/index.js";
 import { loadKubeConfig } from "../k8s/kubeconfig.js";
 import { readCluster } from "../k8s/cluster-reader.js";
+import { UsageError } from "./errors.js";
 import { parseSnapshot } from "./snapshot.js";
 import { buildReport, renderText, type DiagnoseReport } from "./report.js";
 
 /** Output formats of diagnose. */
 export type OutputFormat = "text" | "json" | "yaml";
 
-/** A usage problem; the message is the one line shown. */
-export class UsageError extends Error {}
+export { UsageError } from "./errors.js";
 
 /** Renders a report in the given format. */
 export function formatReport(report: DiagnoseReport, format: OutputFormat): string {

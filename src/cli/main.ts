@@ -5,12 +5,7 @@
  * never a stack trace.
  */
 import { fileURLToPath } from "node:url";
-import { runDiagnose, UsageError } from "./diagnose.js";
-import { runDemo } from "./demo.js";
-import { SnapshotError } from "./snapshot.js";
-import { runController } from "../controller/main.js";
-import { runAgent } from "../agent/main.js";
-import { runProbe } from "../probe/main.js";
+import { SnapshotError, UsageError } from "./errors.js";
 
 const USAGE = `usage: netmedic <command> [flags]
   diagnose  --snapshot FILE | --kubeconfig PATH   [-o text|json|yaml]   one-shot diagnosis, never writes
@@ -23,12 +18,14 @@ type Command = (argv: string[]) => Promise<number>;
 
 const write = (text: string) => void process.stdout.write(text);
 
+// Each command's module is imported only when that command runs: @kubernetes/client-node alone
+// costs ~80 MB RSS, and the agent (on every node) and the probe never use it (issue 7).
 const COMMANDS: Record<string, Command> = {
-  diagnose: (argv) => runDiagnose(argv, write),
-  demo: () => runDemo(write),
-  controller: runController,
-  agent: runAgent,
-  probe: runProbe,
+  diagnose: async (argv) => (await import("./diagnose.js")).runDiagnose(argv, write),
+  demo: async () => (await import("./demo.js")).runDemo(write),
+  controller: async (argv) => (await import("../controller/main.js")).runController(argv),
+  agent: async (argv) => (await import("../agent/main.js")).runAgent(argv),
+  probe: async (argv) => (await import("../probe/main.js")).runProbe(argv),
 };
 
 /** Runs `netmedic` with the given arguments (without node and script); resolves to the exit code. */

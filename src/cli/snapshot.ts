@@ -4,11 +4,11 @@
  * into ObservationSources. Every problem is a SnapshotError with one line naming the document.
  */
 import { parseAllDocuments } from "yaml";
+import { SnapshotError } from "./errors.js";
 import { KONNECTIVITY_DEFAULT_SELECTOR, type NetworkHealth } from "../api/index.js";
 import type { KubeAPIService, KubeEndpoints, KubeNode, KubePod, ObservationSources } from "../core/index.js";
 
-/** A snapshot that cannot be used; the message is the one line shown to the user. */
-export class SnapshotError extends Error {}
+export { SnapshotError };
 
 const SUPPORTED = ["Node", "APIService", "Pod", "Endpoints", "NetworkHealth", "PodLogExcerpt", "SnapshotInfo", "List"];
 
