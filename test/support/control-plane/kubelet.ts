@@ -43,7 +43,9 @@ async function postStatus(kubeConfig: KubeConfig, spec: NodeSpec): Promise<V1Nod
 
 async function renewLease(kubeConfig: KubeConfig, name: string, ownerUid?: string): Promise<void> {
   const leases = kubeConfig.makeApiClient(CoordinationV1Api);
-  const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: new Date().toISOString() as unknown as Date };
+  // renewTime is a MicroTime: the apiserver rejects (400) anything but 6 fractional digits.
+  const renewTime = new Date().toISOString().replace(/Z$/, "000Z") as unknown as Date;
+  const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime };
   try {
     const lease = await leases.readNamespacedLease({ name, namespace: "kube-node-lease" });
     await leases.replaceNamespacedLease({ name, namespace: "kube-node-lease", body: { ...lease, spec: { ...lease.spec, ...spec } } });
