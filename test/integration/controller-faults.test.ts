@@ -1,6 +1,8 @@
 /**
- * netmedic controller under faults, on a real control plane private to this file (watch cache off,
- * so a watch from a compacted resourceVersion gets etcd's real 410 Gone):
+ * netmedic controller under faults, on the run's one apiserver replica (replica.ts: a second
+ * kube-apiserver on the shared plane's etcd, watch cache off, so a watch from a compacted
+ * resourceVersion gets etcd's real 410 Gone, and restarting it disturbs no other file):
+ * - the replica itself: a real 410 Gone after compaction, and it dies with its stop();
  * - a request the server refuses (403) is recorded once, not hot-looped;
  * - a real apiserver restart, and dropped streams plus etcd compaction while cut off (the fault
  *   proxy), lose no change;
@@ -8,29 +10,64 @@
  *   lease duration, and the old leader steps down before the new one starts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { CoreV1Api, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, Watch } from "@kubernetes/client-node";
 import { startController, type ControllerOptions, type RunningController } from "../../src/controller/controller.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
-import { asServiceAccount } from "../support/control-plane/cluster.js";
-import { startControlPlane, type ControlPlane } from "../support/control-plane/control-plane.js";
-import { apiserverRequests, createLoopbackNode, eventually, kubeConfigVia, memoryLogger, sleep, startFaultProxy } from "./controller-fixtures.js";
+import { asServiceAccount, uniqueName } from "../support/control-plane/cluster.js";
+import { startApiServerReplica, type ApiServerReplica } from "../support/control-plane/replica.js";
+import { apiserverRequests, eventually, kubeConfigVia, loopbackNodes, memoryLogger, sleep, startFaultProxy } from "./controller-fixtures.js";
 
-let plane: ControlPlane;
+let replica: ApiServerReplica;
+/** Admin on the replica: its apiserver_request_total then counts this file's requests only. */
 let admin: KubeConfig;
+let nodes: ReturnType<typeof loopbackNodes>;
 const nh = () => new NetworkHealthClient(admin, "test-reader");
 const KUBELET_PORT = 1; // no kubelet: these nodes run no konnectivity agent, nothing reads their logs
+const namespace = uniqueName("netmedic-faults");
+const node = (prefix: string) => `${prefix}-${namespace.slice(-8)}`;
 
 beforeAll(async () => {
-  plane = await startControlPlane({ nodeMonitorGracePeriodSeconds: 600, watchCache: false });
+  replica = await startApiServerReplica({ watchCache: false });
   admin = new KubeConfig();
-  admin.loadFromFile(plane.kubeconfigPath);
-  await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: "netmedic" } } });
+  admin.loadFromFile(replica.kubeconfigPath);
+  nodes = loopbackNodes(admin, KUBELET_PORT);
+  await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
 }, 60_000);
 
 afterAll(async () => {
   if (process.env["DEBUG_CONTROLLER_LOGS"]) for (const [identity, lines] of logs) console.log(identity, lines.map((l) => JSON.stringify(l)).join("\n"));
-  await plane?.stop();
+  await nodes?.cleanup();
+  const rbac = admin?.makeApiClient(RbacAuthorizationV1Api);
+  await rbac?.deleteClusterRoleBinding({ name: LIMITED }).catch(() => undefined);
+  await rbac?.deleteClusterRole({ name: LIMITED }).catch(() => undefined);
+  await admin?.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(() => undefined);
+  const pid = replica?.pid();
+  await replica?.stop();
+  if (pid) expect(() => process.kill(pid, 0)).toThrow();
+}, 30_000);
+
+describe("the replica apiserver (watch cache off)", () => {
+  it("a watch from a compacted resourceVersion gets a real 410 Gone", async () => {
+    const core = admin.makeApiClient(CoreV1Api);
+    const name = uniqueName("cm");
+    const created = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name }, data: { n: "0" } } });
+    for (let n = 1; n <= 3; n += 1) await core.replaceNamespacedConfigMap({ name, namespace, body: { metadata: { name }, data: { n: String(n) } } });
+    replica.compactEtcd();
+    const code = await new Promise<number | undefined>((resolve, reject) => {
+      void new Watch(admin).watch(`/api/v1/namespaces/${namespace}/configmaps`, { resourceVersion: created.metadata?.resourceVersion },
+        (type, object: { code?: number }) => { if (type === "ERROR") resolve(object.code); },
+        (error) => (error ? reject(error) : resolve(undefined)));
+    });
+    expect(code).toBe(410);
+  });
 });
+
+/** This file's Node names, unique on the shared plane. */
+const N = {
+  "forbidden-1": node("forbidden-1"), "restart-1": node("restart-1"), "restart-2": node("restart-2"),
+  "cut-gone": node("cut-gone"), "cut-new": node("cut-new"), "elected-1": node("elected-1"),
+};
+const LIMITED = `netmedic-limited-${namespace}`;
 
 const logs = new Map<string, Array<Record<string, unknown>>>();
 
@@ -38,7 +75,7 @@ function options(kubeConfig: KubeConfig, identity: string, leaseName: string): C
   const { logger, lines } = memoryLogger();
   logs.set(identity, lines);
   return {
-    kubeConfig, namespace: "netmedic", listen: { host: "127.0.0.1", port: 0 }, identity, leaseName,
+    kubeConfig, namespace, listen: { host: "127.0.0.1", port: 0 }, identity, leaseName,
     leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 0.5, logger,
     restartBackoff: { baseMs: 200, capMs: 1000 },
   };
@@ -60,8 +97,8 @@ describe("a request the apiserver refuses (403)", () => {
     const serviceAccount = await withoutStatusPermission(admin);
     controller = await startController(options(serviceAccount, "limited", "limited"));
     await eventually("leadership", () => controller.isLeader());
-    await createLoopbackNode(admin, "forbidden-1", KUBELET_PORT);
-    await eventually("NetworkHealth forbidden-1 (create is allowed)", () => nh().get("forbidden-1"));
+    await nodes.create(N["forbidden-1"]);
+    await eventually("NetworkHealth forbidden-1 (create is allowed)", () => nh().get(N["forbidden-1"]));
     await eventually("the terminal error counted", async () => (await metricSum(controller, "netmedic_reconcile_errors_total", 'class="terminal"')) >= 1);
     // Level-triggered: the NetworkHealth it created coming back through the watch may cause one more
     // attempt; after that nothing changes, so nothing is retried.
@@ -71,10 +108,11 @@ describe("a request the apiserver refuses (403)", () => {
     expect(await metricSum(controller, "netmedic_reconcile_errors_total", 'class="terminal"')).toBe(settled);
     expect(settled).toBeLessThanOrEqual(2);
     expect(await metricSum(controller, "netmedic_reconcile_errors_total", 'class="transient"')).toBe(0);
-    const events = (await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: "default" })).items.filter((e) => e.reason === "ReconcileFailed");
-    expect(events.map((e) => `${e.type} ${e.involvedObject.kind}/${e.involvedObject.name}`).sort()).toEqual(["Warning NetworkHealth/forbidden-1", "Warning Node/forbidden-1"]);
+    const events = (await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: "default" })).items
+      .filter((e) => e.reason === "ReconcileFailed" && e.involvedObject.name === N["forbidden-1"]);
+    expect(events.map((e) => `${e.type} ${e.involvedObject.kind}`).sort()).toEqual(["Warning NetworkHealth", "Warning Node"]);
     expect(events[0]?.message).toMatch(/^netmedic cannot update this node's NetworkHealth: HTTP 403: .*networkhealths\/status/);
-    expect((await nh().get("forbidden-1"))?.status).toBeUndefined();
+    expect((await nh().get(N["forbidden-1"]))?.status).toBeUndefined();
   }, 60_000);
 });
 
@@ -82,7 +120,7 @@ describe("watch failures", () => {
   let controller: RunningController;
   let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
   beforeAll(async () => {
-    proxy = await startFaultProxy(new URL(plane.server));
+    proxy = await startFaultProxy(new URL(replica.server));
     controller = await startController(options(kubeConfigVia(admin, proxy.url), "watcher", "watcher"));
     await eventually("leadership", () => controller.isLeader());
   });
@@ -92,34 +130,34 @@ describe("watch failures", () => {
   });
 
   it("survives a real apiserver restart mid-watch and sees what changed after it", async () => {
-    await createLoopbackNode(admin, "restart-1", KUBELET_PORT);
-    await eventually("NetworkHealth restart-1", () => nh().get("restart-1"));
-    await plane.restartApiServer();
-    await createLoopbackNode(admin, "restart-2", KUBELET_PORT);
-    const created = await eventually("NetworkHealth restart-2 after the restart", () => nh().get("restart-2"));
-    expect(created.metadata.ownerReferences?.[0]?.name).toBe("restart-2");
-    await eventually("the controller's status of restart-2", async () => (await nh().get("restart-2"))?.status?.conditions?.length);
+    await nodes.create(N["restart-1"]);
+    await eventually("NetworkHealth restart-1", () => nh().get(N["restart-1"]));
+    await replica.restart();
+    await nodes.create(N["restart-2"]);
+    const created = await eventually("NetworkHealth restart-2 after the restart", () => nh().get(N["restart-2"]));
+    expect(created.metadata.ownerReferences?.[0]?.name).toBe(N["restart-2"]);
+    await eventually("the controller's status of restart-2", async () => (await nh().get(N["restart-2"]))?.status?.conditions?.length);
     expect(await metricSum(controller, "netmedic_watch_restarts_total", 'resource="nodes"')).toBeGreaterThanOrEqual(1);
     expect(await metricSum(controller, "netmedic_watch_restarts_total", 'resource="networkhealths"')).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
   it("relists after its streams were dropped and etcd compacted meanwhile (410 Gone), losing no change", async () => {
-    await createLoopbackNode(admin, "cut-gone", KUBELET_PORT);
-    await eventually("NetworkHealth cut-gone", () => nh().get("cut-gone"));
+    await nodes.create(N["cut-gone"]);
+    await eventually("NetworkHealth cut-gone", () => nh().get(N["cut-gone"]));
     proxy.cut();
     const core = admin.makeApiClient(CoreV1Api);
-    await core.deleteNode({ name: "cut-gone" });
-    await createLoopbackNode(admin, "cut-new", KUBELET_PORT);
-    for (let n = 0; n < 5; n += 1) await core.patchNode({ name: "cut-new", body: { metadata: { labels: { churn: String(n) } } } }, mergePatch());
-    await eventually("garbage collection of cut-gone", async () => (await nh().get("cut-gone")) === undefined, 30_000);
-    plane.compactEtcd();
+    await nodes.remove(N["cut-gone"]);
+    await nodes.create(N["cut-new"]);
+    for (let n = 0; n < 5; n += 1) await core.patchNode({ name: N["cut-new"], body: { metadata: { labels: { churn: String(n) } } } }, mergePatch());
+    await eventually("garbage collection of cut-gone", async () => (await nh().get(N["cut-gone"])) === undefined, 30_000);
+    replica.compactEtcd();
     const listsBefore = await apiserverRequests(admin, "nodes", "LIST");
     proxy.restore();
-    await eventually("NetworkHealth cut-new after reconnecting", () => nh().get("cut-new"), 30_000);
+    await eventually("NetworkHealth cut-new after reconnecting", () => nh().get(N["cut-new"]), 30_000);
     expect(await apiserverRequests(admin, "nodes", "LIST")).toBeGreaterThan(listsBefore);
     await eventually("cut-gone gone from /metrics", async () => {
       const text = await (await fetch(`http://127.0.0.1:${controller.port}/metrics`)).text();
-      return text.includes('node="cut-new"') && !text.includes('node="cut-gone"');
+      return text.includes(`node="${N["cut-new"]}"`) && !text.includes(`node="${N["cut-gone"]}"`);
     });
   }, 90_000);
 });
@@ -133,7 +171,7 @@ describe("leader election between two controllers", () => {
   });
 
   async function startCandidate(identity: string): Promise<RunningController> {
-    const proxy = await startFaultProxy(new URL(plane.server));
+    const proxy = await startFaultProxy(new URL(replica.server));
     proxies.push(proxy);
     const controller = await startController(options(kubeConfigVia(admin, proxy.url), identity, "election"));
     controllers.push(controller);
@@ -148,8 +186,8 @@ describe("leader election between two controllers", () => {
       expect([a, b].filter((c) => c.isLeader())).toHaveLength(1);
       await sleep(100);
     }
-    await createLoopbackNode(admin, "elected-1", KUBELET_PORT);
-    await eventually("NetworkHealth elected-1 with status", async () => (await nh().get("elected-1"))?.status?.conditions?.length);
+    await nodes.create(N["elected-1"]);
+    await eventually("NetworkHealth elected-1 with status", async () => (await nh().get(N["elected-1"]))?.status?.conditions?.length);
     expect(await metricSum(leader, "netmedic_status_writes_total")).toBeGreaterThan(0);
     expect(await metricSum(follower, "netmedic_status_writes_total")).toBe(0);
     expect(await metricSum(follower, "netmedic_is_leader")).toBe(0);
@@ -186,7 +224,7 @@ describe("leader election between two controllers", () => {
 /** A ServiceAccount with deploy/'s controller permissions minus networkhealths/status. */
 async function withoutStatusPermission(kubeConfig: KubeConfig): Promise<KubeConfig> {
   const rbac = kubeConfig.makeApiClient(RbacAuthorizationV1Api);
-  const name = "netmedic-limited";
+  const name = LIMITED;
   await rbac.createClusterRole({ body: { metadata: { name }, rules: [
     { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
     { apiGroups: ["apiregistration.k8s.io"], resources: ["apiservices"], verbs: ["get", "list", "watch"] },
@@ -196,8 +234,8 @@ async function withoutStatusPermission(kubeConfig: KubeConfig): Promise<KubeConf
     { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
   ] } });
   await rbac.createClusterRoleBinding({ body: { metadata: { name }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
-    subjects: [{ kind: "ServiceAccount", name, namespace: "netmedic" }] } });
-  return asServiceAccount(kubeConfig, "netmedic", name);
+    subjects: [{ kind: "ServiceAccount", name, namespace }] } });
+  return asServiceAccount(kubeConfig, namespace, name);
 }
 
 function mergePatch() {
