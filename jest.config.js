@@ -13,7 +13,13 @@ export default {
     "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json" }],
   },
   testTimeout: 30000,
-  // One real control plane (etcd + kube-apiserver + controller-manager + scheduler) per run.
+  // Files run one at a time: they share ONE control plane whose controllers under test (and the
+  // netmedic controllers the files start) are cluster-scoped, so a file's controller would act on
+  // another file's Nodes, and the timing-sensitive tests (zero writes, leader election) would see
+  // their traffic. (On 2 cores this is also Jest's default.)
+  maxWorkers: 1,
+  // One real control plane (etcd + kube-apiserver + controller-manager + scheduler) per run; its
+  // teardown prints the run's total control-plane start-up (shared plane + any apiserver replica).
   globalSetup: "<rootDir>/test/support/control-plane/global-setup.mjs",
   globalTeardown: "<rootDir>/test/support/control-plane/global-teardown.mjs",
 };
