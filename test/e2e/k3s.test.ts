@@ -1,5 +1,5 @@
-// The k3s etcd-only incident end to end (FACTS.md §2): a private control plane (short node-monitor
-// grace), an etcd-only server (a TLS stand-in in the lab's control netns answering `apiserver
+// The k3s etcd-only incident end to end (FACTS.md §2): the shared control plane (upstream 40 s
+// node-monitor grace: the worker really goes NotReady, so this file waits for it), an etcd-only server (a TLS stand-in in the lab's control netns answering `apiserver
 // disabled`) and a live apiserver (another stand-in) listed in default/kubernetes Endpoints, and the
 // lab worker as a k3s agent pinned to the etcd-only server: its Node is NotReady. The real agent
 // and controller re-point it, the k3s-agent restart makes the Node heartbeat again, the
@@ -9,24 +9,30 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { startControlPlane, type ControlPlane } from "../support/control-plane/control-plane.js";
-import { createReadyNode, nodeReadyStatus, startHeartbeat, type Heartbeat } from "../support/control-plane/kubelet.js";
+import { CoreV1Api, type V1Endpoints } from "@kubernetes/client-node";
+import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
+import { createReadyNode, nodeReadyStatus, startLeaseHeartbeat, type Heartbeat } from "../support/control-plane/kubelet.js";
 import { K3S_PATHS, startLab, type Lab } from "../support/lab/index.js";
-import { e2eConfig, startControllerProcess, type E2EEnv } from "../support/e2e/controller.js";
+import { deleteObjects, e2eConfig, startControllerProcess, type E2EEnv } from "../support/e2e/controller.js";
 import { hasCondition, NetworkHealthFollower } from "../support/e2e/networkhealth.js";
 import { eventually, netmedicArgv, startProcess, type RunningProcess } from "../support/e2e/processes.js";
 import { K3S_AGENT_STATE, startK3sAgentStandIn, type K3sAgentStandIn } from "../support/e2e/standins.js";
 import { machineState, startTlsServer } from "../lab/agent-support.js";
 
 const STORY_MS = 90_000;
+/** The shared plane's node-monitor grace (upstream's 40 s) plus its 2 s monitor period and slack. */
+const NOT_READY_MS = 90_000;
 const TOKEN = "K10e2ec0ffee0123456789abcdef::server:E2E-S3cret-Passw0rd";
 const SECRET_PARTS = ["E2E-S3cret-Passw0rd", "K10e2ec0ffee"];
 
 describe("e2e: a k3s agent pinned to an etcd-only server is re-pointed and its Node turns Ready", () => {
-  const worker = "k3s-agent-1";
-  let cp: ControlPlane;
-  let env: E2EEnv;
+  const cluster = getTestCluster();
+  const worker = uniqueName("k3s-agent");
+  const serverNodes = [uniqueName("k3s-etcd"), uniqueName("k3s-server")] as const;
+  const namespace = uniqueName("netmedic-e2e");
+  const env: E2EEnv = { kubeConfig: cluster.kubeConfig, kubeconfigPath: cluster.kubeconfigPath, dir: mkdtempSync(join(tmpdir(), "netmedic-e2e-k3s-")) };
+  /** default/kubernetes before this file replaced it (undefined: there was none), restored afterwards. */
+  let originalEndpoints: V1Endpoints | undefined;
   let lab: Lab;
   let live: string;
   let etcdOnly: string;
@@ -41,10 +47,7 @@ describe("e2e: a k3s agent pinned to an etcd-only server is re-pointed and its N
 
   beforeAll(async () => {
     before = await machineState();
-    cp = await startControlPlane({ nodeMonitorGracePeriodSeconds: 8 });
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(cp.kubeconfigPath);
-    env = { kubeConfig, kubeconfigPath: cp.kubeconfigPath, dir: mkdtempSync(join(tmpdir(), "netmedic-e2e-k3s-")) };
+    const kubeConfig = cluster.kubeConfig;
     lab = await startLab({ firewalld: false, ipForward: 1, bridgeNfCallIptables: 1, controlPorts: [8132] });
     etcdOnly = lab.addresses.control;
     live = etcdOnly.replace(/\.1$/, ".3");
@@ -52,14 +55,15 @@ describe("e2e: a k3s agent pinned to an etcd-only server is re-pointed and its N
     servers.push(await startTlsServer(lab, "control", etcdOnly, 6443, 503, "apiserver disabled\n"));
     servers.push(await startTlsServer(lab, "control", live, 6443, 200, '{"major":"1","minor":"28","gitVersion":"v1.28.15+k3s1"}'));
     // The servers as the cluster sees them: an etcd-only Node and a control-plane Node, both heartbeating.
-    const etcdNode = { name: "k3s-etcd-1", internalIP: etcdOnly, labels: { "node-role.kubernetes.io/etcd": "true" } };
-    const serverNode = { name: "k3s-server-1", internalIP: live, labels: { "node-role.kubernetes.io/control-plane": "true", "node-role.kubernetes.io/master": "true" } };
+    const etcdNode = { name: serverNodes[0], internalIP: etcdOnly, labels: { "node-role.kubernetes.io/etcd": "true" } };
+    const serverNode = { name: serverNodes[1], internalIP: live, labels: { "node-role.kubernetes.io/control-plane": "true", "node-role.kubernetes.io/master": "true" } };
     for (const spec of [etcdNode, serverNode]) {
       await createReadyNode(kubeConfig, spec);
-      heartbeats.push(startHeartbeat(kubeConfig, spec, 2000));
+      heartbeats.push(startLeaseHeartbeat(kubeConfig, spec.name));
     }
     // The endpoint reconciler is off: default/kubernetes Endpoints name the live apiserver, as k3s' would.
     const core = kubeConfig.makeApiClient(CoreV1Api);
+    originalEndpoints = await core.readNamespacedEndpoints({ name: "kubernetes", namespace: "default" }).catch(() => undefined);
     const endpoints = { metadata: { name: "kubernetes", namespace: "default" }, subsets: [{ addresses: [{ ip: live }], ports: [{ name: "https", port: 6443, protocol: "TCP" }] }] };
     await core.createNamespacedEndpoints({ namespace: "default", body: endpoints })
       .catch(() => core.replaceNamespacedEndpoints({ name: "kubernetes", namespace: "default", body: endpoints }));
@@ -69,12 +73,12 @@ describe("e2e: a k3s agent pinned to an etcd-only server is re-pointed and its N
     const workerSpec = { name: worker, internalIP: lab.addresses.workerUplink, annotations: { "k3s.io/node-args": JSON.stringify(["agent", "--server", `https://${etcdOnly}:6443`, "--token", "********"]) } };
     await createReadyNode(kubeConfig, workerSpec);
     k3sAgent = await startK3sAgentStandIn(lab, kubeConfig, workerSpec);
-    await eventually("the worker Node to turn NotReady", async () => (await nodeReadyStatus(kubeConfig, worker)) === "Unknown", 60_000, 500);
-    agent = startProcess("agent", netmedicArgv("agent", "--node-name", worker, "--host-pid", String(lab.workerPid), "--kubeconfig", cp.kubeconfigPath,
+    await eventually("the worker Node to turn NotReady", async () => (await nodeReadyStatus(kubeConfig, worker)) === "Unknown", NOT_READY_MS, 500);
+    agent = startProcess("agent", netmedicArgv("agent", "--node-name", worker, "--host-pid", String(lab.workerPid), "--kubeconfig", cluster.kubeconfigPath,
       "--interval", "1s", "--heartbeat", "5s", "--probe-timeout", "2s", "--log-level", "trace"), env.dir);
-    controller = await startControllerProcess(env, "netmedic", e2eConfig());
+    controller = await startControllerProcess(env, namespace, e2eConfig());
     follower = new NetworkHealthFollower(kubeConfig, worker).start();
-  }, 240_000);
+  }, 240_000 + NOT_READY_MS);
 
   afterAll(async () => {
     follower?.stop();
@@ -84,8 +88,20 @@ describe("e2e: a k3s agent pinned to an etcd-only server is re-pointed and its N
     await agent?.stop();
     for (const server of servers) server.kill("SIGKILL");
     await lab?.stop();
-    await cp?.stop();
+    await restoreObjects();
   }, 60_000);
+
+  /** Deletes this file's Nodes and namespace and puts default/kubernetes back as it was. */
+  async function restoreObjects(): Promise<void> {
+    const core = env.kubeConfig.makeApiClient(CoreV1Api);
+    await deleteObjects(env.kubeConfig, [worker, ...serverNodes]);
+    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    await core.deleteNamespacedEndpoints({ name: "kubernetes", namespace: "default" }).catch(() => undefined);
+    if (originalEndpoints) {
+      const { metadata, subsets } = originalEndpoints;
+      await core.createNamespacedEndpoints({ namespace: "default", body: { metadata: { name: metadata?.name, namespace: "default", labels: metadata?.labels }, subsets } });
+    }
+  }
 
   it("the k3s agent stand-in is stuck: its configured server answers `apiserver disabled`, so its Node never heartbeats", async () => {
     const state = await k3sAgent.state();
