@@ -15,6 +15,7 @@ import {
   type NetworkHealth,
   type NetworkHealthStatus,
 } from "../api/index.js";
+import { withoutEmptyStrings } from "./without-empty-strings.js";
 
 /**
  * Typed access to NetworkHealth objects. Status writes are server-side apply under the caller's own
@@ -74,16 +75,4 @@ export class NetworkHealthClient {
     const apply = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply, options);
     return (await this.api.patchClusterCustomObject(params, apply)) as NetworkHealth;
   }
-}
-
-/**
- * A copy without empty-string fields. Server-side apply on kube-apiserver 1.20 turns "" into null
- * and then rejects the whole object (422 "must be of type string"), so an absent field is the only
- * safe way to say "empty" — for both writers.
- */
-export function withoutEmptyStrings<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((item) => withoutEmptyStrings(item)) as T;
-  if (value === null || typeof value !== "object") return value;
-  const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== "");
-  return Object.fromEntries(entries.map(([key, item]) => [key, withoutEmptyStrings(item)])) as T;
 }
