@@ -1,0 +1,130 @@
+/**
+ * A minimal JSON-over-HTTPS client for the Kubernetes API on node:https, for the agent (see
+ * rest-credentials.ts for why not client-node). One keep-alive connection is reused across rounds
+ * so a report costs no TLS handshake. Errors carry the HTTP status as a numeric `code`, the shape
+ * controller/api-errors.ts classifies (403 terminal, 5xx/429 transient, …). The bearer token is
+ * sent only in the Authorization header and never appears in an error message.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { RestCredentials } from "./rest-credentials.js";
+
+/** The parts of a Kubernetes Status object an error keeps. */
+export interface KubeStatus {
+  message?: string;
+  reason?: string;
+  code?: number;
+}
+
+/** An answer outside 2xx: `code` is the HTTP status, `status` the server's Status object if any. */
+export class ApiRequestError extends Error {
+  constructor(readonly code: number, readonly status: KubeStatus | undefined, message: string) {
+    super(message);
+    this.name = "ApiRequestError";
+  }
+}
+
+/** One request: `path` is absolute (with its query), `body` is sent as JSON. */
+export interface RestRequest {
+  method: "GET" | "PATCH";
+  path: string;
+  body?: unknown;
+  contentType?: string;
+}
+
+/** Client settings. */
+export interface RestClientOptions {
+  /** Deadline of one request, connection included (default 30 s). */
+  timeoutMs?: number;
+  userAgent?: string;
+}
+
+interface RawResponse {
+  statusCode: number;
+  text: string;
+}
+
+/** Sends requests to one apiserver with one set of credentials. */
+export class RestClient {
+  private readonly agent: HttpAgent;
+  private readonly timeoutMs: number;
+  private readonly userAgent: string;
+
+  constructor(private readonly credentials: RestCredentials, options: RestClientOptions = {}) {
+    const secure = credentials.server.startsWith("https:");
+    this.agent = secure ? new HttpsAgent({ keepAlive: true, maxFreeSockets: 1, ...credentials.tls }) : new HttpAgent({ keepAlive: true, maxFreeSockets: 1 });
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.userAgent = options.userAgent ?? "netmedic";
+  }
+
+  /**
+   * Sends `request` and resolves to the parsed JSON body of a 2xx answer. Rejects with
+   * ApiRequestError otherwise; after a 401 the token is re-read once and, if it changed (rotated),
+   * the request is repeated. Network errors and timeouts reject with the Node error (string `code`).
+   */
+  async request<T>(request: RestRequest): Promise<T> {
+    let response = await this.send(request);
+    if (response.statusCode === 401 && this.tokenRotated()) response = await this.send(request);
+    if (response.statusCode < 200 || response.statusCode > 299) throw apiError(request, response);
+    try {
+      return JSON.parse(response.text) as T;
+    } catch {
+      throw new Error(`${request.method} ${request.path}: the apiserver answered ${response.statusCode} with a body that is not JSON`);
+    }
+  }
+
+  /** Closes idle connections (the process can then exit without waiting for keep-alive). */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private tokenRotated(): boolean {
+    try {
+      return this.credentials.token?.refresh() ?? false;
+    } catch {
+      return false;
+    }
+  }
+
+  private send(request: RestRequest): Promise<RawResponse> {
+    const url = new URL(this.credentials.server + request.path);
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const headers: Record<string, string> = { Accept: "application/json", "User-Agent": this.userAgent };
+    const token = this.credentials.token?.current();
+    if (token) headers["Authorization"] = `Bearer ${token}`;
+    if (body !== undefined) Object.assign(headers, { "Content-Type": request.contentType ?? "application/json", "Content-Length": String(Buffer.byteLength(body)) });
+    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(url, { method: request.method, headers, agent: this.agent }, (res) => collect(res).then(resolve, reject));
+      const timer = setTimeout(() => req.destroy(timeoutError(request, this.timeoutMs)), this.timeoutMs);
+      req.once("close", () => clearTimeout(timer));
+      req.once("error", reject);
+      req.end(body);
+    });
+  }
+}
+
+function collect(res: IncomingMessage): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (chunk: Buffer) => chunks.push(chunk));
+    res.once("error", reject);
+    res.once("end", () => resolve({ statusCode: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+  });
+}
+
+function timeoutError(request: RestRequest, timeoutMs: number): Error {
+  return Object.assign(new Error(`${request.method} ${request.path}: no answer within ${timeoutMs} ms`), { code: "ETIMEDOUT" });
+}
+
+function apiError(request: RestRequest, response: RawResponse): ApiRequestError {
+  let status: KubeStatus | undefined;
+  try {
+    const parsed = JSON.parse(response.text) as KubeStatus & { kind?: string };
+    if (parsed?.kind === "Status") status = { message: parsed.message, reason: parsed.reason, code: parsed.code };
+  } catch {
+    // Not a Status (a proxy's HTML page…): the HTTP status alone says enough.
+  }
+  const detail = status?.message ?? `${request.method} ${request.path}`;
+  return new ApiRequestError(response.statusCode, status, `HTTP ${response.statusCode}: ${detail}`);
+}
