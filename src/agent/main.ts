@@ -2,11 +2,11 @@
  * Entry of `netmedic agent` (flags in options.ts). Talks to the API over the agent's own network
  * (hostNetwork in production) under field manager netmedic-agent, and to the host through the
  * namespaces of --host-pid. Stops cleanly on SIGTERM/SIGINT after the round in flight.
+ * Nothing imported here may load @kubernetes/client-node: the agent runs on every node, and that
+ * import alone would more than double its memory (k8s/agent-api-client.ts; a unit test checks).
  */
 import { pino, type Logger } from "pino";
-import { FIELD_MANAGER_AGENT } from "../api/index.js";
-import { loadKubeConfig } from "../k8s/kubeconfig.js";
-import { NetworkHealthClient } from "../k8s/networkhealth-client.js";
+import { AgentApiClient } from "../k8s/agent-api-client.js";
 import { Agent, type NetworkHealthStore } from "./agent.js";
 import { HostNetworkDialer } from "./host-dialer.js";
 import { HostExecutor } from "./host-executor.js";
@@ -37,9 +37,9 @@ export async function runAgent(argv: string[]): Promise<number> {
     return usage ? 2 : 1;
   }
   const logger = pino({ name: "netmedic-agent", level: options.logLevel });
-  let store: NetworkHealthStore;
+  let store: AgentApiClient;
   try {
-    store = new NetworkHealthClient(loadKubeConfig(options.kubeconfig), FIELD_MANAGER_AGENT);
+    store = await AgentApiClient.load(options.kubeconfig);
   } catch (error) {
     logger.error({ error: (error as Error).message }, "cannot load the kubeconfig");
     return 1;
@@ -53,6 +53,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   } finally {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
+    store.close();
   }
   return 0;
 }
