@@ -91,7 +91,7 @@ async function waitForControllers(kubeconfigPath: string, processes: ManagedProc
       await core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
       return;
     } catch {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setTimeout(resolve, 50)); // start-up latency of every run
     }
   }
   throw new Error(`kube-controller-manager did not create default/default within ${timeoutMs} ms; see ${join(dirOf(kubeconfigPath), "kube-controller-manager.log")}`);
