@@ -3,16 +3,19 @@
 // under netmedic-agent without touching the controller's fields, executes an order read from the
 // object, and a restarted agent never executes it again. Its identity has exactly deploy/'s RBAC.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { readFileSync } from "node:fs";
-import { parseAllDocuments } from "yaml";
-import { CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, type KubeConfig, type V1PolicyRule } from "@kubernetes/client-node";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER_AGENT, FIELD_MANAGER_CONTROLLER, type NetworkHealth, type NetworkHealthStatus } from "../../src/api/index.js";
+import { AgentApiClient } from "../../src/k8s/agent-api-client.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { createAgent } from "../../src/agent/main.js";
-import { asServiceAccount, getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
+import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { applyCrds } from "../support/control-plane/crds.js";
 import { startLab, type Lab } from "../support/lab/index.js";
 import { captureLogger } from "./agent-support.js";
+import { agentIdentity, tokenOf, writeKubeconfig } from "./agent-identity.js";
 
 async function eventually<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -24,32 +27,25 @@ async function eventually<T>(what: string, read: () => Promise<T | undefined>, t
   }
 }
 
-/** A ServiceAccount bound to a copy of deploy/21-rbac-agent.yaml's ClusterRole rules. */
-async function agentIdentity(admin: KubeConfig): Promise<KubeConfig> {
-  const docs = parseAllDocuments(readFileSync("deploy/21-rbac-agent.yaml", "utf8")).map((d) => d.toJS() as { kind: string; rules?: V1PolicyRule[] });
-  const rules = docs.find((d) => d.kind === "ClusterRole")?.rules ?? [];
-  const name = uniqueName("netmedic-agent");
-  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createClusterRole({ body: { metadata: { name }, rules } });
-  await rbac.createClusterRoleBinding({ body: { metadata: { name }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name }, subjects: [{ kind: "ServiceAccount", name: "agent", namespace: name }] } });
-  return asServiceAccount(admin, name, "agent");
-}
-
 describe("agent reporting to a real kube-apiserver, host = node lab", () => {
   const cluster = getTestCluster();
   const node = uniqueName("lab-node");
   let lab: Lab;
   let agentConfig: KubeConfig;
+  let agentKubeconfig: string;
+  const dir = mkdtempSync(join(tmpdir(), "netmedic-agent-reporting-"));
   let controller: NetworkHealthClient;
   let targets: NetworkHealthStatus["targets"];
   const runs: Array<{ stop: AbortController; done: Promise<void>; lines: string[] }> = [];
   const read = (): Promise<NetworkHealth | undefined> => controller.get(node);
-  const startAgent = (): void => {
+  // The agent's own API client (as in production), from a kubeconfig file of its ServiceAccount.
+  const startAgent = async (): Promise<void> => {
     const { logger, lines } = captureLogger();
     const options = { nodeName: node, hostPid: lab.workerPid, intervalMs: 500, heartbeatMs: 2000, probeTimeoutMs: 1000, logLevel: "debug" };
     const stop = new AbortController();
-    const agent = createAgent(options, new NetworkHealthClient(agentConfig, FIELD_MANAGER_AGENT), logger);
-    runs.push({ stop, done: agent.run(stop.signal), lines });
+    const store = await AgentApiClient.load(agentKubeconfig);
+    const agent = createAgent(options, store, logger);
+    runs.push({ stop, done: agent.run(stop.signal).finally(() => store.close()), lines });
   };
   const stopAgent = async (): Promise<void> => {
     const run = runs.at(-1);
@@ -61,6 +57,8 @@ describe("agent reporting to a real kube-apiserver, host = node lab", () => {
     await applyCrds(cluster.kubeConfig);
     lab = await startLab({ ipForward: 0 });
     agentConfig = await agentIdentity(cluster.kubeConfig);
+    const caData = readFileSync(cluster.caCertPath).toString("base64");
+    agentKubeconfig = writeKubeconfig(dir, "agent", cluster.server, { "certificate-authority-data": caData }, { token: tokenOf(agentConfig) });
     controller = new NetworkHealthClient(cluster.kubeConfig, FIELD_MANAGER_CONTROLLER);
     targets = { konnectivity: [`${lab.addresses.control}:8132`], apiServers: [`${lab.addresses.control}:6443`] };
   }, 120_000);
@@ -69,10 +67,11 @@ describe("agent reporting to a real kube-apiserver, host = node lab", () => {
     for (const run of runs) run.stop.abort();
     await Promise.all(runs.map((r) => r.done));
     await lab?.stop();
+    rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it("waits without crashing while the controller has not created the NetworkHealth", async () => {
-    startAgent();
+    await startAgent();
     await new Promise((r) => setTimeout(r, 1500));
     const lines = runs[0]?.lines ?? [];
     expect(lines.filter((l) => l.includes("waiting for the controller to create the NetworkHealth"))).toHaveLength(1);
@@ -120,7 +119,7 @@ describe("agent reporting to a real kube-apiserver, host = node lab", () => {
     expect(runs[0]?.lines.at(-1)).toContain('"msg":"agent stopped"');
     expect((await lab.execIn("worker", ["sysctl", "-w", "net.ipv4.ip_forward=0"])).code).toBe(0);
     const before = (await read())?.status?.agent?.heartbeatTime ?? "";
-    startAgent();
+    await startAgent();
     await eventually("two reports from the new agent", async () => {
       const now = (await read())?.status?.agent?.heartbeatTime;
       return now && Date.parse(now) > Date.parse(before) + 2000 ? true : undefined;
