@@ -8,6 +8,7 @@ import {
   type V1APIService, type V1Endpoints, type V1Node, type V1Pod,
 } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL, type NetworkHealth } from "../api/index.js";
+import { trimForCache } from "../k8s/cache-trim.js";
 import { SupervisedInformer, type ChangeType } from "../k8s/supervised-informer.js";
 import { withTimeout } from "../k8s/request-options.js";
 import type { KonnectivityConfig } from "./config.js";
@@ -115,7 +116,7 @@ export class ClusterCaches {
     selectors: { labelSelector?: string; fieldSelector?: string } = {},
   ): SupervisedInformer<T> {
     const informer = new SupervisedInformer<T>({
-      resource, kubeConfig: this.kubeConfig, path, list, ...selectors,
+      resource, kubeConfig: this.kubeConfig, path, list, ...selectors, transform: trimForCache,
       restartDelayMs: this.hooks.restartDelayMs, onRestart: this.hooks.onRestart, watchTimeoutSeconds: this.hooks.watchTimeoutSeconds,
     });
     informer.onChange((change, object) => this.hooks.onChange(kind, change, object));

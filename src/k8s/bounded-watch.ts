@@ -18,8 +18,11 @@ type WatchCallback = (phase: string, apiObj: unknown, watchObj?: unknown) => voi
 export class BoundedWatch extends Watch {
   private readonly inFlight = new Set<AbortController>();
 
-  /** @param responseTimeoutMs how long a watch request may wait for its response headers. */
-  constructor(private readonly kubeConfig: KubeConfig, private readonly responseTimeoutMs: number) {
+  /**
+   * @param responseTimeoutMs how long a watch request may wait for its response headers.
+   * @param transform applied to every watched object before the callback (not to ERROR statuses).
+   */
+  constructor(private readonly kubeConfig: KubeConfig, private readonly responseTimeoutMs: number, private readonly transform?: (object: unknown) => unknown) {
     super(kubeConfig);
   }
 
@@ -68,7 +71,8 @@ export class BoundedWatch extends Watch {
         } catch {
           return; // a partial line of an interrupted stream: the stream's end follows
         }
-        callback(event.type ?? "", event.object, event);
+        const object = this.transform && event.type !== "ERROR" ? this.transform(event.object) : event.object;
+        callback(event.type ?? "", object, event);
       });
       response.on("error", finish);
       response.on("close", () => finish(response.complete ? null : Object.assign(new Error("watch stream closed early"), { code: "ECONNRESET" })));

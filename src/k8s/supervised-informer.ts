@@ -36,6 +36,11 @@ export interface SupervisedInformerOptions<T extends KubernetesObject> {
   watchTimeoutSeconds?: number;
   /** Deadline for a watch request's response headers. Default 30 s. */
   watchResponseTimeoutMs?: number;
+  /**
+   * Trims each listed or watched object before it is cached (as client-go's informer transforms
+   * do): what the cache holds is what a process keeps in memory for every object of the cluster.
+   */
+  transform?: (object: T) => T;
 }
 
 /** Kinds of cache change. */
@@ -58,17 +63,21 @@ export class SupervisedInformer<T extends KubernetesObject> {
   private readonly watchTimeoutSeconds: number;
   /** True once the first complete list has been applied to the cache. */
   synced = false;
+  /** Moves on every cache change: what was derived from `list()` at one version holds until it moves. */
+  version = 0;
 
   constructor(private readonly options: SupervisedInformerOptions<T>) {
     this.watchTimeoutSeconds = Math.round((options.watchTimeoutSeconds ?? 300) * (1 + Math.random()));
+    const transform = options.transform;
     const list = async () => {
-      const result = await options.list(this.lifetime.signal);
+      const listed = await options.list(this.lifetime.signal);
+      const result = transform ? { ...listed, items: listed.items.map(transform) } : listed;
       this.listed = true;
       this.attempts = 0;
       return result;
     };
     const path = `${options.path}?timeoutSeconds=${this.watchTimeoutSeconds}`;
-    this.watch = new BoundedWatch(options.kubeConfig, options.watchResponseTimeoutMs ?? 30_000);
+    this.watch = new BoundedWatch(options.kubeConfig, options.watchResponseTimeoutMs ?? 30_000, transform as ((object: unknown) => unknown) | undefined);
     this.informer = new ListWatch<T>(path, this.watch, list, false, options.labelSelector, options.fieldSelector);
     for (const change of ["add", "update", "delete"] as const) {
       this.informer.on(change, (object) => this.notify(change, object));
@@ -134,6 +143,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
   }
 
   private notify(change: ChangeType, object: T): void {
+    this.version += 1;
     this.lastActivity = Date.now();
     this.attempts = 0;
     for (const listener of this.listeners) listener(change, object);

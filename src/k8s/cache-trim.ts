@@ -1,0 +1,29 @@
+/**
+ * What the controller's informer caches drop from every object before keeping it. A cache holds
+ * every Node, konnectivity-agent Pod and NetworkHealth of the cluster for the process's lifetime,
+ * so fields nothing reads cost memory at cluster scale: managedFields (server-side apply
+ * bookkeeping, often larger than the object's spec) on everything, and on Nodes the container image
+ * list and volume lists a real kubelet reports (tens of KB per node). Same idea as client-go's
+ * informer TransformFunc / controller-runtime's TransformStripManagedFields.
+ */
+import type { KubernetesObject } from "@kubernetes/client-node";
+
+const NODE_STATUS_UNUSED = ["images", "volumesAttached", "volumesInUse"] as const;
+
+/** Returns `object` without its managedFields (and, for a Node, without the status lists above); never mutates it. */
+export function trimForCache<T extends KubernetesObject>(object: T): T {
+  if (!object || typeof object !== "object") return object;
+  const metadata = { ...object.metadata };
+  delete metadata.managedFields;
+  const trimmed = { ...object, metadata } as T & { status?: Record<string, unknown> };
+  if (object.kind === "Node" || isNodeStatus(trimmed.status)) {
+    const status = { ...trimmed.status };
+    for (const field of NODE_STATUS_UNUSED) delete status[field];
+    trimmed.status = status;
+  }
+  return trimmed;
+}
+
+function isNodeStatus(status: Record<string, unknown> | undefined): boolean {
+  return !!status && ("nodeInfo" in status || "daemonEndpoints" in status);
+}
