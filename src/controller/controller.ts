@@ -17,6 +17,7 @@ import { backoffDelayMs, type BackoffOptions } from "./backoff.js";
 import { ClusterCaches } from "./cluster-caches.js";
 import { ConfigMapSource, readConfigFile } from "./config-source.js";
 import { DEFAULT_CONFIG, type ConfigError, type ControllerConfig } from "./config.js";
+import { ApiRateLimiter } from "./api-rate-limiter.js";
 import { ALL_NODES, nodesForEvent, type WatchedResource } from "./event-keys.js";
 import { startHealthServer, type HealthServer } from "./http-server.js";
 import { KonnectivityLogCache } from "./konnectivity-logs.js";
@@ -87,6 +88,7 @@ class Controller {
   private readonly observations = new ObservationBuilder();
   private readonly client: NetworkHealthClient;
   private readonly workloads: WorkloadOwner;
+  private readonly limiter: ApiRateLimiter;
   private readonly log: Logger;
   private server: HealthServer | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -99,14 +101,13 @@ class Controller {
     this.configValue = options.configPath ? readConfigFile(options.configPath) : DEFAULT_CONFIG;
     this.client = new NetworkHealthClient(options.kubeConfig, FIELD_MANAGER_CONTROLLER);
     this.workloads = new WorkloadOwner(options.kubeConfig, options.namespace, options.logger);
+    this.limiter = new ApiRateLimiter({ qps: this.configValue.reconcile.apiQPS, burst: this.configValue.reconcile.apiBurst });
     this.metrics = new ControllerMetrics({
       networkHealths: () => this.overlay.merge(this.caches.listNetworkHealths()),
       apiServices: () => this.caches.apiServices.list().map((s) => apiServiceView(s as KubeAPIService)),
+      rateLimitWaitSeconds: () => this.limiter.totalWaitMs / 1000,
     });
-    this.recorder = new EventRecorder(options.kubeConfig, FIELD_MANAGER_CONTROLLER, options.identity, (error, target, event) => {
-      this.metrics.eventWriteFailures.inc();
-      this.log.warn({ error: describeError(error), kind: target.kind, name: target.name, reason: event.reason }, "event not written");
-    });
+    this.recorder = this.createRecorder();
     this.caches = new ClusterCaches(options.kubeConfig, this.configValue.konnectivity, options.namespace, {
       restartDelayMs: (attempt) => backoffDelayMs(attempt, options.restartBackoff ?? DEFAULT_RESTART_BACKOFF),
       onRestart: (resource, reason, delayMs) => this.onWatchRestart(resource, reason, delayMs),
@@ -118,10 +119,22 @@ class Controller {
     this.elector = this.createElector();
   }
 
+  private createRecorder(): EventRecorder {
+    return new EventRecorder(this.options.kubeConfig, FIELD_MANAGER_CONTROLLER, this.options.identity, {
+      beforeRequest: () => this.limiter.acquire(),
+      onError: (error, target, event) => {
+        this.metrics.eventWriteFailures.inc();
+        this.log.warn({ error: describeError(error), kind: target.kind, name: target.name, reason: event.reason }, "event not written");
+      },
+      onDropped: () => this.metrics.eventsDropped.inc(),
+    });
+  }
+
   private createLogCache(): KonnectivityLogCache {
     const core = this.options.kubeConfig.makeApiClient(CoreV1Api);
-    const read = (namespace: string, name: string) => {
+    const read = async (namespace: string, name: string) => {
       const { logTailLines: tailLines, logLimitBytes: limitBytes } = this.config().konnectivity;
+      await this.limiter.acquire();
       return readPodLogTail(core, namespace, name, { tailLines, limitBytes, timeoutMs: 5000 });
     };
     return new KonnectivityLogCache(read, this.configValue.konnectivity.logTtlSeconds * 1000);
@@ -133,6 +146,7 @@ class Controller {
       reconcile: (name, log) => reconcileNodeByName(this.reconcilerDeps(), name, log),
       reportTerminal: (name, description) => this.reportTerminal(name, description),
       allNodes: () => this.nodeNames(),
+      workers: () => this.config().reconcile.workers,
       metrics: this.metrics,
       logger: this.log,
     });
@@ -157,6 +171,7 @@ class Controller {
 
   async start(): Promise<void> {
     if (this.configMap) this.configValue = await this.configMap.load();
+    this.limiter.setRate({ qps: this.configValue.reconcile.apiQPS, burst: this.configValue.reconcile.apiBurst });
     this.logs.setTtl(this.configValue.konnectivity.logTtlSeconds * 1000);
     await this.caches.setKonnectivity(this.configValue.konnectivity);
     this.server = await startHealthServer(this.options.listen, { registry: this.metrics.registry, ready: () => this.caches.synced });
@@ -187,7 +202,7 @@ class Controller {
     clearInterval(this.resyncTimer);
     const drained = this.leadership.end();
     const drainTimeout = new Promise<void>((resolve) => setTimeout(resolve, this.options.drainTimeoutMs ?? 30_000).unref());
-    await Promise.race([drained, drainTimeout]);
+    await Promise.race([drained.then(() => this.recorder.flush()), drainTimeout]);
     await this.elector.stop();
     await this.configMap?.stop();
     await this.caches.stop();
@@ -200,7 +215,7 @@ class Controller {
     return {
       caches: this.caches, overlay: this.overlay, logs: this.logs, observations: this.observations,
       client: this.client, events: this.recorder, metrics: this.metrics, config: () => this.config(),
-      now: () => new Date(), requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000,
+      now: () => new Date(), requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000, beforeRequest: () => this.limiter.acquire(),
     };
   }
 
@@ -228,6 +243,7 @@ class Controller {
   private onConfigUpdate(config: ControllerConfig): void {
     this.log.info({ resyncSeconds: config.resyncSeconds, mode: config.policy.mode }, "config updated");
     this.logs.setTtl(config.konnectivity.logTtlSeconds * 1000);
+    this.limiter.setRate({ qps: config.reconcile.apiQPS, burst: config.reconcile.apiBurst });
     this.caches.setKonnectivity(config.konnectivity).catch((error: unknown) => this.log.error({ error: String(error) }, "konnectivity watch not switched"));
     this.scheduleResync();
     this.leadership.enqueue(this.nodeNames());
@@ -239,14 +255,14 @@ class Controller {
     this.log.error({ error: error.message }, "config update rejected, keeping the last good config");
     if (!this.leadership.leading) return;
     const target = { apiVersion: "v1", kind: "ConfigMap", name: CONFIG_MAP_NAME, namespace: this.options.namespace };
-    void this.recorder.record([target], { type: "Warning", reason: "InvalidConfig", message: error.message });
+    this.recorder.record([target], { type: "Warning", reason: "InvalidConfig", message: error.message });
   }
 
   private async reportTerminal(name: string, description: string): Promise<void> {
     const node = this.caches.nodes.get(name);
     if (!node) return;
     const health = this.overlay.resolve(name, this.caches.networkHealths.get(name) as NetworkHealth | undefined);
-    await this.recorder.record(eventTargets(node as V1Node, health), { type: "Warning", reason: "ReconcileFailed", message: `netmedic cannot update this node's NetworkHealth: ${description}` });
+    this.recorder.record(eventTargets(node as V1Node, health), { type: "Warning", reason: "ReconcileFailed", message: `netmedic cannot update this node's NetworkHealth: ${description}` });
   }
 
 }

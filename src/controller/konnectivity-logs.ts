@@ -25,6 +25,9 @@ interface Entry {
 /** Per-pod log cache keyed by "namespace/name" (the key the Observation uses). */
 export class KonnectivityLogCache {
   private readonly entries = new Map<string, Entry>();
+  /** Moves whenever a log is re-read or forgotten (what the Observation derives from the logs is memoized on it). */
+  version = 0;
+  private retainedVersion: number | undefined;
 
   constructor(private readonly read: PodLogSource, private ttlMs: number) {}
 
@@ -45,13 +48,25 @@ export class KonnectivityLogCache {
       const { lines, error } = pod.spec?.nodeName ? await this.read(namespace, name) : { lines: [], error: "pod is not scheduled" };
       const log = error === undefined ? { lines } : { lines, error };
       this.entries.set(key, { log, uid: pod.metadata?.uid, readAt: Date.now() });
+      this.version += 1;
     }));
   }
 
-  /** Forgets pods no longer present. */
-  retain(pods: readonly KubePod[]): void {
+  /** Forgets the logs of these pods (their node's probe decides now; a stale excerpt must not linger as evidence). */
+  drop(pods: readonly KubePod[]): void {
+    for (const pod of pods) if (this.entries.delete(`${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`)) this.version += 1;
+  }
+
+  /** Forgets pods no longer present; a no-op when `podsVersion` is the one already retained against. */
+  retain(pods: () => readonly KubePod[], podsVersion?: number): void {
+    if (podsVersion !== undefined && podsVersion === this.retainedVersion) return;
+    this.retainedVersion = podsVersion;
+    this.retainPods(pods());
+  }
+
+  private retainPods(pods: readonly KubePod[]): void {
     const present = new Set(pods.map((pod) => `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`));
-    for (const key of this.entries.keys()) if (!present.has(key)) this.entries.delete(key);
+    for (const key of this.entries.keys()) if (!present.has(key) && this.entries.delete(key)) this.version += 1;
   }
 
   /** The cached logs in the Observation's shape. */

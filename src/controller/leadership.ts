@@ -1,8 +1,8 @@
 /**
- * What this replica does while it leads: one work queue and one reconcile loop per leadership
- * term. A term ends by shutting its queue down and draining the reconcile in flight; a new term
- * starts only after the previous one drained, so two loops never write at once even when
- * leadership flaps.
+ * What this replica does while it leads: one work queue and one reconcile loop (of `workers()`
+ * workers, read at the start of the term) per leadership term. A term ends by shutting its queue
+ * down and draining the reconciles in flight; a new term starts only after the previous one
+ * drained, so two loops never write at once even when leadership flaps.
  */
 import type { Logger } from "pino";
 import type { ControllerMetrics } from "./metrics.js";
@@ -15,6 +15,8 @@ export interface LeadershipDeps {
   queueOptions: WorkQueueOptions;
   reconcile: (name: string, log: Logger) => Promise<ReconcileOutcome>;
   reportTerminal: (name: string, description: string) => Promise<void>;
+  /** How many reconcile workers a new term runs. */
+  workers: () => number;
   /** Every node name (to enqueue at the start of a term). */
   allNodes: () => string[];
   metrics: ControllerMetrics;
@@ -38,7 +40,8 @@ export class Leadership {
     this.transitions = this.transitions.then(() => {
       if (this.term) return;
       const queue = new WorkQueue(this.deps.queueOptions);
-      const loop = new ReconcileLoop({ queue, reconcile: this.deps.reconcile, reportTerminal: this.deps.reportTerminal, metrics: this.deps.metrics, logger: this.deps.logger });
+      const { reconcile, reportTerminal, metrics, logger } = this.deps;
+      const loop = new ReconcileLoop({ queue, reconcile, reportTerminal, metrics, logger, workers: this.deps.workers() });
       this.term = { queue, loop };
       this.deps.metrics.isLeader.set(1);
       this.deps.logger.info("leading: reconciling");

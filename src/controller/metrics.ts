@@ -12,6 +12,8 @@ import type { APIServiceView } from "../core/index.js";
 export interface MetricSources {
   networkHealths: () => readonly NetworkHealth[];
   apiServices: () => readonly APIServiceView[];
+  /** Seconds API requests have waited for the client-side rate limit, in total. */
+  rateLimitWaitSeconds?: () => number;
 }
 
 /** All controller metrics; names are part of the alerting contract (deploy/monitoring). */
@@ -25,6 +27,7 @@ export class ControllerMetrics {
   readonly statusWrites: Counter;
   readonly configReloadFailures: Counter;
   readonly eventWriteFailures: Counter;
+  readonly eventsDropped: Counter;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -60,5 +63,13 @@ export class ControllerMetrics {
     this.statusWrites = new Counter({ name: "netmedic_status_writes_total", help: "NetworkHealth status applies sent by this replica", registers });
     this.configReloadFailures = new Counter({ name: "netmedic_config_reload_failures_total", help: "Config updates rejected (the last good config stays)", registers });
     this.eventWriteFailures = new Counter({ name: "netmedic_event_write_failures_total", help: "Events that could not be written", registers });
+    this.eventsDropped = new Counter({ name: "netmedic_events_dropped_total", help: "Events dropped because the send backlog was full", registers });
+    new Counter({
+      name: "netmedic_api_rate_limit_wait_seconds_total", help: "Time API requests waited for the client-side rate limit (reconcile.apiQPS)", registers,
+      collect() {
+        this.reset();
+        this.inc(sources.rateLimitWaitSeconds?.() ?? 0);
+      },
+    });
   }
 }

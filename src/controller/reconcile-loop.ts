@@ -1,6 +1,6 @@
 /**
- * The single reconcile worker: takes node names off the queue one at a time (deterministic: no two
- * reconciles race on maxConcurrent), and decides what a failure means:
+ * The reconcile workers: each takes node names off the queue (which never hands one node to two
+ * workers at once), and decides what a failure means:
  * - transient (5xx, 429, 409, network, timeout): retried with the key's own capped backoff;
  * - terminal (400/422 validation, 403): logged, counted and reported once as a Warning Event, then
  *   left until the node or its NetworkHealth changes again or the next resync — never hot-looped.
@@ -19,9 +19,11 @@ export interface ReconcileLoopDeps {
   logger: Logger;
   /** Reports a terminal failure (a Warning Event); called once per distinct failure of a node. */
   reportTerminal: (name: string, description: string) => Promise<void>;
+  /** Reconciles in parallel (default 1). Decisions stay safe: see NetworkHealthOverlay.stage. */
+  workers?: number;
 }
 
-/** Runs until its queue is shut down; `drain` waits for the reconcile in flight. */
+/** Runs until its queue is shut down; `drain` waits for the reconciles in flight. */
 export class ReconcileLoop {
   private running: Promise<void> = Promise.resolve();
   private sequence = 0;
@@ -29,12 +31,13 @@ export class ReconcileLoop {
 
   constructor(private readonly deps: ReconcileLoopDeps) {}
 
-  /** Starts the worker. */
+  /** Starts the workers. */
   start(): void {
-    this.running = this.work();
+    const workers = Math.max(1, this.deps.workers ?? 1);
+    this.running = Promise.all(Array.from({ length: workers }, () => this.work())).then(() => undefined);
   }
 
-  /** Resolves once the worker has stopped (shut the queue down first); the in-flight reconcile completes. */
+  /** Resolves once every worker has stopped (shut the queue down first); reconciles in flight complete. */
   drain(): Promise<void> {
     return this.running;
   }

@@ -13,9 +13,16 @@ import type { NetworkHealth } from "../api/index.js";
 
 const NON_NUMERIC_MAX_AGE_MS = 60_000;
 
-/** The latest written NetworkHealth per name, until the informer has it. */
+interface Entry {
+  object: NetworkHealth;
+  at: number;
+  /** A decision whose write is still in flight, with what it replaced (restored if the write fails). */
+  staged?: { previous: Entry | undefined };
+}
+
+/** The latest written (or being written) NetworkHealth per name, until the informer has it. */
 export class NetworkHealthOverlay {
-  private readonly written = new Map<string, { object: NetworkHealth; at: number }>();
+  private readonly written = new Map<string, Entry>();
 
   /** Records the object an API write returned. */
   remember(object: NetworkHealth): void {
@@ -23,10 +30,29 @@ export class NetworkHealthOverlay {
     if (name) this.written.set(name, { object, at: Date.now() });
   }
 
+  /**
+   * Lays a status about to be written over the cache at once, before the write is awaited, so
+   * reconciles of other nodes running meanwhile count the decision (an order) it carries.
+   */
+  stage(object: NetworkHealth): void {
+    const name = object.metadata.name;
+    if (name) this.written.set(name, { object, at: Date.now(), staged: { previous: this.written.get(name) } });
+  }
+
+  /** Takes back a staged object whose write failed: what was there before stands again. */
+  unstage(object: NetworkHealth): void {
+    const name = object.metadata.name ?? "";
+    const entry = this.written.get(name);
+    if (entry?.object !== object || !entry.staged) return;
+    if (entry.staged.previous) this.written.set(name, entry.staged.previous);
+    else this.written.delete(name);
+  }
+
   /** The freshest view of `name`: the written object while the cache lags, else the cached one. */
   resolve(name: string, cached: NetworkHealth | undefined): NetworkHealth | undefined {
     const entry = this.written.get(name);
     if (!entry) return cached;
+    if (entry.staged) return entry.object;
     if (cached && caughtUp(cached, entry.object, entry.at)) {
       this.written.delete(name);
       return cached;

@@ -3,9 +3,11 @@
  * order of strength: the agent's pod-network probe, the konnectivity-agent's own log, and last the
  * aggregator's "No agent available". A failing host-network probe means the fault is not the node's.
  */
+import type { ProbeResult } from "../api/index.js";
 import type { APIServiceView } from "./observation.js";
 import type { CheckResult, NodeContext } from "./findings.js";
 import { latestProbe, probeEvidence, unknownCheck } from "./findings.js";
+import { secondsBetween } from "./node-context.js";
 import { classifyAPIServiceFailure, latestKonnectivityEvidence, logMessageOf, type DialOutcome } from "./evidence.js";
 
 const REASON_BY_OUTCOME: Record<DialOutcome, string> = {
@@ -27,6 +29,18 @@ function verdict(outcome: DialOutcome, how: string, evidence: string[]): CheckRe
 /** APIServices whose failure is konnectivity's "No agent available". */
 export function noAgentAPIServices(apiServices: APIServiceView[]): APIServiceView[] {
   return apiServices.filter((s) => s.available === "False" && classifyAPIServiceFailure(s.reason, s.message) === "NoAgentAvailable");
+}
+
+/**
+ * Whether the konnectivity-agent's log is worth reading for a node: not while the agent's own
+ * pod-network probe of the konnectivity server is fresh and conclusive, because that probe decides
+ * the verdict. A steady cluster then costs no pods/log request per resync (the apiserver proxies
+ * each one to a kubelet), and the log is read again as soon as the probe goes missing or stale.
+ */
+export function konnectivityLogNeeded(probes: readonly ProbeResult[], now: string, staleAfterSeconds: number): boolean {
+  const podProbe = latestProbe([...probes], "Pod", "Konnectivity");
+  if (!podProbe || podProbe.result === "EPROBEUNAVAILABLE") return true;
+  return secondsBetween(podProbe.time, now) > staleAfterSeconds;
 }
 
 /** The KonnectivityReachable verdict for one node. */

@@ -38,22 +38,27 @@ function remediatingCheck(status: RemediationStatus): CheckResult {
 }
 
 /**
- * Counts over the OTHER nodes. Only NetworkHealths of existing Nodes count, and an order older than
- * the order timeout is no longer in flight: an orphaned object (its Node gone, GC pending) or an
- * order nobody will finish must never hold every other node back.
+ * The maxConcurrent / breaker counts over the OTHER nodes' remediation statuses (`others` is
+ * called only when a count is needed). An order older than the order timeout is no longer in
+ * flight: an order nobody will finish must never hold every other node back.
  */
+export function clusterRemediationState(others: () => Array<RemediationStatus | undefined>, now: string, policy: RemediationPolicy): ClusterRemediationState {
+  const inFlight = (r: RemediationStatus | undefined) => (r?.phase === "Pending" || r?.phase === "Applying")
+    && (!r.lastAttemptTime || secondsBetween(r.lastAttemptTime, now) < policy.orderTimeoutSeconds);
+  return {
+    activeOrders: () => others().filter(inFlight).length,
+    recentlyFailedNodes: () => others().filter((r) => r?.phase === "Failed" && r.lastAttemptTime
+      && secondsBetween(r.lastAttemptTime, now) <= policy.breaker.windowSeconds).length,
+  };
+}
+
+/** The counts from a whole-cluster Observation: only NetworkHealths of existing Nodes count (an orphan awaits GC). */
 function clusterState(observation: Observation, node: string, policy: RemediationPolicy): ClusterRemediationState {
   const others = () => {
     const existing = new Set(observation.nodes.map((n) => n.name));
     return Object.entries(observation.networkHealth).filter(([name]) => name !== node && existing.has(name)).map(([, nh]) => nh.status?.remediation);
   };
-  const inFlight = (r: RemediationStatus | undefined) => (r?.phase === "Pending" || r?.phase === "Applying")
-    && (!r.lastAttemptTime || secondsBetween(r.lastAttemptTime, observation.now) < policy.orderTimeoutSeconds);
-  return {
-    activeOrders: () => others().filter(inFlight).length,
-    recentlyFailedNodes: () => others().filter((r) => r?.phase === "Failed" && r.lastAttemptTime
-      && secondsBetween(r.lastAttemptTime, observation.now) <= policy.breaker.windowSeconds).length,
-  };
+  return clusterRemediationState(others, observation.now, policy);
 }
 
 function transitionEvents(transitions: ReturnType<typeof mergeConditions>["transitions"]): ReconcileEvent[] {
@@ -62,8 +67,20 @@ function transitionEvents(transitions: ReturnType<typeof mergeConditions>["trans
     .map((t) => ({ type: t.to === "False" ? "Warning" : "Normal", reason: t.reason, message: `${t.type} ${t.from} → ${t.to}: ${t.message}` }));
 }
 
+/** What one reconcile decides from. */
+export interface NodeReconcileInput {
+  observation: Observation;
+  node: string;
+  policy: RemediationPolicy;
+  /**
+   * The other nodes' remediation counts. Default: computed from `observation.networkHealth`; a
+   * caller observing only this node's NetworkHealth (the controller, at scale) supplies them.
+   */
+  cluster?: ClusterRemediationState;
+}
+
 /** Reconciles one node; a node absent from the observation yields an unchanged, empty result. */
-export function reconcileNode(input: { observation: Observation; node: string; policy: RemediationPolicy }): NodeReconcileResult {
+export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
   const { observation, node, policy } = input;
   const health = observation.networkHealth[node];
   const previous = health?.status;
@@ -79,7 +96,7 @@ export function reconcileNode(input: { observation: Observation; node: string; p
     factsCollectedAt: previous?.facts?.collectedAt,
     mode: nodeMode(nodeView, health?.spec?.remediation, policy),
     policy,
-    cluster: clusterState(observation, node, policy),
+    cluster: input.cluster ?? clusterState(observation, node, policy),
   });
   const generation = health?.metadata.generation;
   const checks = [diagnosis.ready, ...Object.values(diagnosis.checks), remediatingCheck(remediation.status)];

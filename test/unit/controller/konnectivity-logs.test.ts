@@ -51,7 +51,9 @@ describe("KonnectivityLogCache", () => {
   it("forgets pods that are gone", async () => {
     const cache = new KonnectivityLogCache(reader, 60_000);
     await cache.refresh([pod("a", "n1"), pod("b", "n2")]);
-    cache.retain([pod("b", "n2")]);
+    cache.retain(() => [pod("b", "n2")], 1);
     expect(Object.keys(cache.snapshot())).toEqual(["kube-system/b"]);
+    // The same pods version again: nothing is listed.
+    cache.retain(() => { throw new Error("listed again"); }, 1);
   });
 });

@@ -20,7 +20,7 @@ import { health, k0sBrokenFacts, node, probe } from "../../fixtures/cluster.js";
 
 const silent = createControllerLogger("silent", new Writable({ write: (_chunk, _encoding, done) => done() }));
 
-function fakes(names: string[]) {
+function fakes(names: string[], writeDelayMs = 0, failWritesOf = new Set<string>()) {
   const nodes = names.map((name, index) => ({ ...node(name, `192.168.1.${42 + index}`), metadata: { ...node(name, "x").metadata, uid: `uid-${name}` } }));
   const owned = (name: string): NetworkHealth => {
     const cached = health(name, { facts: { ...k0sBrokenFacts(), collectedAt: new Date().toISOString() }, probes: [probe("Host", "Konnectivity", "ok")], agent: { heartbeatTime: new Date().toISOString() } });
@@ -40,6 +40,8 @@ function fakes(names: string[]) {
   let resourceVersion = 100;
   const client = {
     applyStatus: async (name: string, status: NetworkHealthStatus) => {
+      if (writeDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, writeDelayMs));
+      if (failWritesOf.has(name)) throw Object.assign(new Error("conflict"), { code: 409 });
       writes.push({ name, status });
       const base = cachedHealths.find((h) => h.metadata.name === name) as NetworkHealth;
       resourceVersion += 1;
@@ -53,9 +55,9 @@ function fakes(names: string[]) {
   const deps: ReconcilerDeps = {
     caches, client, overlay: new NetworkHealthOverlay(), observations: new ObservationBuilder(),
     logs: new KonnectivityLogCache(async () => ({ lines: [] }), 60_000),
-    events: { record: async (targets: Array<{ kind: string }>, event: { reason: string }) => void events.push(`${event.reason}@${targets.map((t) => t.kind).join("+")}`) } as unknown as EventRecorder,
+    events: { record: (targets: Array<{ kind: string }>, event: { reason: string }) => void events.push(`${event.reason}@${targets.map((t) => t.kind).join("+")}`) } as unknown as EventRecorder,
     metrics: new ControllerMetrics({ networkHealths: () => [], apiServices: () => [] }),
-    config: () => DEFAULT_CONFIG, now: () => new Date(), requestTimeoutMs: 1000,
+    config: () => DEFAULT_CONFIG, now: () => new Date(), requestTimeoutMs: 1000, beforeRequest: async () => undefined,
   };
   return { deps, writes, events };
 }
@@ -66,6 +68,20 @@ describe("reconcileNodeByName", () => {
     await reconcileNodeByName(deps, "w1", silent);
     await reconcileNodeByName(deps, "w2", silent);
     expect(writes.map((w) => [w.name, w.status.remediation?.phase])).toEqual([["w1", "Pending"], ["w2", "Blocked"]]);
+  });
+
+  it("reconciles running in parallel still order at most maxConcurrent nodes: the decision is staged before the write is awaited", async () => {
+    const { deps, writes } = fakes(["w1", "w2", "w3"], 50);
+    await Promise.all(["w1", "w2", "w3"].map((name) => reconcileNodeByName(deps, name, silent)));
+    expect(writes.map((w) => [w.name, w.status.remediation?.phase])).toEqual([["w1", "Pending"], ["w2", "Blocked"], ["w3", "Blocked"]]);
+  });
+
+  it("a staged order whose write failed no longer counts: the next node may be ordered", async () => {
+    const { deps, writes } = fakes(["w1", "w2"], 0, new Set(["w1"]));
+    await expect(reconcileNodeByName(deps, "w1", silent)).rejects.toMatchObject({ code: 409 });
+    await reconcileNodeByName(deps, "w2", silent);
+    expect(writes.map((w) => [w.name, w.status.remediation?.phase])).toEqual([["w2", "Pending"]]);
+    expect(deps.overlay.size).toBe(1);
   });
 
   it("writes nothing the second time: the overlay holds what was written", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { ObservationBuilder } from "../../../src/controller/observation-builder.js";
-import { buildObservation } from "../../../src/core/index.js";
+import { buildObservation, clusterRemediationState, DEFAULT_POLICY, reconcileNode } from "../../../src/core/index.js";
 import { NO_AGENT_MESSAGE, NO_ROUTE_LINE, NOW, health, k0sBrokenFacts, konnectivityPod, metricsAPIService, node } from "../../fixtures/cluster.js";
 
 const endpoints = { metadata: { name: "kubernetes", namespace: "default" }, subsets: [{ addresses: [{ ip: "192.168.1.41" }], ports: [{ name: "https", port: 6443 }] }] };
@@ -32,5 +32,38 @@ describe("ObservationBuilder", () => {
     expect(third.nodes[0]).toEqual(first.nodes[0]);
     expect(third.nodes[1]).toBe(first.nodes[1]);
     expect(third.konnectivityAgents[0]?.logLines).toEqual([]);
+  });
+
+  it("buildForNode decides exactly as the whole-cluster Observation does, for every node", () => {
+    const builder = new ObservationBuilder();
+    const at = (version: number, items: readonly object[]) => ({ version, list: () => items });
+    for (const name of ["controller", "worker"]) {
+      const full = new ObservationBuilder().build(sources, new Date(NOW));
+      const health = sources.networkHealths.find((h) => h.metadata.name === name);
+      const scoped = builder.buildForNode(name, {
+        nodes: at(1, sources.nodes), apiServices: at(1, sources.apiServices), konnectivityPods: at(1, sources.konnectivityPods), probePods: at(1, []),
+        logs: { version: 1, snapshot: () => sources.logs }, kubernetesEndpoints: endpoints, health,
+      }, new Date(NOW));
+      const others = () => sources.networkHealths.filter((h) => h.metadata.name !== name).map((h) => h.status?.remediation);
+      const cluster = clusterRemediationState(others, full.now, DEFAULT_POLICY);
+      expect(reconcileNode({ observation: scoped, node: name, policy: DEFAULT_POLICY, cluster })).toEqual(reconcileNode({ observation: full, node: name, policy: DEFAULT_POLICY }));
+    }
+  });
+
+  it("buildForNode re-derives the cluster-wide parts only when a cache version moves", () => {
+    const builder = new ObservationBuilder();
+    let listed = 0;
+    const counted = (version: number, items: readonly object[]) => ({ version, list: () => (listed += 1, items) });
+    const input = (version: number) => ({
+      nodes: counted(version, sources.nodes), apiServices: counted(1, sources.apiServices), konnectivityPods: counted(1, sources.konnectivityPods),
+      probePods: counted(1, []), logs: { version: 1, snapshot: () => sources.logs }, health: undefined,
+    });
+    const first = builder.buildForNode("worker", input(1), new Date(NOW));
+    const afterFirst = listed;
+    const second = builder.buildForNode("controller", input(1), new Date(NOW));
+    expect(listed).toBe(afterFirst);
+    expect(second.nodes).toBe(first.nodes);
+    builder.buildForNode("worker", input(2), new Date(NOW));
+    expect(listed).toBe(afterFirst + 1);
   });
 });

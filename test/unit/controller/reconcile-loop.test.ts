@@ -12,7 +12,7 @@ const apiError = (code: number) => new ApiException(code, "x", JSON.stringify({ 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function harness(behaviour: (name: string, call: number) => ReconcileOutcome | Error) {
-  const queue = new WorkQueue({ backoff: { baseMs: 20, capMs: 40, random: () => 0 }, qps: 1000, burst: 1000 });
+  const queue = new WorkQueue({ backoff: { baseMs: 20, capMs: 40, random: () => 0 } });
   const calls: string[] = [];
   const reported: Array<[string, string]> = [];
   const metrics = new ControllerMetrics({ networkHealths: () => [], apiServices: () => [] });
@@ -42,6 +42,34 @@ async function counter(metrics: ControllerMetrics, name: string): Promise<Record
 }
 
 describe("ReconcileLoop", () => {
+  it("runs `workers` reconciles of different nodes at once, never two of the same node", async () => {
+    const queue = new WorkQueue({ backoff: { baseMs: 20, capMs: 40, random: () => 0 } });
+    const running = new Set<string>();
+    let peak = 0;
+    const overlapping: string[] = [];
+    const loop = new ReconcileLoop({
+      queue, metrics: new ControllerMetrics({ networkHealths: () => [], apiServices: () => [] }), logger: silent, workers: 3,
+      reconcile: async (name) => {
+        if (running.has(name)) overlapping.push(name);
+        running.add(name);
+        peak = Math.max(peak, running.size);
+        await sleep(30);
+        running.delete(name);
+        return { wrote: false };
+      },
+      reportTerminal: async () => undefined,
+    });
+    loop.start();
+    for (const name of ["a", "b", "c", "d", "e"]) queue.add(name);
+    await sleep(10);
+    for (const name of ["a", "b", "c"]) queue.add(name);
+    await sleep(150);
+    queue.shutDown();
+    await loop.drain();
+    expect(peak).toBe(3);
+    expect(overlapping).toEqual([]);
+  });
+
   it("retries a transient failure with backoff until it succeeds", async () => {
     const { queue, calls, reported, metrics, stop } = harness((_name, call) => (call < 3 ? apiError(503) : { wrote: true }));
     queue.add("n1");
