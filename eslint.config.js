@@ -10,7 +10,7 @@ const impureModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", "src/api/generated/**"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", "src/api/generated/**", ".scratch/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
