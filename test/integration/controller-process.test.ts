@@ -51,7 +51,7 @@ describe("netmedic controller (process)", () => {
     writeFileSync(config, "remediation: {maxConcurrent: 0}\nresyncSecs: 5\n");
     const run = netmedic(["controller", "--kubeconfig", cluster.kubeconfigPath, "--namespace", namespace, "--config", config, "--listen", "127.0.0.1:0"]);
     expect(await run.exit).toBe(1);
-    expect(run.stderr()).toBe(`netmedic controller: invalid config ${config}: resyncSecs: unknown key (allowed: remediation, konnectivity, resyncSeconds, agent); `
+    expect(run.stderr()).toBe(`netmedic controller: invalid config ${config}: resyncSecs: unknown key (allowed: remediation, konnectivity, resyncSeconds, reconcile, agent); `
       + "remediation.maxConcurrent: must be an integer from 1 to 1000 (got 0)\n");
     expect(run.stdout()).toBe("");
   }, 30_000);
