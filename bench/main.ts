@@ -5,12 +5,14 @@
  *
  *   npm run bench -- [--sizes 100,1000,5000] [--qps N|shipped] [--resync S] [--steady S] [--churn S]
  *                    [--converge-timeout S] [--startup-runs N] [--agent-seconds S (0 = skip; needs root)]
+ *                    [--heal-runs N (time to heal, k0s incident; 0 = skip; needs root)]
  */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { runAgentFootprint } from "./agent-footprint.js";
 import { runScale, type ScaleResult } from "./scale.js";
 import { runStartup } from "./startup.js";
+import { healTable, runTimeToHeal } from "./time-to-heal.js";
 
 const log = (line: string) => void process.stdout.write(`${line}\n`);
 const fixed = (value: number | undefined, digits = 1) => (value === undefined || Number.isNaN(value) ? "—" : value.toFixed(digits));
@@ -21,13 +23,14 @@ export function benchOptions(argv: string[]) {
     sizes: { type: "string", default: "100,1000,5000" }, qps: { type: "string", default: "1000" }, resync: { type: "string", default: "10" },
     steady: { type: "string", default: "60" }, churn: { type: "string", default: "60" }, "converge-timeout": { type: "string", default: "300" },
     "startup-runs": { type: "string", default: "3" }, "agent-seconds": { type: "string", default: "180" },
+    "heal-runs": { type: "string", default: "5" },
   } });
   const qps = values.qps === "shipped" ? undefined : Number(values.qps);
   return {
     sizes: values.sizes.split(",").map(Number).filter((n) => n > 0), queue: qps === undefined ? undefined : { qps, burst: qps },
     resyncSeconds: Number(values.resync), steadySeconds: Number(values.steady), churnSeconds: Number(values.churn),
     convergeTimeoutSeconds: Number(values["converge-timeout"]), startupRuns: Number(values["startup-runs"]),
-    agentSeconds: Number(values["agent-seconds"]),
+    agentSeconds: Number(values["agent-seconds"]), healRuns: Number(values["heal-runs"]),
   };
 }
 
@@ -70,6 +73,11 @@ async function main(): Promise<void> {
       log(`agent (${agent.compiled ? "compiled" : "tsx"}): peak RSS ${fixed(agent.peakRssMb)} MB, RSS ${fixed(agent.rssMb)} MB, start-up CPU ${fixed(agent.startupCpuSeconds, 2)} s, ` +
         `idle CPU ${fixed(agent.idleCpuSeconds, 2)} s in ${agent.windowSeconds} s → ${fixed(agent.cpuSecondsPerHour)} CPU s/hour, ${agent.heartbeats} heartbeats seen`);
     }
+  }
+  if (options.healRuns > 0) {
+    log("## time to heal (k0s incident, node lab, default intervals)");
+    const heal = await runTimeToHeal(options.healRuns, log);
+    if (heal) log(`${healTable(heal)}\n(${machine()})`);
   }
   const results: ScaleResult[] = [];
   for (const size of options.sizes) {
