@@ -8,7 +8,6 @@ import type { CheckResult } from "./findings.js";
 import type { Observation } from "./observation.js";
 import type { RemediationPolicy } from "./policy.js";
 import { diagnoseNode } from "./diagnose.js";
-import { firstReportWait } from "./first-report.js";
 import { mergeConditions } from "./conditions.js";
 import { nodeMode } from "./mode.js";
 import { advanceRemediation, type ClusterRemediationState, type ReconcileEvent } from "./remediation.js";
@@ -88,8 +87,6 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
   const diagnosis = diagnoseNode(observation, node, policy.staleAfterSeconds);
   const nodeView = observation.nodes.find((candidate) => candidate.name === node);
   if (!diagnosis || !nodeView) return { status: controllerStatusOf(previous), changed: false, events: [], records: [] };
-  const waitSeconds = firstReportWait(health, diagnosis, observation.now, policy.staleAfterSeconds);
-  if (waitSeconds !== undefined) return { status: controllerStatusOf(previous), changed: false, events: [], records: [], requeueAfterSeconds: waitSeconds };
   const remediation = advanceRemediation({
     node: nodeView,
     now: observation.now,

@@ -15,8 +15,7 @@ import { startController, type ControllerOptions, type RunningController } from 
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { asServiceAccount, uniqueName } from "../support/control-plane/cluster.js";
 import { startApiServerReplica, type ApiServerReplica } from "../support/control-plane/replica.js";
-import { healthyFacts } from "../fixtures/cluster.js";
-import { apiserverRequests, eventually, kubeConfigVia, loopbackNodes, memoryLogger, reportAsAgent, sleep, startFaultProxy } from "./controller-fixtures.js";
+import { apiserverRequests, eventually, kubeConfigVia, loopbackNodes, memoryLogger, sleep, startFaultProxy } from "./controller-fixtures.js";
 
 let replica: ApiServerReplica;
 /** Admin on the replica: its apiserver_request_total then counts this file's requests only. */
@@ -100,8 +99,6 @@ describe("a request the apiserver refuses (403)", () => {
     await eventually("leadership", () => controller.isLeader());
     await nodes.create(N["forbidden-1"]);
     await eventually("NetworkHealth forbidden-1 (create is allowed)", () => nh().get(N["forbidden-1"]));
-    // The first verdict waits for the node's agent (core first-report.ts): its report comes first.
-    await reportAsAgent(admin, N["forbidden-1"], healthyFacts());
     await eventually("the terminal error counted", async () => (await metricSum(controller, "netmedic_reconcile_errors_total", 'class="terminal"')) >= 1);
     // Level-triggered: the NetworkHealth it created coming back through the watch may cause one more
     // attempt; after that nothing changes, so nothing is retried.
@@ -115,9 +112,7 @@ describe("a request the apiserver refuses (403)", () => {
       .filter((e) => e.reason === "ReconcileFailed" && e.involvedObject.name === N["forbidden-1"]);
     expect(events.map((e) => `${e.type} ${e.involvedObject.kind}`).sort()).toEqual(["Warning NetworkHealth", "Warning Node"]);
     expect(events[0]?.message).toMatch(/^netmedic cannot update this node's NetworkHealth: HTTP 403: .*networkhealths\/status/);
-    const status = (await nh().get(N["forbidden-1"]))?.status;
-    expect(status?.agent?.version).toBe("test");
-    expect([status?.conditions, status?.diagnosis]).toEqual([undefined, undefined]);
+    expect((await nh().get(N["forbidden-1"]))?.status).toBeUndefined();
   }, 60_000);
 });
 
@@ -141,7 +136,6 @@ describe("watch failures", () => {
     await nodes.create(N["restart-2"]);
     const created = await eventually("NetworkHealth restart-2 after the restart", () => nh().get(N["restart-2"]));
     expect(created.metadata.ownerReferences?.[0]?.name).toBe(N["restart-2"]);
-    await reportAsAgent(admin, N["restart-2"], healthyFacts());
     await eventually("the controller's status of restart-2", async () => (await nh().get(N["restart-2"]))?.status?.conditions?.length);
     expect(await metricSum(controller, "netmedic_watch_restarts_total", 'resource="nodes"')).toBeGreaterThanOrEqual(1);
     expect(await metricSum(controller, "netmedic_watch_restarts_total", 'resource="networkhealths"')).toBeGreaterThanOrEqual(1);
@@ -160,7 +154,6 @@ describe("watch failures", () => {
     const listsBefore = await apiserverRequests(admin, "nodes", "LIST");
     proxy.restore();
     await eventually("NetworkHealth cut-new after reconnecting", () => nh().get(N["cut-new"]), 30_000);
-    await reportAsAgent(admin, N["cut-new"], healthyFacts());
     expect(await apiserverRequests(admin, "nodes", "LIST")).toBeGreaterThan(listsBefore);
     await eventually("cut-gone gone from /metrics", async () => {
       const text = await (await fetch(`http://127.0.0.1:${controller.port}/metrics`)).text();
@@ -194,8 +187,6 @@ describe("leader election between two controllers", () => {
       await sleep(100);
     }
     await nodes.create(N["elected-1"]);
-    await eventually("NetworkHealth elected-1", () => nh().get(N["elected-1"]));
-    await reportAsAgent(admin, N["elected-1"], healthyFacts());
     await eventually("NetworkHealth elected-1 with status", async () => (await nh().get(N["elected-1"]))?.status?.conditions?.length);
     expect(await metricSum(leader, "netmedic_status_writes_total")).toBeGreaterThan(0);
     expect(await metricSum(follower, "netmedic_status_writes_total")).toBe(0);
