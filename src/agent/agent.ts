@@ -12,6 +12,7 @@ import { collectFacts } from "./facts.js";
 import type { Dialer } from "./host-dialer.js";
 import type { HostExecutor } from "./host-executor.js";
 import { appendResult, dueOrder } from "./orders.js";
+import { waitForOrder } from "./order-watch.js";
 import { planProbes, runProbes } from "./probes.js";
 import { agentStatus, ReportGate, type AgentReport } from "./report.js";
 
@@ -43,8 +44,8 @@ export interface AgentDeps {
   clock?: () => Date;
 }
 
-/** What one round did. */
-export type RoundOutcome = "waiting" | "reported" | "unchanged";
+/** What one round did: "changed" = reported new content, "reported" = a heartbeat only. */
+export type RoundOutcome = "waiting" | "changed" | "reported" | "unchanged";
 
 /** A node agent. */
 export class Agent {
@@ -108,10 +109,11 @@ export class Agent {
     const current: AgentReport = { ...this.report, results: this.results };
     const nowMs = this.clock().getTime();
     if (!force && !this.gate.due(current, nowMs)) return "unchanged";
+    const changed = this.gate.changed(current);
     await this.deps.store.applyStatus(this.config.nodeName, agentStatus(current, this.timestamp()));
     this.gate.written(current, nowMs);
-    this.deps.logger.debug({ probes: current.probes.length, results: current.results.length }, "status reported");
-    return "reported";
+    this.deps.logger.debug({ probes: current.probes.length, results: current.results.length, changed }, "status reported");
+    return changed ? "changed" : "reported";
   }
 
   /** Runs rounds until `signal` aborts; resolves after the round in flight finished. */
@@ -120,10 +122,12 @@ export class Agent {
     const backoff = new Backoff(1000, 60_000);
     let waiting = false;
     log.info({ node: this.config.nodeName, hostPid: this.deps.host.hostPid, version: this.config.version }, "agent starting");
+    const watch = { read: () => this.deps.store.get(this.config.nodeName), results: () => this.results };
     while (!signal.aborted) {
       let delay = this.config.intervalMs;
+      let outcome: RoundOutcome | undefined;
       try {
-        const outcome = await this.round();
+        outcome = await this.round();
         backoff.reset();
         if (outcome === "waiting" && !waiting) log.info({ node: this.config.nodeName }, "waiting for the controller to create the NetworkHealth");
         waiting = outcome === "waiting";
@@ -131,7 +135,11 @@ export class Agent {
         delay = backoff.next();
         log.warn({ error: (error as Error).message, retryInMs: delay }, "round failed");
       }
-      await sleep(delay, signal);
+      if (outcome === "changed") {
+        if ((await waitForOrder(watch, delay, signal)) === "order") log.info("order seen between rounds");
+      } else {
+        await sleep(delay, signal);
+      }
     }
     log.info("agent stopped");
   }

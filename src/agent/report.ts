@@ -54,7 +54,12 @@ export class ReportGate {
 
   /** Whether `report` at time `nowMs` should be written. */
   due(report: AgentReport, nowMs: number): boolean {
-    return reportFingerprint(report) !== this.lastFingerprint || nowMs - this.lastWrite >= this.heartbeatMs;
+    return this.changed(report) || nowMs - this.lastWrite >= this.heartbeatMs;
+  }
+
+  /** Whether `report`'s content differs from the last one written (not just a heartbeat). */
+  changed(report: AgentReport): boolean {
+    return reportFingerprint(report) !== this.lastFingerprint;
   }
 
   /** Records a successful write. */

@@ -80,7 +80,7 @@ describe("agent on a lab worker whose host is not as expected", () => {
   it("a malformed load-balancer state file becomes a facts error; the rest is still reported", async () => {
     await lab.writeK3sHostRoot({ server: `https://${lab.addresses.control}:6443`, token: "K10abc::server:x" });
     await lab.writeFile(K3S_PATHS.loadBalancer, "{ this is not json", 0o600);
-    expect(await agent.round()).toBe("reported");
+    expect(await agent.round()).toBe("changed");
     expect(status().facts?.errors).toEqual([`${K3S_PATHS.loadBalancer}: load-balancer state is not JSON`]);
     expect(status().facts?.apiServer?.configured).toEqual([`https://${lab.addresses.control}:6443`]);
     expect(status().facts?.sysctl?.ipForward).toBe(0);
