@@ -3,7 +3,7 @@
  * scale/steady/churn bench at each size, each phase with its own time bound, and prints Markdown
  * tables for bench/RESULTS.md. Every process and temp dir a bench starts is stopped and removed.
  *
- *   npm run bench -- [--sizes 100,1000,5000] [--qps N|shipped] [--resync S] [--steady S] [--churn S]
+ *   npm run bench -- [--sizes 100,1000,5000] [--qps N|shipped] [--workers N] [--resync S] [--steady S] [--churn S]
  *                    [--converge-timeout S] [--startup-runs N] [--agent-seconds S (0 = skip; needs root)]
  *                    [--heal-runs N (time to heal, k0s incident; 0 = skip; needs root)]
  */
@@ -20,14 +20,15 @@ const fixed = (value: number | undefined, digits = 1) => (value === undefined ||
 /** The bench's options from argv (after the script). */
 export function benchOptions(argv: string[]) {
   const { values } = parseArgs({ args: argv, strict: true, options: {
-    sizes: { type: "string", default: "100,1000,5000" }, qps: { type: "string", default: "1000" }, resync: { type: "string", default: "10" },
+    sizes: { type: "string", default: "100,1000,5000" }, qps: { type: "string", default: "1000" }, workers: { type: "string", default: "8" }, resync: { type: "string", default: "10" },
     steady: { type: "string", default: "60" }, churn: { type: "string", default: "60" }, "converge-timeout": { type: "string", default: "300" },
     "startup-runs": { type: "string", default: "3" }, "agent-seconds": { type: "string", default: "180" },
     "heal-runs": { type: "string", default: "5" },
   } });
   const qps = values.qps === "shipped" ? undefined : Number(values.qps);
   return {
-    sizes: values.sizes.split(",").map(Number).filter((n) => n > 0), queue: qps === undefined ? undefined : { qps, burst: qps },
+    sizes: values.sizes.split(",").map(Number).filter((n) => n > 0),
+    reconcile: qps === undefined ? undefined : { workers: Number(values.workers), apiQPS: qps, apiBurst: qps },
     resyncSeconds: Number(values.resync), steadySeconds: Number(values.steady), churnSeconds: Number(values.churn),
     convergeTimeoutSeconds: Number(values["converge-timeout"]), startupRuns: Number(values["startup-runs"]),
     agentSeconds: Number(values["agent-seconds"]), healRuns: Number(values["heal-runs"]),
@@ -60,7 +61,8 @@ export function requestTable(results: readonly ScaleResult[]): string {
 async function main(): Promise<void> {
   const options = benchOptions(process.argv.slice(2));
   log(`# netmedic bench — ${machine()}`);
-  log(`queue: ${options.queue ? `${options.queue.qps}/s burst ${options.queue.burst} (bench/controller-entry.ts)` : "shipped CLI (20/s, burst 200)"}; resyncSeconds ${options.resyncSeconds}`);
+  const rate = options.reconcile;
+  log(`controller: ${rate ? `reconcile {workers ${rate.workers}, apiQPS ${rate.apiQPS}, apiBurst ${rate.apiBurst}}` : "shipped defaults (4 workers, 50 requests/s, burst 100)"}; resyncSeconds ${options.resyncSeconds}`);
   if (options.startupRuns > 0) {
     log("## control-plane start-up");
     const startup = await runStartup(options.startupRuns, log);
