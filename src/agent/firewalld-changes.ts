@@ -1,19 +1,29 @@
 /**
- * firewalld changes as bindings that can be queried, applied and undone in either scope (runtime
- * or --permanent). netmedic makes every change in both scopes: `--reload` discards runtime-only
- * changes, and permanent-only ones do nothing until a reload (FACTS.md §3). It never stops
- * firewalld and never uses firewall-offline-cmd while firewalld runs.
+ * firewalld changes as bindings that are checked against a zone listing and applied and undone in
+ * either scope (runtime or --permanent). netmedic makes every change in both scopes: `--reload`
+ * discards runtime-only changes, and permanent-only ones do nothing until a reload (FACTS.md §3).
+ * It never stops firewalld, never uses firewall-offline-cmd, never --runtime-to-permanent.
+ *
+ * Every firewall-cmd call is a fresh Python process (0.2–1.2 s), so a scope's zones are read with
+ * ONE `--list-all-zones` (membership, masquerade and services of every zone) instead of a query per
+ * binding; the previous zone of a moved interface/source comes from the same listing.
  */
 import type { HostExecutor } from "./host-executor.js";
-import { changeOutcome, parseQuery, parseZoneOf } from "./firewalld-parse.js";
+import { changeOutcome, parseZoneListings, zoneOfInterface, zoneOfSource, type ZoneListing } from "./firewalld-parse.js";
 import { ActionFailure } from "./actions/action.js";
 
 /** runtime or permanent configuration. */
 export type Scope = "runtime" | "permanent";
+/** Both scopes, runtime first. */
 export const SCOPES: readonly Scope[] = ["runtime", "permanent"];
+
+/** Every zone of one scope, by name. */
+export type Zones = Map<string, ZoneListing>;
 
 const TIMEOUT = { timeoutMs: 30_000 };
 const scoped = (scope: Scope, ...args: string[]): string[] => ["firewall-cmd", ...(scope === "permanent" ? ["--permanent"] : []), ...args];
+const said = (stderr: string, code: number | null): string =>
+  stderr.split("\n").filter((l) => l.trim() && !/^Warning: (ALREADY_ENABLED|ZONE_ALREADY_SET|NOT_ENABLED)/.test(l)).at(-1)?.trim() ?? `exit ${code}`;
 
 /** Service definitions netmedic creates when the distribution does not ship them (FACTS.md §1). */
 export const KNOWN_SERVICES: Record<string, readonly string[]> = {
@@ -25,7 +35,7 @@ export const KNOWN_SERVICES: Record<string, readonly string[]> = {
 export async function change(host: HostExecutor, argv: string[]): Promise<"applied" | "already"> {
   const r = await host.run(argv, TIMEOUT);
   const outcome = changeOutcome(r.code, r.stderr);
-  if (outcome === "failed") throw new ActionFailure(`${argv.slice(1).join(" ")}: ${r.stderr.trim().split("\n").at(-1) ?? `exit ${r.code}`}`);
+  if (outcome === "failed") throw new ActionFailure(`${argv.slice(1).join(" ")}: ${said(r.stderr, r.code)}`);
   return outcome;
 }
 
@@ -37,31 +47,43 @@ async function undoChange(host: HostExecutor, argv: string[]): Promise<void> {
   }
 }
 
-async function query(host: HostExecutor, argv: string[]): Promise<boolean> {
+/** Every zone of a scope from one `--list-all-zones`; throws ActionFailure when it cannot be read. */
+export async function listZones(host: HostExecutor, scope: Scope): Promise<Zones> {
+  const argv = scoped(scope, "--list-all-zones");
   const r = await host.run(argv, TIMEOUT);
-  const answer = parseQuery(r.code, r.stdout);
-  if (answer === undefined) throw new ActionFailure(`${argv.slice(1).join(" ")}: ${r.stderr.trim() || `exit ${r.code}`}`);
-  return answer;
+  const zones = r.code === 0 ? parseZoneListings(r.stdout) : new Map<string, ZoneListing>();
+  // Every firewalld has `trusted`: a listing without it is not one we understand.
+  if (!zones.has("trusted")) throw new ActionFailure(`cannot read the zones: ${argv.slice(1).join(" ")}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  return zones;
+}
+
+/** Both scopes' zones, read concurrently (two processes, one wait). */
+export async function readBothScopes(host: HostExecutor): Promise<Record<Scope, Zones>> {
+  const [runtime, permanent] = await Promise.all(SCOPES.map((scope) => listZones(host, scope)));
+  return { runtime: runtime as Zones, permanent: permanent as Zones };
 }
 
 /** One desired firewalld setting. */
 export interface Binding {
   describe: string;
-  holds(scope: Scope): Promise<boolean>;
-  /** Applies it; resolves to the undo. */
-  apply(scope: Scope): Promise<() => Promise<void>>;
+  /** Whether it holds in a scope's zones (pure: no host call). */
+  holds(zones: Zones): boolean;
+  /**
+   * Applies it in a scope whose zones (read just before) show it missing; resolves to the undo, or
+   * undefined when firewalld says it is already in place (then there is nothing of ours to undo).
+   */
+  apply(scope: Scope, zones: Zones): Promise<(() => Promise<void>) | undefined>;
 }
 
 /** An interface or source bound to a zone (moved from its previous zone, which the undo restores). */
 export function zoneMember(host: HostExecutor, zone: string, kind: "interface" | "source", value: string): Binding {
+  const members = (z: ZoneListing | undefined): string[] => (kind === "interface" ? z?.interfaces : z?.sources) ?? [];
   return {
     describe: `${kind} ${value} in zone ${zone}`,
-    holds: (scope) => query(host, scoped(scope, `--zone=${zone}`, `--query-${kind}=${value}`)),
-    async apply(scope) {
-      const r = await host.run(scoped(scope, `--get-zone-of-${kind}=${value}`), TIMEOUT);
-      const previous = parseZoneOf(r.code, r.stdout, r.stderr);
-      if (previous === undefined) throw new ActionFailure(`cannot read the zone of ${kind} ${value}: ${r.stderr.trim()}`);
-      await change(host, scoped(scope, `--zone=${zone}`, `--change-${kind}=${value}`));
+    holds: (zones) => members(zones.get(zone)).includes(value),
+    async apply(scope, zones) {
+      const previous = kind === "interface" ? zoneOfInterface(zones, value) : zoneOfSource(zones, value);
+      if ((await change(host, scoped(scope, `--zone=${zone}`, `--change-${kind}=${value}`))) === "already") return undefined;
       return () => undoChange(host, previous ? scoped(scope, `--zone=${previous}`, `--change-${kind}=${value}`) : scoped(scope, `--zone=${zone}`, `--remove-${kind}=${value}`));
     },
   };
@@ -73,9 +95,9 @@ export function zoneFeature(host: HostExecutor, zone: string, feature: "masquera
   const flag = (verb: string): string => (value ? `--${verb}-${name}=${value}` : `--${verb}-${name}`);
   return {
     describe: `${value ? `service ${value}` : "masquerade"} on zone ${zone}`,
-    holds: (scope) => query(host, scoped(scope, `--zone=${zone}`, flag("query"))),
+    holds: (zones) => (value ? (zones.get(zone)?.services.includes(value) ?? false) : (zones.get(zone)?.masquerade ?? false)),
     async apply(scope) {
-      await change(host, scoped(scope, `--zone=${zone}`, flag("add")));
+      if ((await change(host, scoped(scope, `--zone=${zone}`, flag("add")))) === "already") return undefined;
       return () => undoChange(host, scoped(scope, `--zone=${zone}`, flag("remove")));
     },
   };
@@ -89,7 +111,11 @@ export async function serviceDefined(host: HostExecutor, scope: Scope, service: 
   throw new ActionFailure(`firewall-cmd --info-service=${service}: ${r.stderr.trim() || `exit ${r.code}`}`);
 }
 
-/** Creates a known service permanently (then a reload makes it known at runtime); returns the undo. */
+/**
+ * Creates a known service permanently (then a reload makes it known at runtime); returns the undo.
+ * All its ports go in one call: a failed port shows as a warning (see changeOutcome), and the undo
+ * deletes the whole service, so a partial failure still leaves nothing behind.
+ */
 export async function createService(host: HostExecutor, service: string): Promise<() => Promise<void>> {
   const ports = KNOWN_SERVICES[service];
   if (!ports) throw new ActionFailure(`firewalld service ${service} does not exist and netmedic has no definition for it`);
@@ -99,7 +125,7 @@ export async function createService(host: HostExecutor, service: string): Promis
     await change(host, ["firewall-cmd", "--reload"]);
   };
   try {
-    for (const port of ports) await change(host, scoped("permanent", `--service=${service}`, `--add-port=${port}`));
+    await change(host, scoped("permanent", `--service=${service}`, ...ports.map((port) => `--add-port=${port}`)));
   } catch (error) {
     await undo().catch(() => undefined);
     throw error;

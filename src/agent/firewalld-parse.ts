@@ -1,7 +1,7 @@
 /**
  * Pure readers of firewall-cmd's output (firewalld 1.x, as seen on real hosts; FACTS.md §3):
- * `--state` says `running` (exit 0) or `not running` on stderr (exit 252); `--get-zone-of-interface`
- * says `no zone` (exit 2) for an unassigned interface; `--list-all-zones` prints one block per zone.
+ * `--state` says `running` (exit 0) or `not running` on stderr (exit 252); `--list-all-zones`
+ * prints one block per zone, in either scope (a header like `trusted (active)`).
  */
 import type { FirewallFacts } from "../api/index.js";
 
@@ -20,14 +20,6 @@ export function parseFirewalldState(code: number | null, stdout: string, stderr:
   if (code === 127 && /failed to execute|No such file/i.test(stderr)) return "notInstalled";
   if (code === 0 && stdout.trim() === "running") return "running";
   if (code === 252 || /not running/i.test(stderr) || /not running/i.test(stdout)) return "notRunning";
-  return undefined;
-}
-
-/** The zone printed by `--get-zone-of-interface` / `--get-zone-of-source`; "" for `no zone`. */
-export function parseZoneOf(code: number | null, stdout: string, stderr: string): string | undefined {
-  if (code === 2 && /no zone/i.test(stderr + stdout)) return "";
-  const zone = stdout.trim();
-  if (code === 0 && /^[A-Za-z0-9_-]+$/.test(zone)) return zone;
   return undefined;
 }
 
@@ -76,15 +68,18 @@ export function zoneAccepts(zone: ZoneListing | undefined): boolean {
   return zone !== undefined && (zone.name === "trusted" || zoneTarget(zone) === "ACCEPT");
 }
 
-/** A firewall-cmd change's outcome: applied, already in place (a warning, exit 0), or failed. */
+/** Error codes firewall-cmd reports as a warning (exit 0) because the change is already in place. */
+const ALREADY = /^(ALREADY_ENABLED|ZONE_ALREADY_SET|NOT_ENABLED|ALREADY_SET)$/;
+
+/**
+ * A firewall-cmd change's outcome: applied, already in place, or failed. With several items of one
+ * option (`--add-port=a --add-port=b`) firewall-cmd reports an item's error only as a `Warning: CODE`
+ * line and still exits 0 ("success") when another item worked — so any warning code other than
+ * "already" is a failure, not a success.
+ */
 export function changeOutcome(code: number | null, stderr: string): "applied" | "already" | "failed" {
   if (code !== 0) return "failed";
-  return /Warning: (ALREADY_ENABLED|ZONE_ALREADY_SET|NOT_ENABLED)/.test(stderr) ? "already" : "applied";
-}
-
-/** A `--query-*` answer: exit 0 `yes` → true, exit 1 `no` → false; anything else is an error. */
-export function parseQuery(code: number | null, stdout: string): boolean | undefined {
-  if (code === 0 && stdout.trim() === "yes") return true;
-  if (code === 1 && stdout.trim() === "no") return false;
-  return undefined;
+  const warnings = [...stderr.matchAll(/^Warning: ([A-Z_]+)\b/gm)].map((m) => m[1] ?? "");
+  if (warnings.some((w) => !ALREADY.test(w))) return "failed";
+  return warnings.length > 0 ? "already" : "applied";
 }

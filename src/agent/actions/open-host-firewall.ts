@@ -8,7 +8,9 @@
  */
 import type { PlannedAction } from "../../api/index.js";
 import { readFirewalldState } from "../firewalld-facts.js";
-import { change, createService, SCOPES, serviceDefined, zoneFeature, zoneMember, type Binding } from "../firewalld-changes.js";
+import {
+  change, createService, listZones, readBothScopes, SCOPES, serviceDefined, zoneFeature, zoneMember, type Binding, type Scope, type Zones,
+} from "../firewalld-changes.js";
 import { mustRun, type HostExecutor } from "../host-executor.js";
 import { validCIDR, validInterface, validService, validZone } from "../validate.js";
 import { ActionFailure, verify, type ActionBody, type ActionContext } from "./action.js";
@@ -45,43 +47,85 @@ function bindings(host: HostExecutor, p: FirewallPlan): Binding[] {
   ];
 }
 
-/** Makes sure the service exists in both scopes; records its creation. Returns a note for the detail. */
-async function ensureService(host: HostExecutor, journal: ChangeJournal, service: string): Promise<string | undefined> {
+/** What ensureService did: a note for the detail, and whether it reloaded firewalld. */
+interface ServiceNote {
+  note?: string;
+  reloaded: boolean;
+}
+
+/**
+ * Makes sure the service exists in both scopes, given whether it does (read alongside the zones);
+ * records its creation.
+ */
+async function ensureService(host: HostExecutor, journal: ChangeJournal, service: string, defined: Record<Scope, boolean>): Promise<ServiceNote> {
   let note: string | undefined;
-  if (!(await serviceDefined(host, "permanent", service))) {
+  if (!defined.permanent) {
     journal.record(`created firewalld service ${service}`, await createService(host, service));
     note = `created service ${service}`;
   }
-  if (!(await serviceDefined(host, "runtime", service))) {
-    // A new permanent service reaches the runtime only through a reload; every netmedic change is
-    // also permanent, so the reload keeps them.
-    await change(host, ["firewall-cmd", "--reload"]);
-    note = `${note ?? `service ${service} loaded`} (firewalld reloaded)`;
-  }
-  return note;
+  if (defined.runtime) return { ...(note ? { note } : {}), reloaded: false };
+  // A new permanent service reaches the runtime only through a reload; every netmedic change is
+  // also permanent, so the reload keeps them.
+  await change(host, ["firewall-cmd", "--reload"]);
+  return { note: `${note ?? `service ${service} loaded`} (firewalld reloaded)`, reloaded: true };
 }
 
-/** The OpenHostFirewall action body. */
+/** Whether the service is defined in each scope (two concurrent calls); both true without a service. */
+async function serviceState(host: HostExecutor, service: string | undefined): Promise<Record<Scope, boolean>> {
+  if (!service) return { runtime: true, permanent: true };
+  const [runtime, permanent] = await Promise.all(SCOPES.map((scope) => serviceDefined(host, scope, service)));
+  return { runtime: runtime === true, permanent: permanent === true };
+}
+
+/**
+ * Applies the missing bindings: one lane per scope, the two lanes concurrently (firewalld
+ * serializes the D-Bus calls; the scopes do not interact), each lane in order. Every change is
+ * journaled the moment it is made, and a failure is thrown only after BOTH lanes have settled, so a
+ * rollback never races a change still in flight. Returns the bindings applied in some scope.
+ */
+async function applyMissing(wanted: Binding[], zones: Record<Scope, Zones>, journal: ChangeJournal): Promise<Binding[]> {
+  const applied = new Set<Binding>();
+  const lane = async (scope: Scope): Promise<void> => {
+    for (const binding of wanted.filter((b) => !b.holds(zones[scope]))) {
+      const undo = await binding.apply(scope, zones[scope]);
+      if (!undo) continue;
+      journal.record(`${binding.describe} (${scope})`, undo);
+      applied.add(binding);
+    }
+  };
+  const failed = (await Promise.allSettled(SCOPES.map(lane))).find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  return wanted.filter((b) => applied.has(b));
+}
+
+/** Checks every binding in both scopes from a fresh read (two calls, not one per binding). */
+async function verifyAll(host: HostExecutor, wanted: Binding[]): Promise<void> {
+  const after = await readBothScopes(host);
+  for (const binding of wanted) {
+    for (const scope of SCOPES) verify(binding.holds(after[scope]), `${binding.describe} (${scope}) does not hold after the change`);
+  }
+}
+
+/**
+ * The OpenHostFirewall action body. firewall-cmd calls: `--state`, then both scopes' zones and the
+ * service's definitions together, one change per missing binding and scope (two lanes), and one
+ * re-read per scope to verify — 3 (5 with a service) when everything holds already.
+ */
 export const openHostFirewall: ActionBody = async (action, context, journal) => {
   const { host } = context;
   const state = await readFirewalldState(host);
   if (state === "notInstalled") throw new ActionFailure("firewalld is not installed (no firewall-cmd): nothing to open");
   if (state !== "running") throw new ActionFailure("firewalld is not running: netmedic never starts or stops it");
   const p = await plan(action, context);
-  const notes: string[] = [];
-  if (p.service) notes.push(...[await ensureService(host, journal, p.service)].filter((n): n is string => n !== undefined));
+  const [zones, defined] = await Promise.all([readBothScopes(host), serviceState(host, p.service)]);
+  const service = p.service ? await ensureService(host, journal, p.service, defined) : { reloaded: false };
+  // A reload rebuilt the runtime from the permanent config: what was read before is stale.
+  if (service.reloaded) zones.runtime = await listZones(host, "runtime");
   const wanted = bindings(host, p);
-  const applied: string[] = [];
-  for (const binding of wanted) {
-    for (const scope of SCOPES) {
-      if (await binding.holds(scope)) continue;
-      journal.record(`${binding.describe} (${scope})`, await binding.apply(scope));
-      if (!applied.includes(binding.describe)) applied.push(binding.describe);
-    }
-  }
-  if (applied.length === 0 && notes.length === 0) return { result: "Skipped", detail: `already open: ${wanted.map((b) => b.describe).join(", ")}` };
-  for (const binding of wanted) {
-    for (const scope of SCOPES) verify(await binding.holds(scope), `${binding.describe} (${scope}) does not hold after the change`);
-  }
-  return { result: "Succeeded", detail: `${[...notes, ...applied].join(", ")}; runtime and permanent` };
+  const missing = wanted.some((b) => SCOPES.some((scope) => !b.holds(zones[scope])));
+  if (!missing && !service.note) return { result: "Skipped", detail: `already open: ${wanted.map((b) => b.describe).join(", ")}` };
+  const applied = await applyMissing(wanted, zones, journal);
+  await verifyAll(host, wanted);
+  const notes = [...(service.note ? [service.note] : []), ...applied.map((b) => b.describe)];
+  return { result: "Succeeded", detail: `${notes.join(", ")}; runtime and permanent` };
 };
