@@ -49,7 +49,7 @@ export const CONDITION_REASONS = {
     "ControlPlaneUnreachable", "Unknown",
   ],
   APIServerEndpoint: ["Healthy", "EtcdOnlyEndpoint", "Unreachable", "NotApplicable", "Unknown"],
-  AgentReporting: ["Reporting", "Stale", "NotRunning"],
+  AgentReporting: ["Reporting", "Stale", "NotRunning", "AwaitingFirstReport"],
   Remediating: ["Idle", "Pending", "Applying", "Succeeded", "Failed", "Blocked"],
 } as const;
 

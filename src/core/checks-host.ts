@@ -10,6 +10,10 @@ const NO_FACTS = "no host facts reported by the netmedic agent on this node";
 /** AgentReporting: the agent's heartbeat, judged against the staleness limit. */
 export function checkAgentReporting(context: NodeContext): CheckResult {
   const heartbeat = context.health?.status?.agent?.heartbeatTime;
+  if (!heartbeat && context.firstReportDue !== undefined) {
+    // Not an alarm yet: Unknown until the staleness limit has passed since the object was created.
+    return { type: "AgentReporting", status: "Unknown", reason: "AwaitingFirstReport", message: "waiting for the netmedic agent's first report", evidence: [] };
+  }
   if (!heartbeat) {
     return { type: "AgentReporting", status: "False", reason: "NotRunning", message: "the netmedic agent on this node has never reported", evidence: [] };
   }

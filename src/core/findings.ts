@@ -28,6 +28,8 @@ export interface NodeContext {
   probes: ProbeResult[];
   /** Whether the agent's last report is younger than the staleness limit. */
   reportFresh: boolean;
+  /** Seconds the agent still has for its first report (NetworkHealth younger than the staleness limit, no report yet); undefined otherwise. */
+  firstReportDue?: number;
   /** konnectivity-agent pods scheduled on this node. */
   konnectivityAgents: KonnectivityAgentView[];
 }

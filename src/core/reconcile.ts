@@ -11,7 +11,7 @@ import { diagnoseNode } from "./diagnose.js";
 import { mergeConditions } from "./conditions.js";
 import { nodeMode } from "./mode.js";
 import { advanceRemediation, type ClusterRemediationState, type ReconcileEvent } from "./remediation.js";
-import { secondsBetween } from "./node-context.js";
+import { firstReportSecondsLeft, secondsBetween } from "./node-context.js";
 import { controllerStatusOf, sameControllerStatus } from "./status-equality.js";
 
 /** The outcome of reconciling one node. */
@@ -61,9 +61,14 @@ function clusterState(observation: Observation, node: string, policy: Remediatio
   return clusterRemediationState(others, observation.now, policy);
 }
 
+/**
+ * Events for condition transitions worth a line in `kubectl describe`: not a condition's first
+ * appearance, and not Unknown → True (learning that a new node is fine is not news; on an install
+ * or a scale-up it was most of the Events, one per condition per node, twice).
+ */
 function transitionEvents(transitions: ReturnType<typeof mergeConditions>["transitions"]): ReconcileEvent[] {
   return transitions
-    .filter((t) => t.type !== "Remediating" && t.from !== "Absent")
+    .filter((t) => t.type !== "Remediating" && t.from !== "Absent" && !(t.from === "Unknown" && t.to === "True"))
     .map((t) => ({ type: t.to === "False" ? "Warning" : "Normal", reason: t.reason, message: `${t.type} ${t.from} → ${t.to}: ${t.message}` }));
 }
 
@@ -77,6 +82,12 @@ export interface NodeReconcileInput {
    * caller observing only this node's NetworkHealth (the controller, at scale) supplies them.
    */
   cluster?: ClusterRemediationState;
+}
+
+/** The earlier of two optional requeue delays (a waiting first report must flip to NotRunning on time). */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
 }
 
 /** Reconciles one node; a node absent from the observation yields an unchanged, empty result. */
@@ -118,6 +129,6 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
     changed: !sameControllerStatus(previous, normalized),
     events: [...transitionEvents(transitions), ...remediation.events],
     records: remediation.records,
-    requeueAfterSeconds: remediation.requeueAfterSeconds,
+    requeueAfterSeconds: earliest(remediation.requeueAfterSeconds, firstReportSecondsLeft(health, observation.now, policy.staleAfterSeconds)),
   };
 }

@@ -200,3 +200,36 @@ describe("reconcileNode: steady state", () => {
     expect(second.events.map((e) => `${e.type}:${e.reason}`)).toEqual(expect.arrayContaining(["Warning:Disabled", "Warning:RejectingPodTraffic", "Warning:Degraded"]));
   });
 });
+
+describe("a node whose agent has not reported yet", () => {
+  const created = (secondsAgo: number): NetworkHealth => ({
+    apiVersion: "netmedic.io/v1alpha1", kind: "NetworkHealth",
+    metadata: { name: W, generation: 1, creationTimestamp: new Date(Date.parse("2025-05-05T16:50:00Z") - secondsAgo * 1000).toISOString() },
+  });
+  const decide = (object: NetworkHealth) => reconcileNode({
+    observation: observe({ nodes: [node(W, "192.168.1.42")], pods: [konnectivityPod(W)], healths: [object] }), node: W, policy: policy(),
+  });
+
+  it.each([
+    { age: 10, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", requeue: 110 },
+    { age: 119, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", requeue: 1 },
+    { age: 120, expected: "False/NotRunning", ready: "False", requeue: undefined },
+  ])("created $age s ago (staleAfterSeconds 120): AgentReporting $expected, Ready $ready, looked at again after $requeue s", ({ age, expected, ready, requeue }) => {
+    const result = decide(created(age));
+    const agent = condition(result, "AgentReporting");
+    expect(`${agent?.status}/${agent?.reason}`).toBe(expected);
+    expect(condition(result, "Ready")?.status).toBe(ready);
+    expect(result.requeueAfterSeconds).toBe(requeue);
+  });
+
+  it("its first report turns Unknown conditions True without Events; a recovery (False → True) still gets one", () => {
+    const waiting = decide(created(10));
+    const reported: NetworkHealth = { ...created(10), status: { ...waiting.status, ...healedStatus(), agent: { heartbeatTime: "2025-05-05T16:49:58Z" } } };
+    const first = decide(reported);
+    expect(condition(first, "Ready")?.status).toBe("True");
+    expect(first.events.map((e) => e.reason)).toEqual([]);
+    const missing = decide(created(200));
+    const recovered = decide({ ...created(200), status: { ...missing.status, ...healedStatus(), agent: { heartbeatTime: "2025-05-05T16:49:58Z" } } });
+    expect(recovered.events.map((e) => e.reason).sort()).toEqual(["Healthy", "Reporting"]);
+  });
+});
