@@ -1,0 +1,121 @@
+// OpenHostFirewall against an in-memory firewalld: how many firewall-cmd processes it starts (each
+// is a fresh Python process, 0.2–1.2 s: the time-to-heal bench), and that fewer calls still mean
+// idempotence, both scopes, exact per-scope undo and a full rollback. The lab test does the same on
+// the real firewalld (test/lab/open-host-firewall.test.ts).
+import { beforeEach, describe, expect, it } from "@jest/globals";
+import type { PlannedAction } from "../../../src/api/index.js";
+import { runAction, type ActionContext } from "../../../src/agent/actions/action.js";
+import { openHostFirewall } from "../../../src/agent/actions/open-host-firewall.js";
+import { err, FakeFirewalld, ok } from "./fake-firewalld.js";
+
+const CIDR = "10.244.1.0/24";
+const K0S: PlannedAction = { action: "OpenHostFirewall", podInterface: "cni0", podCIDR: CIDR, egressZone: "public", service: "k0s-worker" };
+const NO_SERVICE: PlannedAction = { action: "OpenHostFirewall", podInterface: "cni0", podCIDR: CIDR, egressZone: "public" };
+
+let fw: FakeFirewalld;
+const context = (): ActionContext => ({ host: fw.host, snapshot: { facts: {} as never, existingPaths: new Set() }, targets: {}, now: () => new Date(0) });
+const run = (action: PlannedAction = K0S) => runAction(openHostFirewall, action, context());
+const bindings = (zone = "trusted") => Object.fromEntries((["runtime", "permanent"] as const).map((s) => [s, fw.scopes[s].zones[zone]]));
+
+beforeEach(() => {
+  fw = new FakeFirewalld();
+});
+
+describe("OpenHostFirewall firewall-cmd calls", () => {
+  it("the k0s incident: 19 calls (was 36), every change once per scope, the service's ports in one call", async () => {
+    const out = await run();
+    expect(out.result).toBe("Succeeded");
+    expect(fw.calls).toHaveLength(19);
+    expect(fw.changes).toEqual([
+      "--permanent --new-service=k0s-worker", "--permanent --service=k0s-worker --add-port=179/tcp --add-port=4789/udp --add-port=10250/tcp", "--reload",
+      // the two scopes' lanes run concurrently: their calls interleave
+      "--zone=trusted --change-interface=cni0", "--permanent --zone=trusted --change-interface=cni0",
+      `--zone=trusted --change-source=${CIDR}`, `--permanent --zone=trusted --change-source=${CIDR}`,
+      "--zone=public --add-masquerade", "--permanent --zone=public --add-masquerade",
+      "--zone=public --add-service=k0s-worker", "--permanent --zone=public --add-service=k0s-worker",
+    ]);
+    for (const scope of ["runtime", "permanent"] as const) {
+      expect(fw.scopes[scope].zones.trusted).toMatchObject({ interfaces: ["cni0"], sources: [CIDR] });
+      expect(fw.scopes[scope].zones.public).toMatchObject({ masquerade: true, services: ["ssh", "k0s-worker"] });
+    }
+  });
+
+  it("a second run is Skipped with zero change calls: 5 reads (was 11), 3 without a service", async () => {
+    await run();
+    fw.calls = [];
+    expect((await run()).result).toBe("Skipped");
+    expect(fw.calls).toEqual(["--state", "--list-all-zones", "--permanent --list-all-zones", "--info-service=k0s-worker", "--permanent --info-service=k0s-worker"]);
+    expect(fw.changes).toEqual([]);
+    fw.calls = [];
+    expect((await run(NO_SERVICE)).result).toBe("Skipped");
+    expect(fw.calls).toEqual(["--state", "--list-all-zones", "--permanent --list-all-zones"]);
+  });
+
+  it("without a service: 11 calls (state, 2 reads, 6 changes, 2 re-reads)", async () => {
+    expect((await run(NO_SERVICE)).result).toBe("Succeeded");
+    expect(fw.calls).toHaveLength(11);
+  });
+
+  it("only the missing scope is changed (runtime lost to a reload of a runtime-only fix)", async () => {
+    fw.scopes.runtime.zones.trusted!.interfaces = ["cni0"];
+    fw.scopes.runtime.zones.trusted!.sources = [CIDR];
+    fw.scopes.runtime.zones.public!.masquerade = true;
+    expect((await run(NO_SERVICE)).result).toBe("Succeeded");
+    expect(fw.changes).toEqual(["--permanent --zone=trusted --change-interface=cni0", `--permanent --zone=trusted --change-source=${CIDR}`, "--permanent --zone=public --add-masquerade"]);
+  });
+});
+
+describe("OpenHostFirewall undo", () => {
+  // Without a service: creating one reloads firewalld, which rebuilds the runtime from the permanent
+  // config, and the runtime's "previous" zone is then the permanent one.
+  it("the revert moves the interface and source back to their previous zone in each scope", async () => {
+    fw.scopes.runtime.zones.work!.interfaces = ["cni0"];
+    fw.scopes.permanent.zones.internal!.interfaces = ["cni0"];
+    fw.scopes.permanent.zones.dmz!.sources = [CIDR];
+    const before = structuredClone(fw.scopes);
+    const out = await run(NO_SERVICE);
+    expect(bindings()).toMatchObject({ runtime: { interfaces: ["cni0"] }, permanent: { interfaces: ["cni0"], sources: [CIDR] } });
+    fw.calls = [];
+    await out.revert?.();
+    expect(fw.scopes).toEqual(before);
+    expect(fw.calls).toEqual(expect.arrayContaining(["--zone=work --change-interface=cni0", "--permanent --zone=internal --change-interface=cni0",
+      "--permanent --zone=dmz --change-source=10.244.1.0/24", `--zone=trusted --remove-source=${CIDR}`]));
+  });
+
+  it("a failure in one lane rolls back both lanes' changes, after both have settled", async () => {
+    fw.scopes.runtime.zones.work!.interfaces = ["cni0"];
+    const before = structuredClone(fw.scopes);
+    // The permanent lane fails at its first change while the runtime lane still has three to make:
+    // all three are made, journaled and rolled back (a rollback started at once would miss them).
+    fw.override = (call) => (call === "--permanent --zone=trusted --change-interface=cni0" ? err(254, "COMMAND_FAILED: injected") : undefined);
+    const out = await run(NO_SERVICE);
+    expect(out).toMatchObject({ result: "Failed", detail: "--permanent --zone=trusted --change-interface=cni0: Error: COMMAND_FAILED: injected; rolled back 3 change(s)" });
+    expect(fw.scopes).toEqual(before);
+  });
+
+  it("a service port that fails inside the one --add-port call (a warning, exit 0) fails the action and deletes the service", async () => {
+    const before = structuredClone(fw.scopes);
+    fw.override = (call) => (call.includes("--add-port=") ? ok("success\n", "Warning: INVALID_PORT: 4789/udp\n") : undefined);
+    const out = await run();
+    expect(out).toMatchObject({ result: "Failed" });
+    expect(out.detail).toContain("Warning: INVALID_PORT: 4789/udp");
+    expect(fw.scopes).toEqual(before);
+    expect(fw.changes).toContain("--permanent --delete-service=k0s-worker");
+  });
+
+  it("a change firewalld says is already in place (a race) is not journaled: the revert leaves it", async () => {
+    fw.override = (call) => (call === "--zone=public --add-masquerade" ? ((fw.scopes.runtime.zones.public!.masquerade = true), ok("success\n", "Warning: ALREADY_ENABLED: masquerade\n")) : undefined);
+    const out = await run(NO_SERVICE);
+    expect(out.result).toBe("Succeeded");
+    fw.override = undefined;
+    await out.revert?.();
+    expect(fw.scopes.runtime.zones.public!.masquerade).toBe(true);
+    expect(fw.scopes.permanent.zones.public!.masquerade).toBe(false);
+  });
+
+  it("firewalld stopped: Failed after the one --state call, nothing else runs", async () => {
+    fw.running = false;
+    expect(await run()).toEqual({ result: "Failed", detail: "firewalld is not running: netmedic never starts or stops it" });
+    expect(fw.calls).toEqual(["--state"]);
+  });
+});
