@@ -60,9 +60,9 @@ async function reconciles(controller: ControllerChild): Promise<number> {
   return metricSum(await controller.metrics(), "netmedic_reconcile_duration_seconds_count");
 }
 
-/** Runs the whole scenario at `options.size`; `log` prints progress lines. */
+/** Runs the whole scenario at `options.size`; `log` prints progress lines. NETMEDIC_BENCH_KEEP=1 keeps the control plane's dir (logs) for a look afterwards. */
 export async function runScale(options: ScaleOptions, log: (line: string) => void): Promise<ScaleResult> {
-  const plane = await startControlPlane({ nodeMonitorGracePeriodSeconds: 3600 });
+  const plane = await startControlPlane({ nodeMonitorGracePeriodSeconds: 3600, keepDir: process.env["NETMEDIC_BENCH_KEEP"] === "1" });
   const kubelet = await startKubeletStandIn(HEALTHY_LOG);
   const admin = new KubeConfig();
   admin.loadFromFile(plane.kubeconfigPath);
