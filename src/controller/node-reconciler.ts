@@ -97,12 +97,12 @@ function podsSource(deps: ReconcilerDeps) {
   return { version: deps.caches.konnectivityPods.version, list: () => deps.caches.konnectivityPods.list() };
 }
 
-/** Re-reads the node's konnectivity-agent logs when stale, or drops them while its own pod-network probe decides. */
+/** Re-reads the node's konnectivity-agent logs when stale, or drops them while they are not needed (core konnectivityLogNeeded). */
 async function refreshLogs(deps: ReconcilerDeps, name: string, health: NetworkHealth): Promise<void> {
   const pods = podsSource(deps);
   deps.logs.retain(pods.list, pods.version);
   const nodePods = deps.observations.podsOfNode(name, pods);
-  if (konnectivityLogNeeded(health.status?.probes ?? [], deps.now().toISOString(), deps.config().policy.staleAfterSeconds)) await deps.logs.refresh(nodePods);
+  if (konnectivityLogNeeded(health, deps.now().toISOString(), deps.config().policy.staleAfterSeconds)) await deps.logs.refresh(nodePods);
   else deps.logs.drop(nodePods);
 }
 

@@ -3,11 +3,11 @@
  * order of strength: the agent's pod-network probe, the konnectivity-agent's own log, and last the
  * aggregator's "No agent available". A failing host-network probe means the fault is not the node's.
  */
-import type { ProbeResult } from "../api/index.js";
+import type { NetworkHealth } from "../api/index.js";
 import type { APIServiceView } from "./observation.js";
 import type { CheckResult, NodeContext } from "./findings.js";
 import { latestProbe, probeEvidence, unknownCheck } from "./findings.js";
-import { secondsBetween } from "./node-context.js";
+import { firstReportSecondsLeft, secondsBetween } from "./node-context.js";
 import { classifyAPIServiceFailure, latestKonnectivityEvidence, logMessageOf, type DialOutcome } from "./evidence.js";
 
 const REASON_BY_OUTCOME: Record<DialOutcome, string> = {
@@ -34,11 +34,14 @@ export function noAgentAPIServices(apiServices: APIServiceView[]): APIServiceVie
 /**
  * Whether the konnectivity-agent's log is worth reading for a node: not while the agent's own
  * pod-network probe of the konnectivity server is fresh and conclusive, because that probe decides
- * the verdict. A steady cluster then costs no pods/log request per resync (the apiserver proxies
- * each one to a kubelet), and the log is read again as soon as the probe goes missing or stale.
+ * the verdict — a steady cluster then costs no pods/log request per resync (the apiserver proxies
+ * each one to a kubelet) — and not while a new node's agent is still due to send its first report
+ * (the verdict waits for it anyway; an install or scale-up of thousands of nodes would otherwise
+ * read thousands of logs nobody needs). Read again as soon as the probe goes missing or stale.
  */
-export function konnectivityLogNeeded(probes: readonly ProbeResult[], now: string, staleAfterSeconds: number): boolean {
-  const podProbe = latestProbe([...probes], "Pod", "Konnectivity");
+export function konnectivityLogNeeded(health: NetworkHealth | undefined, now: string, staleAfterSeconds: number): boolean {
+  if (firstReportSecondsLeft(health, now, staleAfterSeconds) !== undefined) return false;
+  const podProbe = latestProbe(health?.status?.probes ?? [], "Pod", "Konnectivity");
   if (!podProbe || podProbe.result === "EPROBEUNAVAILABLE") return true;
   return secondsBetween(podProbe.time, now) > staleAfterSeconds;
 }
