@@ -2,7 +2,7 @@
 // HostExecutor that counts firewall-cmd processes (each a fresh Python process: the time-to-heal
 // bench's cost). Exactly the intended changes and nothing else, a second run Skipped with zero
 // changes, an undo that restores every scope's previous state — including a moved interface's and
-// source's previous zone — and a rollback of both scopes when one change fails.
+// source's previous zone — and a rollback of both scopes when a permanent change fails.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import type { PlannedAction } from "../../src/api/index.js";
 import { runAction, type ActionContext } from "../../src/agent/actions/action.js";
@@ -102,11 +102,14 @@ describe("OpenHostFirewall on the real firewalld (runtime and permanent)", () =>
     expect((await fw(`--get-zone-of-source=${cidr}`)).stderr.trim()).toBe("no zone");
   }, 90_000);
 
-  it("a change firewalld refuses fails the action and rolls back both scopes' changes", async () => {
+  it("a change firewalld refuses in the permanent scope fails the action and rolls back the runtime's changes too", async () => {
+    // A zone that exists at runtime only (created, loaded, then deleted from the permanent config):
+    // every runtime change works, the permanent masquerade on it is refused.
+    for (const argv of [["--permanent", "--new-zone=halfzone"], ["--reload"], ["--permanent", "--delete-zone=halfzone"]]) expect((await fw(...argv)).code).toBe(0);
     const before = await listings();
-    const out = await run({ action: "OpenHostFirewall", podInterface: "cni0", podCIDR: cidr, egressZone: "nosuchzone" });
+    const out = await run({ action: "OpenHostFirewall", podInterface: "cni0", podCIDR: cidr, egressZone: "halfzone" });
     expect(out.result).toBe("Failed");
-    expect(out.detail).toMatch(/--zone=nosuchzone --add-masquerade: Error: INVALID_ZONE: nosuchzone; rolled back 4 change\(s\)$/);
+    expect(out.detail).toMatch(/^--permanent --zone=halfzone --add-masquerade: Error: INVALID_ZONE: .*; rolled back 5 change\(s\)$/);
     expect(await listings()).toEqual(before);
   }, 90_000);
 });

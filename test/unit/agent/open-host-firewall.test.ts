@@ -28,11 +28,10 @@ describe("OpenHostFirewall firewall-cmd calls", () => {
     expect(fw.calls).toHaveLength(19);
     expect(fw.changes).toEqual([
       "--permanent --new-service=k0s-worker", "--permanent --service=k0s-worker --add-port=179/tcp --add-port=4789/udp --add-port=10250/tcp", "--reload",
-      // the two scopes' lanes run concurrently: their calls interleave
-      "--zone=trusted --change-interface=cni0", "--permanent --zone=trusted --change-interface=cni0",
-      `--zone=trusted --change-source=${CIDR}`, `--permanent --zone=trusted --change-source=${CIDR}`,
-      "--zone=public --add-masquerade", "--permanent --zone=public --add-masquerade",
-      "--zone=public --add-service=k0s-worker", "--permanent --zone=public --add-service=k0s-worker",
+      "--zone=trusted --change-interface=cni0", `--zone=trusted --change-source=${CIDR}`,
+      "--zone=public --add-masquerade", "--zone=public --add-service=k0s-worker",
+      "--permanent --zone=trusted --change-interface=cni0", `--permanent --zone=trusted --change-source=${CIDR}`,
+      "--permanent --zone=public --add-masquerade", "--permanent --zone=public --add-service=k0s-worker",
     ]);
     for (const scope of ["runtime", "permanent"] as const) {
       expect(fw.scopes[scope].zones.trusted).toMatchObject({ interfaces: ["cni0"], sources: [CIDR] });
@@ -82,11 +81,9 @@ describe("OpenHostFirewall undo", () => {
       "--permanent --zone=dmz --change-source=10.244.1.0/24", `--zone=trusted --remove-source=${CIDR}`]));
   });
 
-  it("a failure in one lane rolls back both lanes' changes, after both have settled", async () => {
+  it("a failure in the permanent scope rolls back the runtime scope's changes too", async () => {
     fw.scopes.runtime.zones.work!.interfaces = ["cni0"];
     const before = structuredClone(fw.scopes);
-    // The permanent lane fails at its first change while the runtime lane still has three to make:
-    // all three are made, journaled and rolled back (a rollback started at once would miss them).
     fw.override = (call) => (call === "--permanent --zone=trusted --change-interface=cni0" ? err(254, "COMMAND_FAILED: injected") : undefined);
     const out = await run(NO_SERVICE);
     expect(out).toMatchObject({ result: "Failed", detail: "--permanent --zone=trusted --change-interface=cni0: Error: COMMAND_FAILED: injected; rolled back 3 change(s)" });
