@@ -42,14 +42,15 @@ export interface ControllerChild {
   stop(): Promise<void>;
 }
 
-/** Starts `netmedic controller` against `kubeconfigPath` with `configYaml`; logs go to `dir`. */
-export async function startControllerChild(dir: string, kubeconfigPath: string, configYaml: string): Promise<ControllerChild> {
+/** Starts `netmedic controller` against `kubeconfigPath` with `configYaml` (V8 old-space capped at `heapMb` when given); logs go to `dir`. */
+export async function startControllerChild(dir: string, kubeconfigPath: string, configYaml: string, heapMb?: number): Promise<ControllerChild> {
   const configPath = join(dir, "netmedic-bench-config.yaml");
   writeFileSync(configPath, configYaml);
   const port = await freePort();
   const argv = [...netmedicCli(), "controller", "--kubeconfig", kubeconfigPath, "--config", configPath, "--namespace", "netmedic",
     "--listen", `127.0.0.1:${port}`, "--log-level", "warn", "--identity", "bench"];
-  const child: ManagedProcess = startProcess("netmedic-controller", argv, join(dir, "netmedic-controller.log"), process.env);
+  const env = heapMb ? { ...process.env, NODE_OPTIONS: `--max-old-space-size=${heapMb}` } : process.env;
+  const child: ManagedProcess = startProcess("netmedic-controller", argv, join(dir, "netmedic-controller.log"), env);
   return {
     pid: child.pid, port, logPath: child.logPath,
     metrics: async () => parseMetrics(await fetchText(`http://127.0.0.1:${port}/metrics`)),

@@ -3,7 +3,7 @@
  * scale/steady/churn bench at each size, each phase with its own time bound, and prints Markdown
  * tables for bench/RESULTS.md. Every process and temp dir a bench starts is stopped and removed.
  *
- *   npm run bench -- [--sizes 100,1000,5000] [--qps N|shipped] [--workers N] [--resync S] [--steady S] [--churn S]
+ *   npm run bench -- [--sizes 100,1000,5000] [--qps N|shipped] [--workers N] [--heap-mb N] [--resync S] [--steady S] [--churn S]
  *                    [--converge-timeout S] [--startup-runs N] [--agent-seconds S (0 = skip; needs root)]
  *                    [--heal-runs N (time to heal, k0s incident; 0 = skip; needs root)]
  */
@@ -20,7 +20,7 @@ const fixed = (value: number | undefined, digits = 1) => (value === undefined ||
 /** The bench's options from argv (after the script). */
 export function benchOptions(argv: string[]) {
   const { values } = parseArgs({ args: argv, strict: true, options: {
-    sizes: { type: "string", default: "100,1000,5000" }, qps: { type: "string", default: "1000" }, workers: { type: "string", default: "8" }, resync: { type: "string", default: "10" },
+    sizes: { type: "string", default: "100,1000,5000" }, qps: { type: "string", default: "1000" }, workers: { type: "string", default: "8" }, "heap-mb": { type: "string", default: "0" }, resync: { type: "string", default: "10" },
     steady: { type: "string", default: "60" }, churn: { type: "string", default: "60" }, "converge-timeout": { type: "string", default: "300" },
     "startup-runs": { type: "string", default: "3" }, "agent-seconds": { type: "string", default: "180" },
     "heal-runs": { type: "string", default: "5" },
@@ -29,6 +29,7 @@ export function benchOptions(argv: string[]) {
   return {
     sizes: values.sizes.split(",").map(Number).filter((n) => n > 0),
     reconcile: qps === undefined ? undefined : { workers: Number(values.workers), apiQPS: qps, apiBurst: qps },
+    heapMb: Number(values["heap-mb"]) || undefined,
     resyncSeconds: Number(values.resync), steadySeconds: Number(values.steady), churnSeconds: Number(values.churn),
     convergeTimeoutSeconds: Number(values["converge-timeout"]), startupRuns: Number(values["startup-runs"]),
     agentSeconds: Number(values["agent-seconds"]), healRuns: Number(values["heal-runs"]),

@@ -23,6 +23,8 @@ export interface ScaleOptions {
   convergeTimeoutSeconds: number;
   /** The controller's `reconcile:` config (workers, apiQPS, apiBurst); undefined = the shipped defaults. */
   reconcile?: { workers: number; apiQPS: number; apiBurst: number };
+  /** Cap on the controller's V8 old space (MB), as a container's memory limit would call for; undefined = V8's default. */
+  heapMb?: number;
 }
 
 /** Figures of one size. */
@@ -77,7 +79,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     await watch.start();
     const before = await apiserverRequests(admin);
     const spawned = Date.now();
-    controller = await startControllerChild(plane.dir, plane.kubeconfigPath, benchConfig(options.resyncSeconds, options.reconcile));
+    controller = await startControllerChild(plane.dir, plane.kubeconfigPath, benchConfig(options.resyncSeconds, options.reconcile), options.heapMb);
     let convergeSeconds: number | undefined;
     while ((Date.now() - spawned) / 1000 < options.convergeTimeoutSeconds) {
       await sleep(250);
@@ -89,6 +91,10 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     const correctAtEnd = watch.correctCount();
     log(`  converged: ${convergeSeconds?.toFixed(1) ?? `NO (${correctAtEnd}/${options.size} correct)`} s; agent reports ${watch.reports}${watch.lastError ? `, last error ${watch.lastError}` : ""}`);
     if (convergeSeconds === undefined) log(`  e.g. ${watch.firstIncorrect() ?? ""}`);
+    const drainStarted = Date.now();
+    // Events leave in the background: the steady window starts once convergence's Events are sent.
+    while (metricSum(await controller.metrics(), "netmedic_event_backlog") > 0 && Date.now() - drainStarted < 120_000) await sleep(250);
+    log(`  Events of convergence sent ${((Date.now() - drainStarted) / 1000).toFixed(1)} s after convergence`);
     const atConverge = await apiserverRequests(admin);
     const convergeMetrics = await controller.metrics();
     const usageConverge = controller.usage();

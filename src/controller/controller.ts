@@ -106,6 +106,7 @@ class Controller {
       networkHealths: () => this.overlay.merge(this.caches.listNetworkHealths()),
       apiServices: () => this.caches.apiServices.list().map((s) => apiServiceView(s as KubeAPIService)),
       rateLimitWaitSeconds: () => this.limiter.totalWaitMs / 1000,
+      eventBacklog: () => this.recorder.backlog,
     });
     this.recorder = this.createRecorder();
     this.caches = new ClusterCaches(options.kubeConfig, this.configValue.konnectivity, options.namespace, {

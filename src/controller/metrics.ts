@@ -14,6 +14,8 @@ export interface MetricSources {
   apiServices: () => readonly APIServiceView[];
   /** Seconds API requests have waited for the client-side rate limit, in total. */
   rateLimitWaitSeconds?: () => number;
+  /** Events queued or in flight. */
+  eventBacklog?: () => number;
 }
 
 /** All controller metrics; names are part of the alerting contract (deploy/monitoring). */
@@ -64,6 +66,12 @@ export class ControllerMetrics {
     this.configReloadFailures = new Counter({ name: "netmedic_config_reload_failures_total", help: "Config updates rejected (the last good config stays)", registers });
     this.eventWriteFailures = new Counter({ name: "netmedic_event_write_failures_total", help: "Events that could not be written", registers });
     this.eventsDropped = new Counter({ name: "netmedic_events_dropped_total", help: "Events dropped because the send backlog was full", registers });
+    new Gauge({
+      name: "netmedic_event_backlog", help: "Events queued or being sent (they leave in the background)", registers,
+      collect() {
+        this.set(sources.eventBacklog?.() ?? 0);
+      },
+    });
     new Counter({
       name: "netmedic_api_rate_limit_wait_seconds_total", help: "Time API requests waited for the client-side rate limit (reconcile.apiQPS)", registers,
       collect() {
