@@ -19,7 +19,8 @@ export interface LabRecord {
 }
 
 const live = new Set<LabRecord>();
-let netInstalled = false;
+/** Where the one exit safety net of the real process keeps every module instance's `live` set. */
+const EXIT_NET = Symbol.for("netmedic.lab.exitNet");
 
 function writeRecord(r: LabRecord): void {
   writeFileSync(join(r.scratch, "lab.json"), JSON.stringify({ owner: process.pid, ns: r.ns, groups: [...r.groups] }));
@@ -78,11 +79,21 @@ function realProcess(): NodeJS.Process {
   }
 }
 
+/**
+ * Jest loads this module afresh for every test file, so a module-level "installed" flag would add
+ * one exit listener per file to the real process (MaxListenersExceededWarning in a full run). The
+ * net is installed once per real process; each module instance only adds its `live` set to it.
+ */
 function installExitNet(): void {
-  if (netInstalled) return;
-  netInstalled = true;
-  realProcess().on("exit", () => {
-    for (const r of [...live]) {
+  const owner = realProcess() as NodeJS.Process & { [EXIT_NET]?: Set<Set<LabRecord>> };
+  if (owner[EXIT_NET]) {
+    owner[EXIT_NET].add(live);
+    return;
+  }
+  const sets = new Set<Set<LabRecord>>([live]);
+  owner[EXIT_NET] = sets;
+  owner.on("exit", () => {
+    for (const r of [...sets].flatMap((set) => [...set])) {
       try {
         destroySync(r);
       } catch {
