@@ -1,13 +1,11 @@
 /**
- * Builds the core's Observation from the informer caches, the write overlay and the log cache —
- * the same result as core's `buildObservation` (a unit test holds them equal), but with each
- * object's view memoized by object identity: the informer replaces an object on every change, so
- * an unchanged Node keeps its view.
- *
- * `buildForNode` is what a reconcile uses: at thousands of nodes, rebuilding the cluster-wide parts
- * for every reconcile made a pass O(nodes²) (17 ms of CPU per reconcile at 5,000 nodes). There the
- * cluster-wide parts are derived once per cache version and shared, and only the node's own
- * NetworkHealth goes in (the remediation counts over the others are the caller's, lazily).
+ * Builds the core's Observation for one node's reconcile from the informer caches, the write
+ * overlay and the log cache. Each object's view is memoized by object identity (the informer
+ * replaces an object on every change, so an unchanged Node keeps its view), and the cluster-wide
+ * parts are derived once per cache version and shared: rebuilding them for every reconcile made a
+ * pass O(nodes²) (17 ms of CPU per reconcile at 5,000 nodes). Only the node's own NetworkHealth
+ * goes in; the remediation counts over the others are the caller's, computed lazily. A unit test
+ * holds its decisions equal to those from core's whole-cluster `buildObservation`.
  */
 import type { NetworkHealth } from "../api/index.js";
 import {
@@ -58,18 +56,6 @@ class Derived<T> {
   }
 }
 
-/** The raw inputs, as the caches hold them. */
-export interface CachedSources {
-  nodes: readonly object[];
-  apiServices: readonly object[];
-  konnectivityPods: readonly object[];
-  kubernetesEndpoints?: object;
-  networkHealths: readonly NetworkHealth[];
-  logs: Record<string, LogLines>;
-  /** netmedic's probe pods, for status.targets.probeEndpoint. */
-  probePods?: readonly object[];
-}
-
 /** Memoizes views per cached object; one instance lives as long as the caches. */
 export class ObservationBuilder {
   private readonly nodes = new WeakMap<object, NodeView>();
@@ -83,15 +69,21 @@ export class ObservationBuilder {
 
   /** The konnectivity-agent pods scheduled on node `name` (indexed once per cache version). */
   podsOfNode(name: string, pods: VersionedList): readonly KubePod[] {
-    const index = this.podsByNode.get(String(pods.version), () => {
+    return this.podIndex(pods).get(name) ?? [];
+  }
+
+  /** Pods by node name ("" for unscheduled ones), once per cache version. */
+  private podIndex(pods: VersionedList): Map<string, KubePod[]> {
+    return this.podsByNode.get(String(pods.version), () => {
       const byNode = new Map<string, KubePod[]>();
       for (const pod of pods.list() as KubePod[]) {
         const node = pod.spec?.nodeName ?? "";
-        byNode.set(node, [...(byNode.get(node) ?? []), pod]);
+        const onNode = byNode.get(node);
+        if (onNode) onNode.push(pod);
+        else byNode.set(node, [pod]);
       }
       return byNode;
     });
-    return index.get(name) ?? [];
   }
 
   /** The Observation for reconciling node `name` at `now` (see the file comment for what is scoped). */
@@ -112,23 +104,6 @@ export class ObservationBuilder {
     };
   }
 
-  /** The Observation at `now` of the given cached objects. */
-  build(sources: CachedSources, now: Date): Observation {
-    const networkHealth: Record<string, NetworkHealth> = {};
-    for (const health of sources.networkHealths) if (health.metadata.name) networkHealth[health.metadata.name] = health;
-    const konnectivityAgents = sources.konnectivityPods.map((pod) => this.agentView(pod as KubePod, sources.logs));
-    return {
-      now: now.toISOString(),
-      nodes: this.nodeViews(sources.nodes),
-      apiServices: this.apiServiceViews(sources.apiServices),
-      konnectivityAgents,
-      konnectivityDeployed: konnectivityAgents.length > 0,
-      apiServerEndpoints: sources.kubernetesEndpoints ? apiServerEndpointsView(sources.kubernetesEndpoints as KubeEndpoints) : undefined,
-      networkHealth,
-      probeEndpoints: sources.probePods ? probeEndpointsByNode(sources.probePods as ProbePod[], DEFAULT_PROBE_PORT) : undefined,
-    };
-  }
-
   private nodeViews(nodes: readonly object[]): NodeView[] {
     return nodes.map((node) => memo(this.nodes, node, () => nodeView(node as KubeNode))).filter((node) => node.name !== "");
   }
@@ -141,14 +116,16 @@ export class ObservationBuilder {
     const logs = sources.logs.snapshot();
     const byNode = new Map<string, KonnectivityAgentView[]>();
     const perServer = new Map<string, KonnectivityAgentView>();
-    const pods = sources.konnectivityPods.list();
-    for (const pod of pods) {
-      const view = this.agentView(pod as KubePod, logs);
-      byNode.set(view.nodeName ?? "", [...(byNode.get(view.nodeName ?? "") ?? []), view]);
-      const server = `${view.serverHost ?? ""}:${view.serverPort ?? ""}`;
-      if (!perServer.has(server)) perServer.set(server, view);
+    const pods = this.podIndex(sources.konnectivityPods);
+    for (const [node, onNode] of pods) {
+      const views = onNode.map((pod) => this.agentView(pod, logs));
+      byNode.set(node, views);
+      for (const view of views) {
+        const server = `${view.serverHost ?? ""}:${view.serverPort ?? ""}`;
+        if (!perServer.has(server)) perServer.set(server, view);
+      }
     }
-    return { byNode, perServer: [...perServer.values()], deployed: pods.length > 0 };
+    return { byNode, perServer: [...perServer.values()], deployed: pods.size > 0 };
   }
 
   private agentView(pod: KubePod, logs: Record<string, LogLines>): KonnectivityAgentView {

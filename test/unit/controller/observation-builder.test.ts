@@ -15,19 +15,27 @@ describe("ObservationBuilder", () => {
     logs: { "kube-system/konnectivity-agent-worker": { lines: [NO_ROUTE_LINE] }, "kube-system/gone": { lines: [], error: "logs unavailable: HTTP 404" } },
   };
 
-  it("builds exactly what core's buildObservation builds from the same objects", () => {
-    const built = new ObservationBuilder().build(sources, new Date(NOW));
-    expect(built).toEqual(buildObservation({ ...sources, now: new Date(NOW).toISOString(), konnectivityPods: sources.konnectivityPods }));
+  const at = (version: number, items: readonly object[]) => ({ version, list: () => items });
+  const inputs = (name: string, version = 1, parts = sources) => ({
+    nodes: at(version, parts.nodes), apiServices: at(version, parts.apiServices), konnectivityPods: at(version, parts.konnectivityPods), probePods: at(version, []),
+    logs: { version, snapshot: () => parts.logs }, kubernetesEndpoints: endpoints, health: parts.networkHealths.find((h) => h.metadata.name === name),
+  });
+  const whole = () => buildObservation({ ...sources, now: new Date(NOW).toISOString(), konnectivityPods: sources.konnectivityPods });
+
+  it("builds exactly what core's buildObservation builds from the same objects, scoped to the node's own NetworkHealth", () => {
+    const full = whole();
+    const scoped = new ObservationBuilder().buildForNode("worker", inputs("worker"), new Date(NOW));
+    expect(scoped).toEqual({ ...full, probeEndpoints: {}, networkHealth: { worker: full.networkHealth["worker"] } });
   });
 
   it("reuses the views of unchanged objects and rebuilds those of replaced ones", () => {
     const builder = new ObservationBuilder();
-    const first = builder.build(sources, new Date(NOW));
-    const second = builder.build(sources, new Date(NOW));
+    const first = builder.buildForNode("worker", inputs("worker", 1), new Date(NOW));
+    const second = builder.buildForNode("worker", inputs("worker", 2), new Date(NOW));
     expect(second.nodes[0]).toBe(first.nodes[0]);
     expect(second.konnectivityAgents[0]).toBe(first.konnectivityAgents[0]);
     const replaced = { ...sources, nodes: [node("controller", "192.168.1.41"), sources.nodes[1] as object], logs: { ...sources.logs, "kube-system/konnectivity-agent-worker": { lines: [] } } };
-    const third = builder.build(replaced, new Date(NOW));
+    const third = builder.buildForNode("worker", inputs("worker", 3, replaced), new Date(NOW));
     expect(third.nodes[0]).not.toBe(first.nodes[0]);
     expect(third.nodes[0]).toEqual(first.nodes[0]);
     expect(third.nodes[1]).toBe(first.nodes[1]);
@@ -36,14 +44,9 @@ describe("ObservationBuilder", () => {
 
   it("buildForNode decides exactly as the whole-cluster Observation does, for every node", () => {
     const builder = new ObservationBuilder();
-    const at = (version: number, items: readonly object[]) => ({ version, list: () => items });
     for (const name of ["controller", "worker"]) {
-      const full = new ObservationBuilder().build(sources, new Date(NOW));
-      const health = sources.networkHealths.find((h) => h.metadata.name === name);
-      const scoped = builder.buildForNode(name, {
-        nodes: at(1, sources.nodes), apiServices: at(1, sources.apiServices), konnectivityPods: at(1, sources.konnectivityPods), probePods: at(1, []),
-        logs: { version: 1, snapshot: () => sources.logs }, kubernetesEndpoints: endpoints, health,
-      }, new Date(NOW));
+      const full = whole();
+      const scoped = builder.buildForNode(name, inputs(name), new Date(NOW));
       const others = () => sources.networkHealths.filter((h) => h.metadata.name !== name).map((h) => h.status?.remediation);
       const cluster = clusterRemediationState(others, full.now, DEFAULT_POLICY);
       expect(reconcileNode({ observation: scoped, node: name, policy: DEFAULT_POLICY, cluster })).toEqual(reconcileNode({ observation: full, node: name, policy: DEFAULT_POLICY }));
