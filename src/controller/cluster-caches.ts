@@ -8,7 +8,7 @@ import {
   type V1APIService, type V1Endpoints, type V1Node, type V1Pod,
 } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL, type NetworkHealth } from "../api/index.js";
-import { trimForCache } from "../k8s/cache-trim.js";
+import { trimForCache, trimNodeForCache } from "../k8s/cache-trim.js";
 import { SupervisedInformer, type ChangeType } from "../k8s/supervised-informer.js";
 import { withTimeout } from "../k8s/request-options.js";
 import type { KonnectivityConfig } from "./config.js";
@@ -43,7 +43,7 @@ export class ClusterCaches {
     const registration = kubeConfig.makeApiClient(ApiregistrationV1Api);
     const custom = kubeConfig.makeApiClient(CustomObjectsApi);
     const timeout = (signal: AbortSignal) => withTimeout(LIST_TIMEOUT_MS, undefined, signal);
-    this.nodes = this.informer("Node", "nodes", "/api/v1/nodes", (signal) => this.core.listNode({}, timeout(signal)));
+    this.nodes = this.informer("Node", "nodes", "/api/v1/nodes", (signal) => this.core.listNode({}, timeout(signal)), {}, trimNodeForCache);
     this.apiServices = this.informer("APIService", "apiservices", "/apis/apiregistration.k8s.io/v1/apiservices", (signal) => registration.listAPIService({}, timeout(signal)));
     const fieldSelector = "metadata.name=kubernetes";
     this.endpoints = this.informer("Endpoints", "endpoints", "/api/v1/namespaces/default/endpoints",
@@ -114,9 +114,10 @@ export class ClusterCaches {
   private informer<T extends KubernetesObject>(
     kind: WatchedResource, resource: string, path: string, list: (signal: AbortSignal) => Promise<KubernetesListObject<T>>,
     selectors: { labelSelector?: string; fieldSelector?: string } = {},
+    transform: (object: T) => T = trimForCache,
   ): SupervisedInformer<T> {
     const informer = new SupervisedInformer<T>({
-      resource, kubeConfig: this.kubeConfig, path, list, ...selectors, transform: trimForCache,
+      resource, kubeConfig: this.kubeConfig, path, list, ...selectors, transform,
       restartDelayMs: this.hooks.restartDelayMs, onRestart: this.hooks.onRestart, watchTimeoutSeconds: this.hooks.watchTimeoutSeconds,
     });
     informer.onChange((change, object) => this.hooks.onChange(kind, change, object));

@@ -10,20 +10,19 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 
 const NODE_STATUS_UNUSED = ["images", "volumesAttached", "volumesInUse"] as const;
 
-/** Returns `object` without its managedFields (and, for a Node, without the status lists above); never mutates it. */
+/** Returns `object` without its managedFields; never mutates it. */
 export function trimForCache<T extends KubernetesObject>(object: T): T {
   if (!object || typeof object !== "object") return object;
   const metadata = { ...object.metadata };
   delete metadata.managedFields;
-  const trimmed = { ...object, metadata } as T & { status?: Record<string, unknown> };
-  if (object.kind === "Node" || isNodeStatus(trimmed.status)) {
-    const status = { ...trimmed.status };
-    for (const field of NODE_STATUS_UNUSED) delete status[field];
-    trimmed.status = status;
-  }
-  return trimmed;
+  return { ...object, metadata };
 }
 
-function isNodeStatus(status: Record<string, unknown> | undefined): boolean {
-  return !!status && ("nodeInfo" in status || "daemonEndpoints" in status);
+/** Returns a Node without its managedFields, image list and volume lists; never mutates it. */
+export function trimNodeForCache<T extends KubernetesObject & { status?: object }>(node: T): T {
+  const trimmed = trimForCache(node);
+  if (!trimmed?.status) return trimmed;
+  const status: Record<string, unknown> = { ...trimmed.status };
+  for (const field of NODE_STATUS_UNUSED) delete status[field];
+  return { ...trimmed, status };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { trimForCache } from "../../../src/k8s/cache-trim.js";
+import { trimForCache, trimNodeForCache } from "../../../src/k8s/cache-trim.js";
 
 const managedFields = [{ manager: "kubelet", operation: "Update", fieldsV1: { "f:status": {} } }];
 const nodeStatus = {
@@ -14,7 +14,7 @@ describe("trimForCache", () => {
     { case: "a watched Node (kind set)", object: { kind: "Node", metadata: { name: "n", managedFields }, status: nodeStatus } },
     { case: "a listed Node (list items carry no kind)", object: { metadata: { name: "n", managedFields }, status: nodeStatus } },
   ])("$case loses managedFields, images and volume lists, keeps what the controller reads", ({ object }) => {
-    const trimmed = trimForCache(object as KubernetesObject) as typeof object;
+    const trimmed = trimNodeForCache(object as KubernetesObject) as typeof object;
     expect(trimmed.metadata).toEqual({ name: "n" });
     expect(trimmed.status).toEqual({ nodeInfo: nodeStatus.nodeInfo, addresses: nodeStatus.addresses, conditions: nodeStatus.conditions });
     expect(object.metadata.managedFields).toBe(managedFields);
