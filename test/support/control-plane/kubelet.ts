@@ -64,20 +64,25 @@ export interface Heartbeat {
   lastError(): Error | undefined;
 }
 
-/** Heartbeats `spec`'s Node status and Lease every `intervalMs` (first beat immediately). */
-export function startHeartbeat(kubeConfig: KubeConfig, spec: NodeSpec, intervalMs = 5000): Heartbeat {
+/** Runs `beat` now and every `intervalMs`, remembering the last failure (the beating goes on). */
+function repeatBeat(beat: () => Promise<void>, intervalMs: number): Heartbeat {
   let lastError: Error | undefined;
-  const beat = async () => {
+  const once = async () => {
     try {
-      await Promise.all([postStatus(kubeConfig, spec), renewLease(kubeConfig, spec.name)]);
+      await beat();
       lastError = undefined;
     } catch (error) {
       lastError = error as Error;
     }
   };
-  void beat();
-  const timer = setInterval(() => void beat(), intervalMs);
+  void once();
+  const timer = setInterval(() => void once(), intervalMs);
   return { stop: () => clearInterval(timer), lastError: () => lastError };
+}
+
+/** Heartbeats `spec`'s Node status and Lease every `intervalMs` (first beat immediately). */
+export function startHeartbeat(kubeConfig: KubeConfig, spec: NodeSpec, intervalMs = 5000): Heartbeat {
+  return repeatBeat(async () => void (await Promise.all([postStatus(kubeConfig, spec), renewLease(kubeConfig, spec.name)])), intervalMs);
 }
 
 /**
@@ -87,20 +92,11 @@ export function startHeartbeat(kubeConfig: KubeConfig, spec: NodeSpec, intervalM
  * heartbeat, so the Node stays Ready under the upstream 40 s grace without update events.
  */
 export function startLeaseHeartbeat(kubeConfig: KubeConfig, name: string, intervalMs = 10_000): Heartbeat {
-  let lastError: Error | undefined;
   let ownerUid: string | undefined;
-  const beat = async () => {
-    try {
-      ownerUid ??= (await kubeConfig.makeApiClient(CoreV1Api).readNode({ name })).metadata?.uid;
-      await renewLease(kubeConfig, name, ownerUid);
-      lastError = undefined;
-    } catch (error) {
-      lastError = error as Error;
-    }
-  };
-  void beat();
-  const timer = setInterval(() => void beat(), intervalMs);
-  return { stop: () => clearInterval(timer), lastError: () => lastError };
+  return repeatBeat(async () => {
+    ownerUid ??= (await kubeConfig.makeApiClient(CoreV1Api).readNode({ name })).metadata?.uid;
+    await renewLease(kubeConfig, name, ownerUid);
+  }, intervalMs);
 }
 
 /** Marks a Pod Running and Ready with the given pod IP (as its kubelet would). */
