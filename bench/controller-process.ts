@@ -39,15 +39,21 @@ export interface ControllerChild {
   /** The controller's /metrics, parsed. */
   metrics(): Promise<Map<string, number>>;
   usage(): ProcessUsage | undefined;
+  /** The exit code once the process has ended on its own (a crash, a refused config); undefined while it runs. */
+  exitCode(): number | null | undefined;
   stop(): Promise<void>;
 }
 
-/** Starts `netmedic controller` against `kubeconfigPath` with `configYaml` (V8 old-space capped at `heapMb` when given); logs go to `dir`. */
-export async function startControllerChild(dir: string, kubeconfigPath: string, configYaml: string, heapMb?: number): Promise<ControllerChild> {
+/**
+ * Starts `netmedic controller` against `kubeconfigPath` with `configYaml` (V8 old-space capped at `heapMb` when given;
+ * `nodeFlags` such as `--cpu-prof`, which NODE_OPTIONS refuses, go on node's own command line); logs go to `dir`.
+ */
+export async function startControllerChild(dir: string, kubeconfigPath: string, configYaml: string, heapMb?: number, nodeFlags: readonly string[] = []): Promise<ControllerChild> {
   const configPath = join(dir, "netmedic-bench-config.yaml");
   writeFileSync(configPath, configYaml);
   const port = await freePort();
-  const argv = [...netmedicCli(), "controller", "--kubeconfig", kubeconfigPath, "--config", configPath, "--namespace", "netmedic",
+  const [node = process.execPath, ...script] = netmedicCli();
+  const argv = [node, ...nodeFlags, ...script, "controller", "--kubeconfig", kubeconfigPath, "--config", configPath, "--namespace", "netmedic",
     "--listen", `127.0.0.1:${port}`, "--log-level", "warn", "--identity", "bench"];
   const env = heapMb ? { ...process.env, NODE_OPTIONS: `--max-old-space-size=${heapMb}` } : process.env;
   const child: ManagedProcess = startProcess("netmedic-controller", argv, join(dir, "netmedic-controller.log"), env);
@@ -55,6 +61,7 @@ export async function startControllerChild(dir: string, kubeconfigPath: string, 
     pid: child.pid, port, logPath: child.logPath,
     metrics: async () => parseMetrics(await fetchText(`http://127.0.0.1:${port}/metrics`)),
     usage: () => processUsage(child.pid),
+    exitCode: () => child.child.exitCode ?? (child.child.signalCode === null ? undefined : null),
     stop: () => stopProcess(child, 10_000),
   };
 }

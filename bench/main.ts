@@ -6,6 +6,7 @@
  *   npm run bench -- [--sizes 100,1000,5000] [--qps N|shipped] [--workers N] [--heap-mb N] [--resync S] [--steady S] [--churn S]
  *                    [--converge-timeout S] [--startup-runs N] [--agent-seconds S (0 = skip; needs root)]
  *                    [--heal-runs N (time to heal, k0s incident; 0 = skip; needs root)]
+ *                    [--controller-node-flags="--cpu-prof --cpu-prof-dir=DIR" (node flags of the scale bench's controller)]
  */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
@@ -23,7 +24,7 @@ export function benchOptions(argv: string[]) {
     sizes: { type: "string", default: "100,1000,5000" }, qps: { type: "string", default: "1000" }, workers: { type: "string", default: "8" }, "heap-mb": { type: "string", default: "0" }, resync: { type: "string", default: "10" },
     steady: { type: "string", default: "60" }, churn: { type: "string", default: "60" }, "converge-timeout": { type: "string", default: "300" },
     "startup-runs": { type: "string", default: "3" }, "agent-seconds": { type: "string", default: "180" },
-    "heal-runs": { type: "string", default: "5" },
+    "heal-runs": { type: "string", default: "5" }, "controller-node-flags": { type: "string", default: "" },
   } });
   const qps = values.qps === "shipped" ? undefined : Number(values.qps);
   return {
@@ -33,6 +34,7 @@ export function benchOptions(argv: string[]) {
     resyncSeconds: Number(values.resync), steadySeconds: Number(values.steady), churnSeconds: Number(values.churn),
     convergeTimeoutSeconds: Number(values["converge-timeout"]), startupRuns: Number(values["startup-runs"]),
     agentSeconds: Number(values["agent-seconds"]), healRuns: Number(values["heal-runs"]),
+    controllerNodeFlags: values["controller-node-flags"].split(/\s+/).filter(Boolean),
   };
 }
 

@@ -25,6 +25,8 @@ export interface ScaleOptions {
   reconcile?: { workers: number; apiQPS: number; apiBurst: number };
   /** Cap on the controller's V8 old space (MB), as a container's memory limit would call for; undefined = V8's default. */
   heapMb?: number;
+  /** Extra node flags for the controller process (e.g. `--cpu-prof --cpu-prof-dir=DIR`). */
+  controllerNodeFlags?: readonly string[];
 }
 
 /** Figures of one size. */
@@ -79,10 +81,11 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     await watch.start();
     const before = await apiserverRequests(admin);
     const spawned = Date.now();
-    controller = await startControllerChild(plane.dir, plane.kubeconfigPath, benchConfig(options.resyncSeconds, options.reconcile), options.heapMb);
+    controller = await startControllerChild(plane.dir, plane.kubeconfigPath, benchConfig(options.resyncSeconds, options.reconcile), options.heapMb, options.controllerNodeFlags);
     let convergeSeconds: number | undefined;
     while ((Date.now() - spawned) / 1000 < options.convergeTimeoutSeconds) {
       await sleep(250);
+      if (controller.exitCode() !== undefined) throw new Error(`controller exited (${String(controller.exitCode())}); see ${controller.logPath}`);
       if (watch.correctCount() === options.size) {
         convergeSeconds = (Date.now() - spawned) / 1000;
         break;
