@@ -167,6 +167,8 @@ function issueOrder(input: RemediationInput, base: RemediationStatus, actions: P
 
 /** An action with its parameters, as people read it. */
 export function describe(action: PlannedAction): string {
-  const params = Object.entries(action).filter(([key]) => key !== "action" && key !== "reason").map(([key, value]) => `${key}=${String(value)}`);
+  // Sorted, so the same action reads the same however its object was built or round-tripped.
+  const params = Object.entries(action).filter(([key]) => key !== "action" && key !== "reason")
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => `${key}=${String(value)}`);
   return params.length ? `${action.action}(${params.join(", ")})` : action.action;
 }
