@@ -5,7 +5,8 @@
  * requests by verb, writes per node; then a steady window (no changes) and a churn window (10 % of
  * nodes flip a fact per minute).
  */
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { loadKubeConfig } from "../src/k8s/kubeconfig.js";
 import { startControlPlane } from "../test/support/control-plane/control-plane.js";
 import { populate, startsBroken } from "./cluster.js";
 import { startControllerChild, type ControllerChild } from "./controller-process.js";
@@ -68,8 +69,9 @@ async function reconciles(controller: ControllerChild): Promise<number> {
 export async function runScale(options: ScaleOptions, log: (line: string) => void): Promise<ScaleResult> {
   const plane = await startControlPlane({ nodeMonitorGracePeriodSeconds: 3600, keepDir: process.env["NETMEDIC_BENCH_KEEP"] === "1" });
   const kubelet = await startKubeletStandIn(HEALTHY_LOG);
-  const admin = new KubeConfig();
-  admin.loadFromFile(plane.kubeconfigPath);
+  // Keep-alive connections, as 5,000 resident agents would hold: the load generator's own TLS
+  // handshakes would otherwise take the apiserver's CPU from the controller being measured.
+  const admin = loadKubeConfig(plane.kubeconfigPath);
   let controller: ControllerChild | undefined;
   let watch: NetworkHealthWatch | undefined;
   try {
