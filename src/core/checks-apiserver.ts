@@ -8,7 +8,6 @@ import type { NodeView } from "./observation.js";
 import type { CheckResult, NodeContext } from "./findings.js";
 import { latestProbe, probeEvidence } from "./findings.js";
 import { hostOf, serverFromNodeArgs } from "./evidence.js";
-import { nodeWithHost } from "./node-lookup.js";
 
 /** The server URLs the node's agent is configured with: agent facts first, else the node-args annotation. */
 export function configuredServers(context: NodeContext): string[] {
@@ -34,6 +33,10 @@ function runsAPIServer(node: NodeView, live: Set<string>): boolean {
   return hasRole(node, LABEL_ROLE_CONTROL_PLANE) || hasRole(node, LABEL_ROLE_MASTER) || node.addresses.some((a) => live.has(a.address));
 }
 
+function nodeWithAddress(nodes: NodeView[], host: string): NodeView | undefined {
+  return nodes.find((node) => node.addresses.some((address) => address.address === host) || node.name === host);
+}
+
 function result(status: CheckResult["status"], reason: string, message: string, evidence: string[]): CheckResult {
   return { type: "APIServerEndpoint", status, reason, message, evidence };
 }
@@ -51,7 +54,7 @@ export function checkAPIServerEndpoint(context: NodeContext): CheckResult {
   if (node.ready !== "True") evidence.push(`Node Ready=${node.ready}${node.readyReason ? ` (${node.readyReason})` : ""}`);
   const disabledReply = probe?.detail !== undefined && /apiserver disabled/i.test(probe.detail);
   const hosts = servers.map((server) => hostOf(server) ?? server);
-  const etcdOnly = hosts.map((host) => nodeWithHost(observation.nodes, host)).find((n) => n && isEtcdOnly(n));
+  const etcdOnly = hosts.map((host) => nodeWithAddress(observation.nodes, host)).find((n) => n && isEtcdOnly(n));
   if (etcdOnly) evidence.push(`node ${etcdOnly.name} is etcd-only (${LABEL_ROLE_ETCD}=true, no control-plane role)`);
   const servesAPI = probe?.result === "ok" && probe.detail !== undefined && /serves the API|apiserver ok/i.test(probe.detail);
   if (disabledReply || (etcdOnly && !hosts.some((host) => live.has(host)))) {

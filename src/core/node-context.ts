@@ -2,7 +2,6 @@
 import type { NetworkHealth } from "../api/index.js";
 import type { Observation } from "./observation.js";
 import type { NodeContext } from "./findings.js";
-import { nodeNamed } from "./node-lookup.js";
 
 /** Seconds between two RFC 3339 times (b − a); NaN when either is unparsable. */
 export function secondsBetween(a: string, b: string): number {
@@ -23,7 +22,7 @@ export function firstReportSecondsLeft(health: NetworkHealth | undefined, now: s
 
 /** The context of node `name`; `undefined` when the observation has no such Node. */
 export function nodeContext(observation: Observation, name: string, staleAfterSeconds: number): NodeContext | undefined {
-  const node = nodeNamed(observation.nodes, name);
+  const node = observation.nodes.find((candidate) => candidate.name === name);
   if (!node) return undefined;
   const health = observation.networkHealth[name];
   const heartbeat = health?.status?.agent?.heartbeatTime;

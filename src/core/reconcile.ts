@@ -13,7 +13,6 @@ import { nodeMode } from "./mode.js";
 import { advanceRemediation, type ClusterRemediationState, type ReconcileEvent } from "./remediation.js";
 import { firstReportSecondsLeft, secondsBetween } from "./node-context.js";
 import { controllerStatusOf, sameControllerStatus } from "./status-equality.js";
-import { nodeNamed } from "./node-lookup.js";
 
 /** The outcome of reconciling one node. */
 export interface NodeReconcileResult {
@@ -97,7 +96,7 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
   const health = observation.networkHealth[node];
   const previous = health?.status;
   const diagnosis = diagnoseNode(observation, node, policy.staleAfterSeconds);
-  const nodeView = nodeNamed(observation.nodes, node);
+  const nodeView = observation.nodes.find((candidate) => candidate.name === node);
   if (!diagnosis || !nodeView) return { status: controllerStatusOf(previous), changed: false, events: [], records: [] };
   const remediation = advanceRemediation({
     node: nodeView,
