@@ -4,7 +4,7 @@
  * serving konnectivity-agent logs over HTTPS on loopback (there are no kubelets).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { get as httpGet } from "node:http";
 import { createServer as createHttpsServer, get as httpsGet, type RequestOptions } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -34,6 +34,29 @@ export function processUsage(pid: number): ProcessUsage | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds so far of each control-plane process whose command line names `marker` (the plane's
+ * temp dir basename: the apiserver, controller-manager and scheduler flags and etcd's data dir all
+ * contain it), keyed by program name. Read-only /proc scan; processes are told apart, never signalled.
+ */
+export function controlPlaneCpu(marker: string): Map<string, number> {
+  const seconds = new Map<string, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue;
+    }
+    if (!argv.some((arg) => arg.includes(marker))) continue;
+    const program = (argv[0] ?? "").split("/").pop() ?? "";
+    if (!["kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler"].includes(program)) continue;
+    seconds.set(program, (seconds.get(program) ?? 0) + (processUsage(Number(entry))?.cpuSeconds ?? 0));
+  }
+  return seconds;
 }
 
 /** Sums of samples of a Prometheus text exposition, keyed by "name{labels}" exactly as printed. */

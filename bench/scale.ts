@@ -10,7 +10,8 @@ import { loadKubeConfig } from "../src/k8s/kubeconfig.js";
 import { startControlPlane } from "../test/support/control-plane/control-plane.js";
 import { populate, startsBroken } from "./cluster.js";
 import { startControllerChild, type ControllerChild } from "./controller-process.js";
-import { apiserverRequests, delta, metricSum, sleep, startKubeletStandIn } from "./lib.js";
+import { basename } from "node:path";
+import { apiserverRequests, controlPlaneCpu, delta, metricSum, sleep, startKubeletStandIn } from "./lib.js";
 import { NetworkHealthWatch } from "./networkhealth-watch.js";
 
 /** Knobs of one scale run. */
@@ -48,6 +49,8 @@ export interface ScaleResult {
   steady: { seconds: number; reconciles: number; writes: number; controllerWrites: number; requests: Map<string, number> };
   churn: { seconds: number; flips: number; reconciles: number; writes: number; correct: boolean };
   cpuSecondsTotal: number;
+  /** CPU seconds each process used while converging (the 2 cores are shared): control plane, bench, controller. */
+  convergeCpu: Map<string, number>;
 }
 
 const HEALTHY_LOG = "I1123 09:00:00.000000       1 client.go:224] \"Connect to server\" serverID=\"bench\"\n";
@@ -82,6 +85,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     watch = new NetworkHealthWatch(admin, new Map(names.map((name, i) => [name, startsBroken(i)])));
     await watch.start();
     const before = await apiserverRequests(admin);
+    const cpuBefore = cpuReadings(basename(plane.dir));
     const spawned = Date.now();
     controller = await startControllerChild(plane.dir, plane.kubeconfigPath, benchConfig(options.resyncSeconds, options.reconcile), options.heapMb, options.controllerNodeFlags);
     let convergeSeconds: number | undefined;
@@ -93,8 +97,10 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
         break;
       }
     }
+    const convergeCpu = delta(cpuBefore, cpuReadings(basename(plane.dir), controller.usage()?.cpuSeconds));
     const correctAtEnd = watch.correctCount();
     log(`  converged: ${convergeSeconds?.toFixed(1) ?? `NO (${correctAtEnd}/${options.size} correct)`} s; agent reports ${watch.reports}${watch.lastError ? `, last error ${watch.lastError}` : ""}`);
+    log(`  CPU s while converging: ${[...convergeCpu].map(([name, seconds]) => `${name} ${seconds.toFixed(1)}`).join(", ")}`);
     if (convergeSeconds === undefined) log(`  e.g. ${watch.firstIncorrect() ?? ""}`);
     const drainStarted = Date.now();
     // Events leave in the background: the steady window starts once convergence's Events are sent.
@@ -128,6 +134,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
       steady: { seconds: options.steadySeconds, reconciles: steady.reconciles, writes: steady.writes, controllerWrites: steady.controllerWrites, requests: steady.requests },
       churn: { seconds: options.churnSeconds, flips, reconciles: churn.reconciles, writes: churn.controllerWrites, correct: churnCorrect },
       cpuSecondsTotal: controller.usage()?.cpuSeconds ?? Number.NaN,
+      convergeCpu,
     };
   } finally {
     watch?.stop();
@@ -135,6 +142,12 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     await kubelet.close();
     await plane.stop();
   }
+}
+
+/** CPU seconds so far: the plane's processes, this bench process (stand-in agents, watch, metrics polls) and the controller. */
+function cpuReadings(marker: string, controllerSeconds = 0): Map<string, number> {
+  const own = process.cpuUsage();
+  return new Map([...controlPlaneCpu(marker), ["bench (stand-in agents)", (own.user + own.system) / 1e6], ["netmedic controller", controllerSeconds]]);
 }
 
 /** Runs `tick` every second for `seconds`; returns reconciles, controller status writes and request deltas. */
