@@ -40,7 +40,7 @@ export const validZone = matching(FIREWALLD_NAME, "firewalld zone");
 /** A firewalld service name. */
 export const validService = matching(FIREWALLD_NAME, "firewalld service");
 
-/** An IPv4/IPv6 CIDR in canonical `address/prefix` form (prefix required). */
+/** An IPv4/IPv6 CIDR written `address/prefix` (prefix required, in range for the family); returned unchanged (host bits are not cleared). */
 export function validCIDR(value: unknown): string {
   if (typeof value !== "string") fail("CIDR", value);
   const match = /^([0-9a-fA-F:.]+)\/([0-9]{1,3})$/.exec(value);
