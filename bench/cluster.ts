@@ -52,17 +52,57 @@ async function createNode(core: CoreV1Api, name: string, i: number, kubeletPort:
   await core.patchNodeStatus({ name, body: { status } }, MERGE);
 }
 
+/**
+ * A konnectivity-agent pod as a k0s DaemonSet really makes it — service-account volumes, env,
+ * tolerations, node affinity, container statuses — so the controller's pod cache costs here what
+ * it costs in a cluster (a pod with only the fields the controller reads would hide its footprint).
+ */
 async function createAgentPod(core: CoreV1Api, nodeName: string): Promise<void> {
   const name = `konnectivity-agent-${nodeName}`;
   const args = ["--logtostderr=true", "--ca-cert=/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", `--proxy-server-host=${KONNECTIVITY_SERVER}`,
     "--proxy-server-port=8132", "--service-account-token-path=/var/run/secrets/tokens/konnectivity-agent-token", "--agent-identifiers=host=$(NODE_IP)"];
+  const tolerations = ["not-ready", "unreachable", "disk-pressure", "memory-pressure", "pid-pressure", "unschedulable", "network-unavailable"]
+    .map((taint) => ({ key: `node.kubernetes.io/${taint}`, operator: "Exists", effect: taint === "not-ready" || taint === "unreachable" ? "NoExecute" : "NoSchedule" }));
   await core.createNamespacedPod({ namespace: "kube-system", body: {
-    metadata: { name, labels: { "k8s-app": "konnectivity-agent" } },
-    spec: { nodeName, containers: [{ name: "konnectivity-agent", image: "quay.io/k0sproject/apiserver-network-proxy-agent:v0.31.0", args }] },
+    metadata: {
+      name, labels: { "k8s-app": "konnectivity-agent", "controller-revision-hash": "7c9b5d8f4d", "pod-template-generation": "1" },
+      annotations: { "prometheus.io/port": "8093", "prometheus.io/scrape": "true" },
+    },
+    spec: {
+      nodeName, serviceAccountName: "konnectivity-agent", priorityClassName: "system-cluster-critical", priority: 2000000000,
+      containers: [{
+        name: "konnectivity-agent", image: "quay.io/k0sproject/apiserver-network-proxy-agent:v0.0.32-k0s1", imagePullPolicy: "IfNotPresent",
+        command: ["/proxy-agent"], args,
+        env: [{ name: "NODE_IP", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "status.hostIP" } } }],
+        volumeMounts: [
+          { name: "konnectivity-agent-token", mountPath: "/var/run/secrets/tokens" },
+          { name: "kube-api-access-8x2vq", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true },
+        ],
+        terminationMessagePath: "/dev/termination-log", terminationMessagePolicy: "File",
+      }],
+      volumes: [
+        { name: "konnectivity-agent-token", projected: { defaultMode: 420, sources: [{ serviceAccountToken: { audience: "system:konnectivity-server", expirationSeconds: 3600, path: "konnectivity-agent-token" } }] } },
+        { name: "kube-api-access-8x2vq", projected: { defaultMode: 420, sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: "token" } },
+          { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+          { downwardAPI: { items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }] } },
+        ] } },
+      ],
+      tolerations: [{ operator: "Exists" }, ...tolerations],
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: [nodeName] }] }] } } },
+      dnsPolicy: "ClusterFirst", restartPolicy: "Always", schedulerName: "default-scheduler", terminationGracePeriodSeconds: 30,
+    },
   } });
   const now = new Date().toISOString();
+  const conditions = ["Initialized", "Ready", "ContainersReady", "PodScheduled"].map((type) => ({ type, status: "True", lastProbeTime: null, lastTransitionTime: now }));
   await core.patchNamespacedPodStatus({ name, namespace: "kube-system", body: { status: {
-    phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: now }],
+    phase: "Running", conditions, hostIP: "127.0.0.1", podIP: "10.244.0.2", podIPs: [{ ip: "10.244.0.2" }], startTime: now, qosClass: "BestEffort",
+    containerStatuses: [{
+      name: "konnectivity-agent", ready: true, started: true, restartCount: 0, state: { running: { startedAt: now } },
+      image: "quay.io/k0sproject/apiserver-network-proxy-agent:v0.0.32-k0s1",
+      imageID: "quay.io/k0sproject/apiserver-network-proxy-agent@sha256:9f2a6c1d0e7b4f5a8c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b",
+      containerID: `containerd://${Buffer.from(nodeName).toString("hex").padEnd(64, "0").slice(0, 64)}`,
+    }],
   } } }, MERGE);
 }
 
