@@ -8,7 +8,7 @@ import {
   type V1APIService, type V1Endpoints, type V1Node, type V1Pod,
 } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL, type NetworkHealth } from "../api/index.js";
-import { trimForCache, trimNodeForCache } from "../k8s/cache-trim.js";
+import { trimForCache, trimNodeForCache, trimPodForCache } from "../k8s/cache-trim.js";
 import { SupervisedInformer, type ChangeType } from "../k8s/supervised-informer.js";
 import { withTimeout } from "../k8s/request-options.js";
 import type { KonnectivityConfig } from "./config.js";
@@ -55,7 +55,7 @@ export class ClusterCaches {
     this.konnectivity = this.konnectivityInformer(konnectivity);
     const probeSelector = `${COMPONENT_LABEL}=probe`;
     this.probePods = this.informer("ProbePod", "probe-pods", `/api/v1/namespaces/${ownNamespace}/pods`,
-      (signal) => this.core.listNamespacedPod({ namespace: ownNamespace, labelSelector: probeSelector }, timeout(signal)), { labelSelector: probeSelector });
+      (signal) => this.core.listNamespacedPod({ namespace: ownNamespace, labelSelector: probeSelector }, timeout(signal)), { labelSelector: probeSelector }, trimPodForCache);
   }
 
   /** konnectivity-agent pods (namespace and selector from the config). */
@@ -104,7 +104,7 @@ export class ClusterCaches {
   private konnectivityInformer(config: KonnectivityConfig): SupervisedInformer<V1Pod> {
     const { namespace, selector: labelSelector } = config;
     return this.informer("KonnectivityPod", "konnectivity-pods", `/api/v1/namespaces/${namespace}/pods`,
-      (signal) => this.core.listNamespacedPod({ namespace, labelSelector }, withTimeout(LIST_TIMEOUT_MS, undefined, signal)), { labelSelector });
+      (signal) => this.core.listNamespacedPod({ namespace, labelSelector }, withTimeout(LIST_TIMEOUT_MS, undefined, signal)), { labelSelector }, trimPodForCache);
   }
 
   private all(): Array<SupervisedInformer<KubernetesObject>> {

@@ -3,8 +3,9 @@
  * every Node, konnectivity-agent Pod and NetworkHealth of the cluster for the process's lifetime,
  * so fields nothing reads cost memory at cluster scale: managedFields (server-side apply
  * bookkeeping, often larger than the object's spec) on everything, and on Nodes the container image
- * list and volume lists a real kubelet reports (tens of KB per node). Same idea as client-go's
- * informer TransformFunc / controller-runtime's TransformStripManagedFields.
+ * list and volume lists a real kubelet reports (tens of KB per node); on Pods everything but the
+ * few fields read (core's KubePod, the probe endpoint, the node a change enqueues). Same idea as
+ * client-go's informer TransformFunc / controller-runtime's TransformStripManagedFields.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 
@@ -25,4 +26,27 @@ export function trimNodeForCache<T extends KubernetesObject & { status?: object 
   const status: Record<string, unknown> = { ...trimmed.status };
   for (const field of NODE_STATUS_UNUSED) delete status[field];
   return { ...trimmed, status };
+}
+
+interface CachedPod {
+  spec?: { nodeName?: string; containers?: Array<{ name?: string; command?: string[]; args?: string[] }> };
+  status?: { phase?: string; podIP?: string; conditions?: unknown[] };
+}
+
+/**
+ * Returns a Pod reduced to what the controller reads — metadata (without managedFields), the node,
+ * each container's name, command and args (the konnectivity server address), phase, pod IP and
+ * conditions (Ready) — never mutating it. A DaemonSet pod's volumes, env, probes, tolerations,
+ * affinity and container statuses are ~3/4 of its size, and the cache holds two pods per node.
+ */
+export function trimPodForCache<T extends KubernetesObject & CachedPod>(pod: T): T {
+  const trimmed = trimForCache(pod);
+  if (!trimmed || typeof trimmed !== "object") return trimmed;
+  const { spec, status } = pod;
+  const containers = spec?.containers?.map(({ name, command, args }) => ({ name, command, args }));
+  return {
+    apiVersion: trimmed.apiVersion, kind: trimmed.kind, metadata: trimmed.metadata,
+    ...(spec ? { spec: { nodeName: spec.nodeName, ...(containers ? { containers } : {}) } } : {}),
+    ...(status ? { status: { phase: status.phase, podIP: status.podIP, conditions: status.conditions } } : {}),
+  } as T;
 }
