@@ -9,7 +9,7 @@
  * binding; the previous zone of a moved interface/source comes from the same listing.
  */
 import type { HostExecutor } from "./host-executor.js";
-import { changeOutcome, parseZoneListings, zoneOfInterface, zoneOfSource, type ZoneListing } from "./firewalld-parse.js";
+import { changeOutcome, failureMessage, parseZoneListings, zoneOfInterface, zoneOfSource, type ZoneListing } from "./firewalld-parse.js";
 import { ActionFailure } from "./actions/action.js";
 
 /** runtime or permanent configuration. */
@@ -22,8 +22,6 @@ export type Zones = Map<string, ZoneListing>;
 
 const TIMEOUT = { timeoutMs: 30_000 };
 const scoped = (scope: Scope, ...args: string[]): string[] => ["firewall-cmd", ...(scope === "permanent" ? ["--permanent"] : []), ...args];
-const said = (stderr: string, code: number | null): string =>
-  stderr.split("\n").filter((l) => l.trim() && !/^Warning: (ALREADY_ENABLED|ZONE_ALREADY_SET|NOT_ENABLED)/.test(l)).at(-1)?.trim() ?? `exit ${code}`;
 
 /** Service definitions netmedic creates when the distribution does not ship them (FACTS.md §1). */
 export const KNOWN_SERVICES: Record<string, readonly string[]> = {
@@ -35,7 +33,7 @@ export const KNOWN_SERVICES: Record<string, readonly string[]> = {
 export async function change(host: HostExecutor, argv: string[]): Promise<"applied" | "already"> {
   const r = await host.run(argv, TIMEOUT);
   const outcome = changeOutcome(r.code, r.stderr);
-  if (outcome === "failed") throw new ActionFailure(`${argv.slice(1).join(" ")}: ${said(r.stderr, r.code)}`);
+  if (outcome === "failed") throw new ActionFailure(`${argv.slice(1).join(" ")}: ${failureMessage(r.code, r.stderr)}`);
   return outcome;
 }
 

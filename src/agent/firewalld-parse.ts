@@ -83,3 +83,9 @@ export function changeOutcome(code: number | null, stderr: string): "applied" | 
   if (warnings.some((w) => !ALREADY.test(w))) return "failed";
   return warnings.length > 0 ? "already" : "applied";
 }
+
+/** What a failed change said: its last stderr line that is not an "already in place" warning, else its exit code. */
+export function failureMessage(code: number | null, stderr: string): string {
+  const lines = stderr.split("\n").filter((line) => line.trim() && !ALREADY.test(/^Warning: ([A-Z_]+)\b/.exec(line)?.[1] ?? ""));
+  return lines.at(-1)?.trim() ?? `exit ${code}`;
+}

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { readFileSync } from "node:fs";
 import {
-  changeOutcome, parseFirewalldState, parseZoneListings, zoneAccepts, zoneOfInterface, zoneOfSource, zoneTarget,
+  changeOutcome, failureMessage, parseFirewalldState, parseZoneListings, zoneAccepts, zoneOfInterface, zoneOfSource, zoneTarget,
 } from "../../../src/agent/firewalld-parse.js";
 import { firewallFactsFromZones } from "../../../src/agent/firewalld-facts.js";
 
@@ -91,6 +91,16 @@ describe("changeOutcome", () => {
     ["options of different kinds refused by argparse", 2, "usage: 'firewall-cmd --help' for usage information or see firewall-cmd(1) man page\nfirewall-cmd: error: argument --add-service: not allowed with argument --add-masquerade\n", "failed"],
   ])("%s", (_name, code, stderr, expected) => {
     expect(changeOutcome(code, stderr)).toBe(expected);
+  });
+});
+
+describe("failureMessage", () => {
+  it.each([
+    ["the error line", 101, "Error: INVALID_SERVICE: k0s-worker\n", "Error: INVALID_SERVICE: k0s-worker"],
+    ["the failing item, not the items already in place", 0, "Warning: INVALID_SERVICE: nosuch\nWarning: ALREADY_ENABLED: ssh\nWarning: ALREADY_SET: x\n", "Warning: INVALID_SERVICE: nosuch"],
+    ["the exit code when nothing else was said", 2, "Warning: NOT_ENABLED: masquerade\n", "exit 2"],
+  ])("%s", (_name, code, stderr, expected) => {
+    expect(failureMessage(code, stderr)).toBe(expected);
   });
 });
 
