@@ -5,12 +5,12 @@
  * requests by verb, writes per node; then a steady window (no changes) and a churn window (10 % of
  * nodes flip a fact per minute).
  */
+import { basename } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { loadKubeConfig } from "../src/k8s/kubeconfig.js";
 import { startControlPlane } from "../test/support/control-plane/control-plane.js";
 import { populate, startsBroken } from "./cluster.js";
 import { startControllerChild, type ControllerChild } from "./controller-process.js";
-import { basename } from "node:path";
 import { apiserverRequests, controlPlaneCpu, delta, metricSum, sleep, startKubeletStandIn } from "./lib.js";
 import { NetworkHealthWatch } from "./networkhealth-watch.js";
 
@@ -85,19 +85,21 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     watch = new NetworkHealthWatch(admin, new Map(names.map((name, i) => [name, startsBroken(i)])));
     await watch.start();
     const before = await apiserverRequests(admin);
-    const cpuBefore = cpuReadings(basename(plane.dir));
+    const marker = basename(plane.dir);
+    const cpuBefore = cpuReadings(marker);
     const spawned = Date.now();
     controller = await startControllerChild(plane.dir, plane.kubeconfigPath, benchConfig(options.resyncSeconds, options.reconcile), options.heapMb, options.controllerNodeFlags);
     let convergeSeconds: number | undefined;
     while ((Date.now() - spawned) / 1000 < options.convergeTimeoutSeconds) {
       await sleep(250);
-      if (controller.exitCode() !== undefined) throw new Error(`controller exited (${String(controller.exitCode())}); see ${controller.logPath}`);
+      const exitCode = controller.exitCode();
+      if (exitCode !== undefined) throw new Error(`controller exited (${String(exitCode)}); see ${controller.logPath}`);
       if (watch.correctCount() === options.size) {
         convergeSeconds = (Date.now() - spawned) / 1000;
         break;
       }
     }
-    const convergeCpu = delta(cpuBefore, cpuReadings(basename(plane.dir), controller.usage()?.cpuSeconds));
+    const convergeCpu = delta(cpuBefore, cpuReadings(marker, controller.usage()?.cpuSeconds));
     const correctAtEnd = watch.correctCount();
     log(`  converged: ${convergeSeconds?.toFixed(1) ?? `NO (${correctAtEnd}/${options.size} correct)`} s; agent reports ${watch.reports}${watch.lastError ? `, last error ${watch.lastError}` : ""}`);
     log(`  CPU s while converging: ${[...convergeCpu].map(([name, seconds]) => `${name} ${seconds.toFixed(1)}`).join(", ")}`);
