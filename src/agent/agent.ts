@@ -1,6 +1,6 @@
 /**
- * The node agent's loop. Each round: read the node's NetworkHealth (created by the controller;
- * until then the agent waits), execute the due part of an approved order, collect host facts, run
+ * The node agent's loop. Each round: read the node's NetworkHealth (created by the controller with
+ * the probe targets in an annotation; until then the agent waits), execute the due part of an approved order, collect host facts, run
  * the probes, and apply facts + probes + agent status with server-side apply when something
  * changed or the heartbeat is due. Errors back off (capped, jittered); nothing crashes the loop.
  */
@@ -15,6 +15,7 @@ import { appendResult, dueOrder } from "./orders.js";
 import { waitForOrder } from "./order-watch.js";
 import { planProbes, runProbes } from "./probes.js";
 import { agentStatus, ReportGate, type AgentReport } from "./report.js";
+import { decodeProbeTargets, storedProbeTargets } from "../core/probe-targets.js";
 
 /** The two calls the agent makes to the API (NetworkHealthClient provides them). */
 export interface NetworkHealthStore {
@@ -28,7 +29,7 @@ export interface AgentConfig {
   intervalMs: number;
   heartbeatMs: number;
   probeTimeoutMs: number;
-  /** Overrides status.targets.probeEndpoint. */
+  /** Overrides the controller's probeEndpoint target. */
   probeEndpoint?: string;
   /** Operator-given pod interface / CIDR (override detection). */
   podNetwork: PodNetworkFacts;
@@ -51,6 +52,8 @@ export type RoundOutcome = "waiting" | "changed" | "reported" | "unchanged";
 export class Agent {
   private results: ActionResult[] = [];
   private adopted = false;
+  /** The last annotation value refused (logged once, not every round). */
+  private refusedTargets: string | undefined;
   private readonly report: AgentReport;
   private readonly gate: ReportGate;
   private readonly clock: () => Date;
@@ -76,7 +79,7 @@ export class Agent {
       this.results = [...(health.status?.agent?.results ?? [])];
       this.adopted = true;
     }
-    const targets = health.status?.targets ?? {};
+    const targets = this.targetsOf(health);
     await this.executeDueOrder(health, targets);
     const snapshot = await collectFacts(this.deps.host, this.config.podNetwork, () => this.timestamp());
     this.report.facts = snapshot.facts;
@@ -87,6 +90,16 @@ export class Agent {
       this.deps.logger.warn({ error: (error as Error).message }, "probe round failed; keeping the previous probes");
     }
     return this.publish(false);
+  }
+
+  /** The controller's probe targets from the object's annotation; a refused value is logged once and probes nothing. */
+  private targetsOf(health: NetworkHealth): ProbeTargets {
+    const stored = storedProbeTargets(health);
+    const decoded = decodeProbeTargets(stored);
+    if (decoded.error === undefined) return decoded.targets;
+    if (stored !== this.refusedTargets) this.deps.logger.warn({ error: decoded.error }, "probe targets refused");
+    this.refusedTargets = stored;
+    return {};
   }
 
   private async executeDueOrder(health: NetworkHealth, targets: ProbeTargets): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * One probe round: from the host network to the konnectivity servers and live apiservers the
- * controller lists in status.targets; the same targets from the pod network by asking the local
- * probe pod; and an anonymous TLS GET /version of each configured k3s/RKE2 server (an etcd-only
+ * controller lists in the NetworkHealth's probe-targets annotation; the same targets from the pod
+ * network by asking the local probe pod; and an anonymous TLS GET /version of each configured k3s/RKE2 server (an etcd-only
  * server answers `apiserver disabled`).
  */
 import type { ProbeResult, ProbeTargets } from "../api/index.js";
@@ -42,7 +42,7 @@ export function planProbes(targets: ProbeTargets, configured: readonly string[],
     for (const target of list) {
       slots.push(endpoint
         ? { from: "Pod", purpose, target, job: { kind: "probe", probe: endpoint, target, timeoutMs } }
-        : { from: "Pod", purpose, target, fixed: { result: PROBE_UNAVAILABLE, detail: "no probe pod endpoint known (status.targets.probeEndpoint)" } });
+        : { from: "Pod", purpose, target, fixed: { result: PROBE_UNAVAILABLE, detail: "no probe pod endpoint known (probe-targets annotation)" } });
     }
   }
   const servers = valid(configured.map(serverTarget).filter((t): t is string => t !== undefined));

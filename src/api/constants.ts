@@ -18,6 +18,9 @@ export const FIELD_MANAGER_AGENT = "netmedic-agent";
 /** Node annotation that opts a node out of remediation when set to "disabled". */
 export const REMEDIATION_ANNOTATION = "netmedic.io/remediation";
 
+/** NetworkHealth annotation holding the controller's ProbeTargets as JSON (src/core/probe-targets.ts). */
+export const PROBE_TARGETS_ANNOTATION = "netmedic.io/probe-targets";
+
 /** Default namespace of netmedic's own workloads and config. */
 export const NETMEDIC_NAMESPACE = "netmedic";
 /** Name of the controller's ConfigMap. */

@@ -31,7 +31,7 @@ export class ClusterCaches {
   readonly apiServices: SupervisedInformer<V1APIService>;
   readonly endpoints: SupervisedInformer<V1Endpoints>;
   readonly networkHealths: SupervisedInformer<KubernetesObject>;
-  /** netmedic's own probe pods (its namespace), for each node's status.targets.probeEndpoint. */
+  /** netmedic's own probe pods (its namespace), for each node's probe-targets probeEndpoint. */
   readonly probePods: SupervisedInformer<V1Pod>;
   private konnectivity: SupervisedInformer<V1Pod>;
   private konnectivityConfig: KonnectivityConfig;

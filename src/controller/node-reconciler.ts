@@ -1,7 +1,7 @@
 /**
- * One reconcile of one node: ensure its NetworkHealth exists (owned by the Node), observe the
- * cluster from the caches, let the pure core decide, apply the status once if it changed, then
- * queue the transitions as Events. A steady node costs no API call at all (a konnectivity-agent log
+ * One reconcile of one node: ensure its NetworkHealth exists (owned by the Node, carrying the probe
+ * targets), observe the cluster from the caches, let the pure core decide, apply the status once if
+ * it changed (and the targets' annotation if they moved), then queue the transitions as Events. A steady node costs no API call at all (a konnectivity-agent log
  * is read, once per TTL, only while the node's own pod-network probe is missing or stale). Every
  * request waits for the API rate limit.
  *
@@ -12,8 +12,8 @@
 import type { V1Node } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { NETWORK_HEALTH_API_VERSION, NETWORK_HEALTH_KIND, type NetworkHealth } from "../api/index.js";
-import { clusterRemediationState, konnectivityLogNeeded, reconcileNode, type NodeReconcileResult, type Observation } from "../core/index.js";
-import type { RemediationStatus } from "../api/index.js";
+import { clusterRemediationState, diagnoseNode, encodeProbeTargets, konnectivityLogNeeded, reconcileNode, storedProbeTargets, type NodeReconcileResult, type Observation } from "../core/index.js";
+import { PROBE_TARGETS_ANNOTATION, type ProbeTargets, type RemediationStatus } from "../api/index.js";
 import type { EventRecorder, EventTarget } from "../k8s/event-recorder.js";
 import type { NetworkHealthClient } from "../k8s/networkhealth-client.js";
 import { withTimeout } from "../k8s/request-options.js";
@@ -59,18 +59,31 @@ function ownedBy(health: NetworkHealth, node: V1Node): boolean {
   return (health.metadata.ownerReferences ?? []).some((ref) => ref.uid === node.metadata?.uid && ref.controller === true && ref.kind === "Node");
 }
 
-/** The node's NetworkHealth, created (metadata and ownerReference only; spec is the user's) when missing. */
+/**
+ * Applies the node's NetworkHealth object itself: metadata only (the ownerReference and the probe
+ * targets' annotation); spec is the user's, status has its own writes. Server-side apply, so every
+ * field this manager owns is in each body.
+ */
+async function applyNetworkHealth(deps: ReconcilerDeps, node: V1Node, targets: ProbeTargets, existing: NetworkHealth | undefined, log: Logger): Promise<NetworkHealth> {
+  const name = node.metadata?.name ?? "";
+  const owner = { apiVersion: "v1", kind: "Node", name, uid: node.metadata?.uid ?? "", controller: true, blockOwnerDeletion: true };
+  const metadata = { name, ownerReferences: [owner], annotations: { [PROBE_TARGETS_ANNOTATION]: encodeProbeTargets(targets) } };
+  const body: NetworkHealth = { apiVersion: NETWORK_HEALTH_API_VERSION, kind: NETWORK_HEALTH_KIND, metadata };
+  await deps.beforeRequest();
+  const applied = await deps.client.apply(body, withTimeout(deps.requestTimeoutMs));
+  deps.overlay.remember(applied);
+  log.info({ created: !existing, uid: applied.metadata.uid }, "networkhealth applied");
+  return applied;
+}
+
+/** The node's NetworkHealth, created with its probe targets when missing (or not owned by this Node). */
 async function ensureNetworkHealth(deps: ReconcilerDeps, node: V1Node, log: Logger): Promise<NetworkHealth> {
   const name = node.metadata?.name ?? "";
   const existing = deps.overlay.resolve(name, deps.caches.networkHealths.get(name) as NetworkHealth | undefined);
   if (existing && ownedBy(existing, node)) return existing;
-  const owner = { apiVersion: "v1", kind: "Node", name, uid: node.metadata?.uid ?? "", controller: true, blockOwnerDeletion: true };
-  const body: NetworkHealth = { apiVersion: NETWORK_HEALTH_API_VERSION, kind: NETWORK_HEALTH_KIND, metadata: { name, ownerReferences: [owner] } };
-  await deps.beforeRequest();
-  const applied = await deps.client.apply(body, withTimeout(deps.requestTimeoutMs));
-  deps.overlay.remember(applied);
-  log.info({ created: !existing, uid: applied.metadata.uid }, "networkhealth ensured");
-  return applied;
+  const observation = observeNode(deps, name, undefined, deps.now());
+  const targets = diagnoseNode(observation, name, deps.config().policy.staleAfterSeconds)?.targets ?? {};
+  return applyNetworkHealth(deps, node, targets, existing, log);
 }
 
 /** Writes the decided status; it is staged in the overlay (synchronously, by the caller's turn) until the write returns. */
@@ -107,7 +120,7 @@ async function refreshLogs(deps: ReconcilerDeps, name: string, health: NetworkHe
 }
 
 /** The node's Observation from the caches (cluster-wide parts shared across reconciles). */
-function observeNode(deps: ReconcilerDeps, name: string, health: NetworkHealth, now: Date): Observation {
+function observeNode(deps: ReconcilerDeps, name: string, health: NetworkHealth | undefined, now: Date): Observation {
   const { caches, logs } = deps;
   return deps.observations.buildForNode(name, {
     nodes: caches.nodes, apiServices: caches.apiServices, konnectivityPods: podsSource(deps), probePods: caches.probePods,
@@ -143,6 +156,7 @@ export async function reconcileNodeByName(deps: ReconcilerDeps, name: string, lo
   const cluster = clusterRemediationState(() => otherRemediations(deps, name), now.toISOString(), policy);
   const result = reconcileNode({ observation, node: name, policy, cluster });
   if (result.changed) await writeStatus(deps, current, result, log);
+  if (storedProbeTargets(current) !== encodeProbeTargets(result.targets)) await applyNetworkHealth(deps, node, result.targets, current, log);
   const targets = eventTargets(node, current);
   for (const event of result.events) deps.events.record(targets, event);
   return { wrote: result.changed, requeueAfterSeconds: result.requeueAfterSeconds };

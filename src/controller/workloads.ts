@@ -81,7 +81,7 @@ export function probeDaemonSet(settings: WorkloadSettings): V1DaemonSet {
   });
 }
 
-/** node name → "podIP:port" of each running probe pod (for status.targets.probeEndpoint). */
+/** node name → "podIP:port" of each running probe pod (for the probe-targets probeEndpoint). */
 export function probeEndpointsByNode(
   pods: Array<{ metadata?: { labels?: Record<string, string> }; spec?: { nodeName?: string }; status?: { podIP?: string; phase?: string } }>,
   probePort: number,

@@ -16,3 +16,5 @@ export * from "./evidence.js";
 export * from "./observe.js";
 export { TokenBucket } from "./token-bucket.js";
 export { konnectivityLogNeeded } from "./checks-konnectivity.js";
+export { encodeProbeTargets, decodeProbeTargets, storedProbeTargets, type DecodedProbeTargets } from "./probe-targets.js";
+export { FIRST_STATUS_HOLD_SECONDS } from "./node-context.js";

@@ -20,6 +20,28 @@ export function firstReportSecondsLeft(health: NetworkHealth | undefined, now: s
   return left > 0 ? Math.ceil(left) : undefined;
 }
 
+/**
+ * How long a new NetworkHealth goes without a controller status while its agent has not reported.
+ * An agent that is already running (an install on an existing cluster) reports within one facts
+ * interval (10 s) of seeing the object, and a new node's agent pod usually starts within this
+ * bound: its report then arrives before the controller has said anything, and the first status the
+ * controller writes is the verdict — one status write per new node instead of "waiting" + verdict.
+ * Past the bound the node shows AwaitingFirstReport as before.
+ */
+export const FIRST_STATUS_HOLD_SECONDS = 30;
+
+/**
+ * Seconds the controller still holds a new NetworkHealth's first status: it has written none
+ * (no conditions), the agent has not reported, and the object is younger than
+ * min(FIRST_STATUS_HOLD_SECONDS, staleAfterSeconds). undefined when not holding.
+ */
+export function firstStatusHoldSecondsLeft(health: NetworkHealth | undefined, now: string, staleAfterSeconds: number): number | undefined {
+  const created = health?.metadata.creationTimestamp;
+  if (!created || health?.status?.conditions?.length || health?.status?.agent?.heartbeatTime) return undefined;
+  const left = Math.min(FIRST_STATUS_HOLD_SECONDS, staleAfterSeconds) - secondsBetween(String(created), now);
+  return left > 0 ? Math.ceil(left) : undefined;
+}
+
 /** The context of node `name`; `undefined` when the observation has no such Node. */
 export function nodeContext(observation: Observation, name: string, staleAfterSeconds: number): NodeContext | undefined {
   const node = observation.nodes.find((candidate) => candidate.name === name);

@@ -3,7 +3,7 @@
  * diagnose → plan/advance the remediation → conditions → the complete controller-owned status,
  * whether it differs from what is stored, the events to emit, and when to look again.
  */
-import type { Condition, HistoryRecord, NetworkHealthStatus, RemediationStatus } from "../api/index.js";
+import type { Condition, HistoryRecord, NetworkHealthStatus, ProbeTargets, RemediationStatus } from "../api/index.js";
 import type { CheckResult } from "./findings.js";
 import type { Observation } from "./observation.js";
 import type { RemediationPolicy } from "./policy.js";
@@ -11,13 +11,15 @@ import { diagnoseNode } from "./diagnose.js";
 import { mergeConditions } from "./conditions.js";
 import { nodeMode } from "./mode.js";
 import { advanceRemediation, type ClusterRemediationState, type ReconcileEvent } from "./remediation.js";
-import { firstReportSecondsLeft, secondsBetween } from "./node-context.js";
+import { firstReportSecondsLeft, firstStatusHoldSecondsLeft, secondsBetween } from "./node-context.js";
 import { controllerStatusOf, sameControllerStatus } from "./status-equality.js";
 
 /** The outcome of reconciling one node. */
 export interface NodeReconcileResult {
-  /** The complete controller-owned status: observedGeneration, conditions, diagnosis, targets, remediation, history. */
+  /** The complete controller-owned status: observedGeneration, conditions, diagnosis, remediation, history. */
   status: NetworkHealthStatus;
+  /** What the node's agent should probe (the NetworkHealth's annotation, not its status). */
+  targets: ProbeTargets;
   /** Whether `status` differs from the stored controller-owned fields (write only then). */
   changed: boolean;
   /** Condition transitions and remediation steps, for Events on the NetworkHealth and the Node. */
@@ -97,7 +99,7 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
   const previous = health?.status;
   const diagnosis = diagnoseNode(observation, node, policy.staleAfterSeconds);
   const nodeView = observation.nodes.find((candidate) => candidate.name === node);
-  if (!diagnosis || !nodeView) return { status: controllerStatusOf(previous), changed: false, events: [], records: [] };
+  if (!diagnosis || !nodeView) return { status: controllerStatusOf(previous), targets: {}, changed: false, events: [], records: [] };
   const remediation = advanceRemediation({
     node: nodeView,
     now: observation.now,
@@ -119,13 +121,17 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
     // from Debian's source package) turns an applied "" in a custom resource into null, which the schema
     // (type: string) then rejects with 422 — every write of a healed node would fail (found by test/e2e/k0s).
     diagnosis: { summary: diagnosis.summary, ...(diagnosis.rootCause ? { rootCause: diagnosis.rootCause } : {}), evidence: diagnosis.evidence.slice(0, EVIDENCE_LIMIT), affects: diagnosis.affects },
-    targets: diagnosis.targets,
     remediation: remediation.status,
     history: [...(previous?.history ?? []), ...remediation.records].slice(-HISTORY_LIMIT),
   };
   const normalized = controllerStatusOf(status);
+  const hold = firstStatusHoldSecondsLeft(health, observation.now, policy.staleAfterSeconds);
+  if (hold !== undefined && remediation.records.length === 0) {
+    return { status: normalized, targets: diagnosis.targets, changed: false, events: [], records: [], requeueAfterSeconds: hold };
+  }
   return {
     status: normalized,
+    targets: diagnosis.targets,
     changed: !sameControllerStatus(previous, normalized),
     events: [...transitionEvents(transitions), ...remediation.events],
     records: remediation.records,

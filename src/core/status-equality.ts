@@ -6,7 +6,7 @@
 import type { NetworkHealthStatus } from "../api/index.js";
 
 /** Status fields written by the controller (field manager netmedic-controller). */
-export const CONTROLLER_STATUS_FIELDS = ["observedGeneration", "conditions", "diagnosis", "targets", "remediation", "history"] as const;
+export const CONTROLLER_STATUS_FIELDS = ["observedGeneration", "conditions", "diagnosis", "remediation", "history"] as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);

@@ -8,7 +8,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiregistrationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1APIService } from "@kubernetes/client-node";
-import type { NetworkHealth } from "../../src/api/index.js";
+import { PROBE_TARGETS_ANNOTATION, type NetworkHealth } from "../../src/api/index.js";
+import { decodeProbeTargets } from "../../src/core/index.js";
 import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { startLab, type Lab } from "../support/lab/index.js";
 import { deleteObjects, e2eConfig, startControllerProcess, type E2EEnv } from "../support/e2e/controller.js";
@@ -77,7 +78,7 @@ describe("e2e: the k0s firewalld incident, diagnosed and healed by the real proc
     expect(diagnosed?.status?.diagnosis?.evidence?.join("\n")).toContain("EHOSTUNREACH");
     expect(ordered.status?.remediation?.actions?.map((a) => a.action)).toEqual(ORDER);
     expect(ordered.status?.remediation?.actions?.[0]).toMatchObject({ podInterface: "cni0", podCIDR: lab.addresses.podCIDR, egressZone: "public", service: "k0s-worker" });
-    expect(ordered.status?.targets).toMatchObject({ konnectivity: [`${lab.addresses.control}:8132`] });
+    expect(decodeProbeTargets(ordered.metadata.annotations?.[PROBE_TARGETS_ANNOTATION]).targets).toMatchObject({ konnectivity: [`${lab.addresses.control}:8132`] });
   }, STORY_MS);
 
   it("the agent applies OpenHostFirewall → EnableIPForwarding → EnableBridgeNetfilter for real; the NetworkHealth ends Ready=True, Remediating Succeeded, history showing the actions", async () => {

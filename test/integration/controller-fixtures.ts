@@ -190,11 +190,13 @@ const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecolle
 /**
  * Writes (any verb but get, list and watch) of `resource` objects named `names` in the audit log at
  * `auditLogPath`: the shared apiserver serves other files too, so only this file's objects count.
+ * With `username`, only that client's writes.
  */
-export function auditedWrites(auditLogPath: string, resource: string, names: string[]): number {
+export function auditedWrites(auditLogPath: string, resource: string, names: string[], username?: string): number {
   return readFileSync(auditLogPath, "utf8").split("\n").filter((line) => line.includes(`"resource":"${resource}"`))
-    .map((line) => JSON.parse(line) as { verb: string; objectRef?: { resource?: string; name?: string } })
-    .filter((event) => WRITE_VERBS.has(event.verb) && event.objectRef?.resource === resource && names.includes(event.objectRef.name ?? "")).length;
+    .map((line) => JSON.parse(line) as { verb: string; objectRef?: { resource?: string; name?: string }; user?: { username?: string } })
+    .filter((event) => WRITE_VERBS.has(event.verb) && event.objectRef?.resource === resource && names.includes(event.objectRef.name ?? ""))
+    .filter((event) => username === undefined || event.user?.username === username).length;
 }
 
 /**

@@ -8,13 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { ApiregistrationV1Api, CoreV1Api, type CoreV1Event, type KubeConfig } from "@kubernetes/client-node";
-import type { NetworkHealth } from "../../src/api/index.js";
+import { PROBE_TARGETS_ANNOTATION, type NetworkHealth } from "../../src/api/index.js";
 import { startController, type RunningController } from "../../src/controller/controller.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
-import { logMessageOf } from "../../src/core/index.js";
+import { decodeProbeTargets, logMessageOf } from "../../src/core/index.js";
 import { asServiceAccount, getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { deployManifests, kubectlManifests } from "../support/control-plane/deploy-manifests.js";
-import { NO_ROUTE_LINE, k0sBrokenFacts, probe } from "../fixtures/cluster.js";
+import { NO_ROUTE_LINE, healthyFacts, k0sBrokenFacts, probe } from "../fixtures/cluster.js";
 import {
   auditedWrites, createKonnectivityAgentPod, eventually, loopbackNodes, memoryLogger, reportAsAgent, sleep, startKubeletStandIn,
 } from "./controller-fixtures.js";
@@ -115,6 +115,24 @@ describe("netmedic controller on a real control plane", () => {
     await eventually(`garbage collection of ${lifecycle}`, async () => (await nh().get(lifecycle)) === undefined, 60_000);
   }, 90_000);
 
+  it("a new node whose agent reports promptly costs the controller two writes: the create carrying the probe targets, then the verdict", async () => {
+    const name = uniqueName("two-writes");
+    const controllerUser = `system:serviceaccount:${namespace}:netmedic-controller`;
+    await nodes.create(name);
+    const created = await eventually(`NetworkHealth ${name}`, () => nh().get(name));
+    expect(decodeProbeTargets(created.metadata.annotations?.[PROBE_TARGETS_ANNOTATION]).targets).toBeDefined();
+    expect(created.status?.conditions).toBeUndefined();
+    await reportAsAgent(admin, name, healthyFacts(), [probe("Host", "Konnectivity", "ok")]);
+    const verdict = await eventually(`the verdict on ${name}`, async () => {
+      const health = await nh().get(name);
+      return health?.status?.conditions?.length ? health : undefined;
+    });
+    expect(conditionsOf(verdict)).toMatchObject({ AgentReporting: "True/Reporting", IPForwarding: "True/Enabled" });
+    await sleep(3000);
+    expect(auditedWrites(cluster.auditLogPath, "networkhealths", [name], controllerUser)).toBe(2);
+    await nodes.remove(name);
+  }, 60_000);
+
   it("diagnoses the k0s incident from the real objects: pod args, pods/log, agent facts; orders at most maxConcurrent nodes", async () => {
     for (const worker of workers) {
       await nodes.create(worker);
@@ -133,7 +151,7 @@ describe("netmedic controller on a real control plane", () => {
         KonnectivityReachable: "False/NoRouteToHost", AgentReporting: "True/Reporting",
       });
       expect(health.status?.diagnosis?.evidence).toContain(`konnectivity-agent log: ${logMessageOf(NO_ROUTE_LINE)}`);
-      expect(health.status?.targets?.konnectivity).toEqual(["192.168.1.41:8132"]);
+      expect(decodeProbeTargets(health.metadata.annotations?.[PROBE_TARGETS_ANNOTATION]).targets?.konnectivity).toEqual(["192.168.1.41:8132"]);
       expect(fieldsOwnedBy(health, "netmedic-controller")).toEqual(expect.not.arrayContaining(["f:facts", "f:probes", "f:agent"]));
       expect(fieldsOwnedBy(health, "netmedic-agent")).toEqual(["f:agent", "f:facts", "f:probes"]);
     }

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { FIELD_MANAGER_AGENT, FIELD_MANAGER_CONTROLLER, type NetworkHealth } from "../../src/api/index.js";
+import { FIELD_MANAGER_AGENT, FIELD_MANAGER_CONTROLLER, PROBE_TARGETS_ANNOTATION, type NetworkHealth } from "../../src/api/index.js";
 import { AgentApiClient } from "../../src/k8s/agent-api-client.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { classifyError } from "../../src/controller/api-errors.js";
@@ -18,6 +18,7 @@ import { agentIdentity, bindAgentRole, tokenOf, writeKubeconfig } from "./agent-
 
 const cluster = getTestCluster();
 const dir = mkdtempSync(join(tmpdir(), "netmedic-agent-api-"));
+const TARGETS = '{"konnectivity":["10.0.0.1:8132"]}';
 const caData = readFileSync(cluster.caCertPath).toString("base64");
 const clients: AgentApiClient[] = [];
 const load = async (kubeconfig: string): Promise<AgentApiClient> => {
@@ -39,8 +40,8 @@ describe("AgentApiClient against a real kube-apiserver, as the agent's ServiceAc
     identity = await agentIdentity(cluster.kubeConfig);
     agent = await load(writeKubeconfig(dir, "sa", cluster.server, { "certificate-authority-data": caData }, { token: tokenOf(identity) }));
     controller = new NetworkHealthClient(cluster.kubeConfig, FIELD_MANAGER_CONTROLLER);
-    await controller.apply({ apiVersion: "netmedic.io/v1alpha1", kind: "NetworkHealth", metadata: { name }, spec: {} });
-    await controller.applyStatus(name, { targets: { konnectivity: ["10.0.0.1:8132"] } });
+    await controller.apply({ apiVersion: "netmedic.io/v1alpha1", kind: "NetworkHealth", metadata: { name, annotations: { [PROBE_TARGETS_ANNOTATION]: TARGETS } }, spec: {} });
+    await controller.applyStatus(name, { diagnosis: { summary: "written by the controller" } });
   }, 60_000);
 
   afterAll(() => {
@@ -49,24 +50,26 @@ describe("AgentApiClient against a real kube-apiserver, as the agent's ServiceAc
   });
 
   it("get reads the object, and a missing one (404) is undefined", async () => {
-    expect((await agent.get(name))?.status?.targets).toEqual({ konnectivity: ["10.0.0.1:8132"] });
+    const read = await agent.get(name);
+    expect(read?.metadata.annotations?.[PROBE_TARGETS_ANNOTATION]).toBe(TARGETS);
+    expect(read?.status?.diagnosis).toEqual({ summary: "written by the controller" });
     expect(await agent.get(uniqueName("missing"))).toBeUndefined();
   });
 
   it("applyStatus is SSA on status under netmedic-agent: the controller's fields stay, empty strings never reach the wire", async () => {
     const applied = await agent.applyStatus(name, { facts: { collectedAt: "2025-05-05T16:49:50Z", distribution: "k0s" }, agent: { heartbeatTime: "2025-05-05T16:49:50Z", version: "" } });
-    expect(applied.status?.targets).toEqual({ konnectivity: ["10.0.0.1:8132"] });
+    expect(applied.status?.diagnosis).toEqual({ summary: "written by the controller" });
     expect(applied.status?.facts).toEqual({ collectedAt: "2025-05-05T16:49:50Z", distribution: "k0s" });
     expect(applied.status?.agent).toEqual({ heartbeatTime: "2025-05-05T16:49:50Z" });
     // v1.20 records no `subresource` in managedFields; the status-only field set shows the same.
     expect(owned(applied, FIELD_MANAGER_AGENT)).toMatch(/"operation":"Apply"/);
     expect(owned(applied, FIELD_MANAGER_AGENT)).toMatch(/"fieldsV1":\{"f:status":\{"f:agent":\{"f:heartbeatTime":\{\}\},"f:facts":\{"f:collectedAt"/);
-    expect(owned(applied, FIELD_MANAGER_AGENT)).not.toContain("f:targets");
-    expect(owned(applied, FIELD_MANAGER_CONTROLLER)).toContain("f:targets");
+    expect(owned(applied, FIELD_MANAGER_AGENT)).not.toContain("f:diagnosis");
+    expect(owned(applied, FIELD_MANAGER_CONTROLLER)).toContain("f:diagnosis");
     // The apply is the agent's complete intent: a field it no longer sends is removed.
     const next = await agent.applyStatus(name, { facts: { collectedAt: "2025-05-05T16:50:50Z" }, agent: { heartbeatTime: "2025-05-05T16:50:50Z" } });
     expect(next.status?.facts).toEqual({ collectedAt: "2025-05-05T16:50:50Z" });
-    expect(next.status?.targets).toEqual({ konnectivity: ["10.0.0.1:8132"] });
+    expect(next.status?.diagnosis).toEqual({ summary: "written by the controller" });
   });
 
   it("what the agent's RBAC does not grant is HTTP 403 with code 403 (terminal), without the token", async () => {

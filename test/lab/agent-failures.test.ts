@@ -24,7 +24,7 @@ describe("agent on a lab worker whose host is not as expected", () => {
   beforeAll(async () => {
     before = await machineState();
     lab = await startLab({ firewalld: false, ipForward: 0, bridgeNfCallIptables: 0 });
-    store = new MemoryNetworkHealthStore(lab.hostname, { targets: { konnectivity: [`${lab.addresses.control}:8132`] } });
+    store = new MemoryNetworkHealthStore(lab.hostname, { konnectivity: [`${lab.addresses.control}:8132`] });
     const host = new HostExecutor(lab.workerPid);
     agent = new Agent(
       { nodeName: lab.hostname, intervalMs: 1000, heartbeatMs: 30_000, probeTimeoutMs: 1000, podNetwork: {}, version: "test" },

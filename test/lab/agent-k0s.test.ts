@@ -32,7 +32,7 @@ describe("agent on the k0s lab worker: facts, probes and the three host fixes", 
     await lab.writeFile("/var/lib/k0s/.netmedic-lab", "");
     probe = await startPodProbe(lab, 9090);
     const { control } = lab.addresses;
-    store = new MemoryNetworkHealthStore(lab.hostname, { targets: { konnectivity: [`${control}:8132`], apiServers: [`${control}:6443`], probeEndpoint: probe.endpoint } });
+    store = new MemoryNetworkHealthStore(lab.hostname, { konnectivity: [`${control}:8132`], apiServers: [`${control}:6443`], probeEndpoint: probe.endpoint });
     const host = new HostExecutor(lab.workerPid);
     agent = new Agent(
       { nodeName: lab.hostname, intervalMs: 1000, heartbeatMs: 30_000, probeTimeoutMs: DIAL_MS, podNetwork: {}, version: "test" },

@@ -42,7 +42,7 @@ describe("agent on a k3s lab node pinned to an etcd-only server", () => {
     servers.push(await startTlsServer(lab, "control", liveIP, 6443, 200, '{"major":"1","minor":"28","gitVersion":"v1.28.15+k3s1"}'));
     await lab.writeK3sHostRoot({ server: `https://${etcdOnly}`, token: TOKEN });
     originals = Object.fromEntries(await Promise.all(Object.values(K3S_PATHS).map(async (p) => [p, await lab.readFile(p)] as const)));
-    store = new MemoryNetworkHealthStore(lab.hostname, { targets: { apiServers: [live] } });
+    store = new MemoryNetworkHealthStore(lab.hostname, { apiServers: [live] });
     const host = new HostExecutor(lab.workerPid);
     agent = new Agent(
       { nodeName: lab.hostname, intervalMs: 1000, heartbeatMs: 30_000, probeTimeoutMs: 2500, podNetwork: {}, version: "test" },

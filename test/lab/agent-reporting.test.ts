@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
-import { FIELD_MANAGER_AGENT, FIELD_MANAGER_CONTROLLER, type NetworkHealth, type NetworkHealthStatus } from "../../src/api/index.js";
+import { FIELD_MANAGER_AGENT, FIELD_MANAGER_CONTROLLER, PROBE_TARGETS_ANNOTATION, type NetworkHealth, type ProbeTargets } from "../../src/api/index.js";
+import { encodeProbeTargets } from "../../src/core/index.js";
 import { AgentApiClient } from "../../src/k8s/agent-api-client.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { createAgent } from "../../src/agent/main.js";
@@ -35,7 +36,7 @@ describe("agent reporting to a real kube-apiserver, host = node lab", () => {
   let agentKubeconfig: string;
   const dir = mkdtempSync(join(tmpdir(), "netmedic-agent-reporting-"));
   let controller: NetworkHealthClient;
-  let targets: NetworkHealthStatus["targets"];
+  let targets: ProbeTargets;
   const runs: Array<{ stop: AbortController; done: Promise<void>; lines: string[] }> = [];
   const read = (): Promise<NetworkHealth | undefined> => controller.get(node);
   // The agent's own API client (as in production), from a kubeconfig file of its ServiceAccount.
@@ -78,11 +79,12 @@ describe("agent reporting to a real kube-apiserver, host = node lab", () => {
     expect(lines.some((l) => l.includes('"msg":"round failed"'))).toBe(false);
   }, 30_000);
 
-  it("reports facts, probes and a heartbeat under netmedic-agent, leaving the controller's fields alone", async () => {
-    await controller.apply({ apiVersion: "netmedic.io/v1alpha1", kind: "NetworkHealth", metadata: { name: node }, spec: {} });
-    await controller.applyStatus(node, { targets });
+  it("reports facts and probes of the created object's targets under netmedic-agent, before any controller status, leaving the controller's fields alone", async () => {
+    const annotations = { [PROBE_TARGETS_ANNOTATION]: encodeProbeTargets(targets) };
+    await controller.apply({ apiVersion: "netmedic.io/v1alpha1", kind: "NetworkHealth", metadata: { name: node, annotations }, spec: {} });
     const health = await eventually("the agent's first report", async () => ((await read())?.status?.probes?.length ? await read() : undefined));
-    expect(health.status?.targets).toEqual(targets);
+    expect(health.metadata.annotations?.[PROBE_TARGETS_ANNOTATION]).toBe(encodeProbeTargets(targets));
+    expect(health.status?.conditions).toBeUndefined();
     expect(health.status?.facts?.sysctl?.ipForward).toBe(0);
     expect(health.status?.facts?.firewall).toMatchObject({ state: "running", podTrafficTrusted: false });
     expect(health.status?.probes?.find((p) => p.from === "Host" && p.purpose === "Konnectivity")?.result).toBe("ok");
@@ -90,8 +92,8 @@ describe("agent reporting to a real kube-apiserver, host = node lab", () => {
     const managedFields = (health.metadata as { managedFields?: Array<{ manager?: string }> }).managedFields ?? [];
     const owned = (manager: string) => JSON.stringify(managedFields.filter((m) => m.manager === manager));
     expect(owned(FIELD_MANAGER_AGENT)).toMatch(/"f:facts".*"f:probes"|"f:probes".*"f:facts"/);
-    expect(owned(FIELD_MANAGER_AGENT)).not.toContain("f:targets");
-    expect(owned(FIELD_MANAGER_CONTROLLER)).toContain("f:targets");
+    expect(owned(FIELD_MANAGER_AGENT)).not.toContain("f:annotations");
+    expect(owned(FIELD_MANAGER_CONTROLLER)).toContain(`"f:${PROBE_TARGETS_ANNOTATION}"`);
   }, 60_000);
 
   it("refreshes the heartbeat within the bound even when nothing changed", async () => {
@@ -104,7 +106,7 @@ describe("agent reporting to a real kube-apiserver, host = node lab", () => {
   }, 30_000);
 
   it("executes the order the controller writes and reports the result against its orderId", async () => {
-    await controller.applyStatus(node, { targets, remediation: { phase: "Pending", orderId: `${node}-o1`, actions: [{ action: "EnableIPForwarding" }] } });
+    await controller.applyStatus(node, { remediation: { phase: "Pending", orderId: `${node}-o1`, actions: [{ action: "EnableIPForwarding" }] } });
     const results = await eventually("the order's result", async () => {
       const r = (await read())?.status?.agent?.results ?? [];
       return r.length ? r : undefined;

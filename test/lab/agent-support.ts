@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
-import type { NetworkHealth, NetworkHealthStatus } from "../../src/api/index.js";
+import { PROBE_TARGETS_ANNOTATION, type NetworkHealth, type NetworkHealthStatus, type ProbeTargets } from "../../src/api/index.js";
+import { encodeProbeTargets } from "../../src/core/index.js";
 import type { NetworkHealthStore } from "../../src/agent/agent.js";
 import { run, type Lab, type LabHost } from "../support/lab/index.js";
 import { TEST_TLS_CERT, TEST_TLS_KEY } from "../unit/probe/tls-fixture.js";
@@ -17,8 +18,10 @@ export class MemoryNetworkHealthStore implements NetworkHealthStore {
   readonly applied: NetworkHealthStatus[] = [];
   object: NetworkHealth | undefined;
 
-  constructor(name: string, status: NetworkHealthStatus = {}) {
-    this.object = { apiVersion: "netmedic.io/v1alpha1", kind: "NetworkHealth", metadata: { name }, status };
+  /** A NetworkHealth as the controller creates it: named, with its probe targets' annotation. */
+  constructor(name: string, targets: ProbeTargets = {}) {
+    const annotations = { [PROBE_TARGETS_ANNOTATION]: encodeProbeTargets(targets) };
+    this.object = { apiVersion: "netmedic.io/v1alpha1", kind: "NetworkHealth", metadata: { name, annotations }, status: {} };
   }
 
   async get(): Promise<NetworkHealth | undefined> {
@@ -33,7 +36,7 @@ export class MemoryNetworkHealthStore implements NetworkHealthStore {
     return structuredClone(this.object);
   }
 
-  /** What the controller would write: targets, an order… (controller-owned fields). */
+  /** What the controller would write into the status: an order… (controller-owned fields). */
   setControllerFields(fields: NetworkHealthStatus): void {
     if (this.object) this.object.status = { ...this.object.status, ...fields };
   }

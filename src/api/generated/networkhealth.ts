@@ -5,7 +5,7 @@ import type {ObjectMeta} from "../object-meta.js";
 export type ActionName =
   "EnableIPForwarding" | "EnableBridgeNetfilter" | "OpenHostFirewall" | "RepointAPIServerEndpoint";
 
-/** NetworkHealth reports the node-level networking health of the Node of the same name: what is wrong, the evidence, and what netmedic did about it. Created by the netmedic controller with an ownerReference to its Node. */
+/** NetworkHealth reports the node-level networking health of the Node of the same name: what is wrong, the evidence, and what netmedic did about it. Created by the netmedic controller with an ownerReference to its Node, and with the annotation netmedic.io/probe-targets (JSON, controller-owned): what the node agent probes. */
 export interface NetworkHealth {
   /** APIVersion defines the versioned schema of this representation of an object. */
   apiVersion: string;
@@ -20,14 +20,13 @@ export interface NetworkHealthSpec {
   /** Remediation mode for this node. Auto applies approved fixes, Observe only reports what would be done, Disabled neither plans nor applies. Absent means the cluster default from the netmedic-config ConfigMap. The Node annotation netmedic.io/remediation=disabled also opts the node out. */
   remediation?: "Auto" | "Observe" | "Disabled";
 }
-/** Observed state. The controller (field manager netmedic-controller) owns observedGeneration, conditions, diagnosis, targets, remediation and history; the node agent (field manager netmedic-agent) owns facts, probes and agent. */
+/** Observed state. The controller (field manager netmedic-controller) owns observedGeneration, conditions, diagnosis, remediation and history; the node agent (field manager netmedic-agent) owns facts, probes and agent. */
 export interface NetworkHealthStatus {
   /** The .metadata.generation the controller last reconciled. */
   observedGeneration?: number;
   /** Current state of each check. Types: Ready, IPForwarding, BridgeNetfilter, HostFirewall, KonnectivityReachable, APIServerEndpoint, AgentReporting, Remediating. */
   conditions?: Condition[];
   diagnosis?: Diagnosis;
-  targets?: ProbeTargets;
   facts?: HostFacts;
   /**
    * Latest reachability probes made by the node agent, from the host and from the pod network.
@@ -73,15 +72,6 @@ export interface Diagnosis {
   evidence?: string[];
   /** Objects affected by this node's fault, for example apiservice/v1beta1.metrics.k8s.io. */
   affects?: string[];
-}
-/** What the node agent should probe, chosen by the controller from the konnectivity-agent pod args and the default/kubernetes Endpoints, so the agent needs no read access to Pods or Endpoints. */
-export interface ProbeTargets {
-  /** konnectivity server addresses (host:port) the node's konnectivity-agent dials. */
-  konnectivity?: string[];
-  /** Live apiserver addresses (host:port) from the default/kubernetes Endpoints. */
-  apiServers?: string[];
-  /** podIP:port of the netmedic probe pod on this node (from the controller's watch of its own probe DaemonSet), which the agent asks for pod-network probes over the node-local path. */
-  probeEndpoint?: string;
 }
 /** Host facts collected by the node agent. Never holds secrets. */
 export interface HostFacts {

@@ -1,10 +1,10 @@
 // The agent loop's resilience, without a host: a NetworkHealth that does not exist yet (wait, no
-// crash), API errors (capped jittered backoff, no crash), and a prompt clean stop on abort.
+// crash), a malformed probe-targets annotation (refused, reported once), API errors (capped jittered backoff, no crash), and a prompt clean stop on abort.
 // Neither path reaches the host, so the executor points at a PID that is never entered.
 import { describe, expect, it } from "@jest/globals";
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
-import type { NetworkHealth } from "../../../src/api/index.js";
+import { PROBE_TARGETS_ANNOTATION, type NetworkHealth, type NetworkHealthStatus } from "../../../src/api/index.js";
 import { Agent, type NetworkHealthStore } from "../../../src/agent/agent.js";
 import { HostExecutor } from "../../../src/agent/host-executor.js";
 import { runAgent } from "../../../src/agent/main.js";
@@ -24,6 +24,24 @@ function agentWith(store: NetworkHealthStore, logger: Logger): Agent {
 }
 
 describe("agent loop", () => {
+  it("refuses a malformed probe-targets annotation, says so once, probes nothing from it and still reports", async () => {
+    const { logger, lines } = capture();
+    const applied: NetworkHealthStatus[] = [];
+    const annotations = { [PROBE_TARGETS_ANNOTATION]: '{"konnectivity":"192.168.1.41:8132"}' };
+    const store: NetworkHealthStore = {
+      get: async () => ({ apiVersion: "netmedic.io/v1alpha1", kind: "NetworkHealth", metadata: { name: "worker-1", annotations } }),
+      applyStatus: async (_name, status) => void applied.push(status),
+    };
+    const agent = agentWith(store, logger);
+    await agent.round();
+    await agent.round();
+    const refused = lines().filter((l) => l.msg === "probe targets refused");
+    expect(refused).toHaveLength(1);
+    expect(refused[0]?.error).toMatch(/konnectivity must be a list of strings/);
+    expect(applied.length).toBeGreaterThanOrEqual(1);
+    expect(applied[0]?.probes ?? []).toEqual([]);
+  });
+
   it("waits for the controller to create the NetworkHealth, logging it once", async () => {
     const { logger, lines } = capture();
     let gets = 0;

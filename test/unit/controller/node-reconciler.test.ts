@@ -5,7 +5,7 @@
  */
 import { Writable } from "node:stream";
 import { describe, expect, it } from "@jest/globals";
-import type { NetworkHealth, NetworkHealthStatus } from "../../../src/api/index.js";
+import { PROBE_TARGETS_ANNOTATION, type NetworkHealth, type NetworkHealthStatus } from "../../../src/api/index.js";
 import type { ClusterCaches } from "../../../src/controller/cluster-caches.js";
 import { DEFAULT_CONFIG } from "../../../src/controller/config.js";
 import { KonnectivityLogCache } from "../../../src/controller/konnectivity-logs.js";
@@ -20,13 +20,15 @@ import { health, k0sBrokenFacts, node, probe } from "../../fixtures/cluster.js";
 
 const silent = createControllerLogger("silent", new Writable({ write: (_chunk, _encoding, done) => done() }));
 
-function fakes(names: string[], writeDelayMs = 0, failWritesOf = new Set<string>()) {
+/** Fakes for `names`; those in `absent` have no NetworkHealth yet (the first reconcile creates it). */
+function fakes(names: string[], writeDelayMs = 0, failWritesOf = new Set<string>(), absent = new Set<string>()) {
   const nodes = names.map((name, index) => ({ ...node(name, `192.168.1.${42 + index}`), metadata: { ...node(name, "x").metadata, uid: `uid-${name}` } }));
   const owned = (name: string): NetworkHealth => {
     const cached = health(name, { facts: { ...k0sBrokenFacts(), collectedAt: new Date().toISOString() }, probes: [probe("Host", "Konnectivity", "ok")], agent: { heartbeatTime: new Date().toISOString() } });
-    return { ...cached, metadata: { ...cached.metadata, uid: `nh-${name}`, resourceVersion: "10", ownerReferences: [{ apiVersion: "v1", kind: "Node", name, uid: `uid-${name}`, controller: true, blockOwnerDeletion: true }] } };
+    const annotations = { [PROBE_TARGETS_ANNOTATION]: "{}" };
+    return { ...cached, metadata: { ...cached.metadata, annotations, uid: `nh-${name}`, resourceVersion: "10", ownerReferences: [{ apiVersion: "v1", kind: "Node", name, uid: `uid-${name}`, controller: true, blockOwnerDeletion: true }] } };
   };
-  const cachedHealths = names.map(owned);
+  const cachedHealths = names.filter((name) => !absent.has(name)).map(owned);
   const caches = {
     nodes: { get: (name: string) => nodes.find((n) => n.metadata.name === name), list: () => nodes },
     apiServices: { list: () => [] },
@@ -37,6 +39,7 @@ function fakes(names: string[], writeDelayMs = 0, failWritesOf = new Set<string>
     listNetworkHealths: () => cachedHealths,
   } as unknown as ClusterCaches;
   const writes: Array<{ name: string; status: NetworkHealthStatus }> = [];
+  const applies: NetworkHealth[] = [];
   let resourceVersion = 100;
   const client = {
     applyStatus: async (name: string, status: NetworkHealthStatus) => {
@@ -47,8 +50,11 @@ function fakes(names: string[], writeDelayMs = 0, failWritesOf = new Set<string>
       resourceVersion += 1;
       return { ...base, metadata: { ...base.metadata, resourceVersion: String(resourceVersion) }, status: { ...base.status, ...status } };
     },
-    apply: async () => {
-      throw new Error("the NetworkHealths exist and are owned: no metadata apply expected");
+    apply: async (body: NetworkHealth) => {
+      applies.push(body);
+      resourceVersion += 1;
+      const created = new Date().toISOString();
+      return { ...body, metadata: { ...body.metadata, uid: `nh-${body.metadata.name}`, creationTimestamp: created, generation: 1, resourceVersion: String(resourceVersion) } };
     },
   } as unknown as NetworkHealthClient;
   const events: string[] = [];
@@ -59,7 +65,7 @@ function fakes(names: string[], writeDelayMs = 0, failWritesOf = new Set<string>
     metrics: new ControllerMetrics({ networkHealths: () => [], apiServices: () => [] }),
     config: () => DEFAULT_CONFIG, now: () => new Date(), requestTimeoutMs: 1000, beforeRequest: async () => undefined,
   };
-  return { deps, writes, events };
+  return { deps, writes, applies, events, caches };
 }
 
 describe("reconcileNodeByName", () => {
@@ -85,11 +91,34 @@ describe("reconcileNodeByName", () => {
   });
 
   it("writes nothing the second time: the overlay holds what was written", async () => {
-    const { deps, writes } = fakes(["w1"]);
+    const { deps, writes, applies } = fakes(["w1"]);
     const first = await reconcileNodeByName(deps, "w1", silent);
     const second = await reconcileNodeByName(deps, "w1", silent);
     expect([first.wrote, second.wrote]).toEqual([true, false]);
     expect(writes).toHaveLength(1);
+    expect(applies).toEqual([]);
+  });
+
+  it("creates a missing NetworkHealth with its owner and probe targets, and holds its first status for the agent's report", async () => {
+    const { deps, writes, applies, caches } = fakes(["w1"], 0, new Set(), new Set(["w1"]));
+    Object.assign(caches, { endpoints: { get: () => ({ subsets: [{ addresses: [{ ip: "192.168.1.41" }], ports: [{ name: "https", port: 6443 }] }] }) } });
+    const outcome = await reconcileNodeByName(deps, "w1", silent);
+    expect(applies.map((a) => a.metadata)).toEqual([{
+      name: "w1",
+      ownerReferences: [{ apiVersion: "v1", kind: "Node", name: "w1", uid: "uid-w1", controller: true, blockOwnerDeletion: true }],
+      annotations: { [PROBE_TARGETS_ANNOTATION]: '{"apiServers":["192.168.1.41:6443"]}' },
+    }]);
+    expect(writes).toEqual([]);
+    expect(outcome).toEqual({ wrote: false, requeueAfterSeconds: 30 });
+  });
+
+  it("re-applies the annotation, with the ownerReference, when the targets move", async () => {
+    const { deps, applies, caches } = fakes(["w1"]);
+    await reconcileNodeByName(deps, "w1", silent);
+    expect(applies).toEqual([]);
+    Object.assign(caches, { endpoints: { get: () => ({ subsets: [{ addresses: [{ ip: "192.168.1.50" }], ports: [{ name: "https", port: 6443 }] }] }) } });
+    await reconcileNodeByName(deps, "w1", silent);
+    expect(applies.map((a) => [a.metadata.ownerReferences?.[0]?.uid, a.metadata.annotations?.[PROBE_TARGETS_ANNOTATION]])).toEqual([["uid-w1", '{"apiServers":["192.168.1.50:6443"]}']]);
   });
 
   it("emits the core's events on the NetworkHealth and the Node, after the write", async () => {

@@ -211,15 +211,33 @@ describe("a node whose agent has not reported yet", () => {
   });
 
   it.each([
-    { age: 10, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", requeue: 110 },
-    { age: 119, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", requeue: 1 },
-    { age: 120, expected: "False/NotRunning", ready: "False", requeue: undefined },
-  ])("created $age s ago (staleAfterSeconds 120): AgentReporting $expected, Ready $ready, looked at again after $requeue s", ({ age, expected, ready, requeue }) => {
+    { age: 10, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", written: false, requeue: 20 },
+    { age: 29, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", written: false, requeue: 1 },
+    { age: 30, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", written: true, requeue: 90 },
+    { age: 119, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", written: true, requeue: 1 },
+    { age: 120, expected: "False/NotRunning", ready: "False", written: true, requeue: undefined },
+  ])("created $age s ago (staleAfterSeconds 120): AgentReporting $expected, Ready $ready, status written: $written, looked at again after $requeue s", ({ age, expected, ready, written, requeue }) => {
     const result = decide(created(age));
     const agent = condition(result, "AgentReporting");
     expect(`${agent?.status}/${agent?.reason}`).toBe(expected);
     expect(condition(result, "Ready")?.status).toBe(ready);
+    expect(result.changed).toBe(written);
     expect(result.requeueAfterSeconds).toBe(requeue);
+    expect(result.events).toEqual([]);
+  });
+
+  it.each([
+    ["the agent has reported", { agent: { heartbeatTime: "2025-05-05T16:49:58Z" } }],
+    ["the controller already wrote a status", { conditions: [{ type: "Ready", status: "Unknown", reason: "Unknown", message: "", lastTransitionTime: "2025-05-05T16:49:55Z" }] }],
+  ])("the first status is held only while nothing is known: not once %s", (_name, status) => {
+    const result = decide({ ...created(10), status } as NetworkHealth);
+    expect(result.changed).toBe(true);
+  });
+
+  it("a held first status still hands the agent its targets (the object's annotation)", () => {
+    const result = decide(created(10));
+    expect(result.changed).toBe(false);
+    expect(result.targets.konnectivity).toEqual(["192.168.1.41:8132"]);
   });
 
   it("its first report turns Unknown conditions True without Events; a recovery (False → True) still gets one", () => {

@@ -13,18 +13,18 @@ describe("sameControllerStatus", () => {
     ["key order", { diagnosis: { summary: "s", rootCause: "R" } }, { diagnosis: { rootCause: "R", summary: "s" } }, true],
     ["an empty string is absent", { diagnosis: { summary: "s", rootCause: "" } }, { diagnosis: { summary: "s" } }, true],
     ["an empty list is absent", { diagnosis: { summary: "s", evidence: [] } }, { diagnosis: { summary: "s" } }, true],
-    ["an object of empties is absent", { targets: { konnectivity: [], probeEndpoint: "" } }, {}, true],
+    ["an object of empties is absent", { remediation: { actions: [], message: "" } }, {}, true],
     ["undefined stored status vs empty desired", undefined, {}, true],
     ["agent-owned fields are not compared", { conditions: [condition("True")], facts: { collectedAt: "a" } }, { conditions: [condition("True")] }, true],
     ["a changed condition status", { conditions: [condition("True")] }, { conditions: [condition("False")] }, false],
     ["a changed transition time", { conditions: [condition("True")] }, { conditions: [condition("True", { lastTransitionTime: "2026-11-23T10:00:01Z" })] }, false],
-    ["list order matters", { targets: { apiServers: ["a:1", "b:2"] } }, { targets: { apiServers: ["b:2", "a:1"] } }, false],
+    ["list order matters", { diagnosis: { evidence: ["a:1", "b:2"] } }, { diagnosis: { evidence: ["b:2", "a:1"] } }, false],
     ["an extra list item", { history: [{ action: "x" }] }, { history: [{ action: "x" }, { action: "y" }] }, false],
-    ["an empty string inside a list is kept", { targets: { apiServers: [""] } }, { targets: {} }, false],
+    ["an empty string inside a list is kept", { diagnosis: { evidence: [""] } }, { diagnosis: {} }, false],
     ["a value appears", { diagnosis: { summary: "s" } }, { diagnosis: { summary: "s", rootCause: "R" } }, false],
     ["0 is a value", { observedGeneration: 0 }, {}, false],
     ["a number vs a string", { observedGeneration: 1 }, { observedGeneration: "1" }, false],
-    ["a list vs an object", { targets: { apiServers: ["a"] } }, { targets: { apiServers: { 0: "a" } } }, false],
+    ["a list vs an object", { diagnosis: { evidence: ["a"] } }, { diagnosis: { evidence: { 0: "a" } } }, false],
   ])("%s", (_name, stored, desired, same) => {
     expect(sameControllerStatus(stored as NetworkHealthStatus | undefined, desired as NetworkHealthStatus)).toBe(same);
   });
@@ -39,7 +39,7 @@ describe("sameControllerStatus", () => {
       if (kind === "list") return Array.from({ length: Math.floor(random() * 3) }, () => value(depth + 1));
       return Object.fromEntries(Array.from({ length: Math.floor(random() * 3) }, () => [pick(["x", "y", "z"]), value(depth + 1)]));
     };
-    const status = () => ({ diagnosis: value(0), targets: value(1) }) as NetworkHealthStatus;
+    const status = () => ({ diagnosis: value(0), remediation: value(1) }) as NetworkHealthStatus;
     const canonical = (input: unknown): string => JSON.stringify(input, (_key, item: unknown) =>
       item !== null && typeof item === "object" && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1))) : item);
     let equalPairs = 0;
