@@ -9,7 +9,7 @@ import {
 } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL, type NetworkHealth } from "../api/index.js";
 import { trimForCache, trimNodeForCache, trimPodForCache } from "../k8s/cache-trim.js";
-import { SupervisedInformer, type ChangeType } from "../k8s/supervised-informer.js";
+import { SupervisedInformer, type ChangeType, type ListPage } from "../k8s/supervised-informer.js";
 import { withTimeout } from "../k8s/request-options.js";
 import type { KonnectivityConfig } from "./config.js";
 import type { WatchedResource } from "./event-keys.js";
@@ -43,19 +43,19 @@ export class ClusterCaches {
     const registration = kubeConfig.makeApiClient(ApiregistrationV1Api);
     const custom = kubeConfig.makeApiClient(CustomObjectsApi);
     const timeout = (signal: AbortSignal) => withTimeout(LIST_TIMEOUT_MS, undefined, signal);
-    this.nodes = this.informer("Node", "nodes", "/api/v1/nodes", (signal) => this.core.listNode({}, timeout(signal)), {}, trimNodeForCache);
-    this.apiServices = this.informer("APIService", "apiservices", "/apis/apiregistration.k8s.io/v1/apiservices", (signal) => registration.listAPIService({}, timeout(signal)));
+    this.nodes = this.informer("Node", "nodes", "/api/v1/nodes", (signal, page) => this.core.listNode({ ...page }, timeout(signal)), {}, trimNodeForCache);
+    this.apiServices = this.informer("APIService", "apiservices", "/apis/apiregistration.k8s.io/v1/apiservices", (signal, page) => registration.listAPIService({ ...page }, timeout(signal)));
     const fieldSelector = "metadata.name=kubernetes";
     this.endpoints = this.informer("Endpoints", "endpoints", "/api/v1/namespaces/default/endpoints",
-      (signal) => this.core.listNamespacedEndpoints({ namespace: "default", fieldSelector }, timeout(signal)), { fieldSelector });
+      (signal, page) => this.core.listNamespacedEndpoints({ namespace: "default", fieldSelector, ...page }, timeout(signal)), { fieldSelector });
     const group = { group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL };
     this.networkHealths = this.informer("NetworkHealth", "networkhealths", `/apis/${API_GROUP}/${API_VERSION}/${NETWORK_HEALTH_PLURAL}`,
-      async (signal) => (await custom.listClusterCustomObject(group, timeout(signal))) as KubernetesListObject<KubernetesObject>);
+      async (signal, page) => (await custom.listClusterCustomObject({ ...group, ...page }, timeout(signal))) as KubernetesListObject<KubernetesObject>);
     this.konnectivityConfig = konnectivity;
     this.konnectivity = this.konnectivityInformer(konnectivity);
     const probeSelector = `${COMPONENT_LABEL}=probe`;
     this.probePods = this.informer("ProbePod", "probe-pods", `/api/v1/namespaces/${ownNamespace}/pods`,
-      (signal) => this.core.listNamespacedPod({ namespace: ownNamespace, labelSelector: probeSelector }, timeout(signal)), { labelSelector: probeSelector }, trimPodForCache);
+      (signal, page) => this.core.listNamespacedPod({ namespace: ownNamespace, labelSelector: probeSelector, ...page }, timeout(signal)), { labelSelector: probeSelector }, trimPodForCache);
   }
 
   /** konnectivity-agent pods (namespace and selector from the config). */
@@ -104,7 +104,7 @@ export class ClusterCaches {
   private konnectivityInformer(config: KonnectivityConfig): SupervisedInformer<V1Pod> {
     const { namespace, selector: labelSelector } = config;
     return this.informer("KonnectivityPod", "konnectivity-pods", `/api/v1/namespaces/${namespace}/pods`,
-      (signal) => this.core.listNamespacedPod({ namespace, labelSelector }, withTimeout(LIST_TIMEOUT_MS, undefined, signal)), { labelSelector }, trimPodForCache);
+      (signal, page) => this.core.listNamespacedPod({ namespace, labelSelector, ...page }, withTimeout(LIST_TIMEOUT_MS, undefined, signal)), { labelSelector }, trimPodForCache);
   }
 
   private all(): Array<SupervisedInformer<KubernetesObject>> {
@@ -112,7 +112,7 @@ export class ClusterCaches {
   }
 
   private informer<T extends KubernetesObject>(
-    kind: WatchedResource, resource: string, path: string, list: (signal: AbortSignal) => Promise<KubernetesListObject<T>>,
+    kind: WatchedResource, resource: string, path: string, list: (signal: AbortSignal, page: ListPage) => Promise<KubernetesListObject<T>>,
     selectors: { labelSelector?: string; fieldSelector?: string } = {},
     transform: (object: T) => T = trimForCache,
   ): SupervisedInformer<T> {

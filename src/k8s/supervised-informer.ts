@@ -7,6 +7,7 @@
  * change is lost.
  *
  * More guards:
+ * - the list is read in pages (limit/continue, one snapshot), each trimmed before the next is read;
  * - the watch transport (BoundedWatch) bounds the wait for response headers and can abort a request
  *   still connecting, so neither a hung connection nor stop() can block for good;
  * - every watch carries `timeoutSeconds` (randomized like client-go), so the server ends it cleanly
@@ -24,8 +25,13 @@ export interface SupervisedInformerOptions<T extends KubernetesObject> {
   kubeConfig: KubeConfig;
   /** Collection path, e.g. /api/v1/nodes. */
   path: string;
-  /** Lists the collection with the same selectors as the watch; must give up when `signal` aborts. */
-  list: (signal: AbortSignal) => Promise<KubernetesListObject<T>>;
+  /**
+   * Lists one page of the collection (the request's `limit` and `_continue` come in `page`) with
+   * the same selectors as the watch; must give up when `signal` aborts.
+   */
+  list: (signal: AbortSignal, page: ListPage) => Promise<KubernetesListObject<T>>;
+  /** Objects per list page. Default 500 (client-go's page size). */
+  listPageSize?: number;
   labelSelector?: string;
   fieldSelector?: string;
   /** Delay before restart number `attempt` (0-based) after an error. */
@@ -42,6 +48,17 @@ export interface SupervisedInformerOptions<T extends KubernetesObject> {
    */
   transform?: (object: T) => T;
 }
+
+/**
+ * One list request's page: at most `limit` objects, after `_continue` (the server's token from the
+ * previous page; every page then comes from the first page's snapshot).
+ */
+export interface ListPage {
+  limit: number;
+  _continue?: string;
+}
+
+const DEFAULT_LIST_PAGE_SIZE = 500;
 
 /** Kinds of cache change. */
 export type ChangeType = "add" | "update" | "delete";
@@ -70,8 +87,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
     this.watchTimeoutSeconds = Math.round((options.watchTimeoutSeconds ?? 300) * (1 + Math.random()));
     const transform = options.transform;
     const list = async () => {
-      const listed = await options.list(this.lifetime.signal);
-      const result = transform ? { ...listed, items: listed.items.map(transform) } : listed;
+      const result = await this.listInPages();
       this.listed = true;
       this.attempts = 0;
       return result;
@@ -84,6 +100,25 @@ export class SupervisedInformer<T extends KubernetesObject> {
     }
     this.informer.on("connect", () => (this.lastActivity = Date.now()));
     this.informer.on("error", (error) => this.scheduleRestart(describe(error)));
+  }
+
+  /**
+   * The whole collection, read page by page and trimmed page by page: a relist of 5,000 Pods never
+   * holds the whole untrimmed list (nor client-node's deserialized copy of it) at once, which is
+   * what set the controller's peak memory. The list's resourceVersion is the snapshot's.
+   */
+  private async listInPages(): Promise<KubernetesListObject<T>> {
+    const { transform, listPageSize = DEFAULT_LIST_PAGE_SIZE } = this.options;
+    const items: T[] = [];
+    let page = await this.options.list(this.lifetime.signal, { limit: listPageSize });
+    const first = page;
+    for (;;) {
+      for (const item of page.items) items.push(transform ? transform(item) : item);
+      const token = page.metadata?._continue;
+      if (!token) break;
+      page = await this.options.list(this.lifetime.signal, { limit: listPageSize, _continue: token });
+    }
+    return { ...first, metadata: { ...first.metadata, _continue: undefined }, items };
   }
 
   /** The cached object, by name (and namespace for namespaced resources). */
