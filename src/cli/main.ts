@@ -4,6 +4,7 @@
  * (bad flags, unreadable or malformed files) ends as one line on stderr and a non-zero exit code,
  * never a stack trace.
  */
+import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { SnapshotError, UsageError } from "./errors.js";
 
@@ -49,6 +50,21 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+/**
+ * Whether node was started with this module. argv[1] is the path as typed, which may be a symlink
+ * (npm's bin link, /usr/local/bin/netmedic), while import.meta.url is the real path: comparing them
+ * unresolved made a symlinked `netmedic` do nothing and exit 0.
+ */
+function startedAsProgram(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (startedAsProgram()) {
   process.exitCode = await main(process.argv.slice(2));
 }
