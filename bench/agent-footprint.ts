@@ -21,14 +21,31 @@ export interface AgentFootprint {
   windowSeconds: number;
   peakRssMb: number;
   rssMb: number;
+  /** The end RSS split from /proc/PID/smaps_rollup: anonymous (heap, malloc, JIT code) and file-backed (the node binary, libraries). */
+  anonMb: number;
+  fileMb: number;
   startupCpuSeconds: number;
   idleCpuSeconds: number;
   cpuSecondsPerHour: number;
   heartbeats: number;
 }
 
-/** Runs the agent for `warmupSeconds` + `windowSeconds`; undefined (with the reason logged) without root or lab tools. */
-export async function runAgentFootprint(warmupSeconds: number, windowSeconds: number, log: (line: string) => void): Promise<AgentFootprint | undefined> {
+/** Anonymous and file-backed resident MB of `pid` (smaps_rollup); NaN when it is gone. */
+function residentSplit(pid: number): { anonMb: number; fileMb: number } {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
+    return { anonMb: kb("Anonymous") / 1024, fileMb: (kb("Rss") - kb("Anonymous") - kb("Shmem")) / 1024 };
+  } catch {
+    return { anonMb: Number.NaN, fileMb: Number.NaN };
+  }
+}
+
+/**
+ * Runs the agent for `warmupSeconds` + `windowSeconds` (`nodeFlags` on node's own command line, before the script);
+ * undefined (with the reason logged) without root or lab tools.
+ */
+export async function runAgentFootprint(warmupSeconds: number, windowSeconds: number, log: (line: string) => void, nodeFlags: readonly string[] = []): Promise<AgentFootprint | undefined> {
   const missing = missingPrerequisites();
   if (missing.length > 0) return void log(`  skipped: lab prerequisites missing (${missing.join(", ")})`);
   const plane = await startControlPlane();
@@ -41,7 +58,8 @@ export async function runAgentFootprint(warmupSeconds: number, windowSeconds: nu
     const node = "bench-agent-node";
     const controller = new NetworkHealthClient(admin, FIELD_MANAGER_CONTROLLER);
     await controller.apply({ apiVersion: "netmedic.io/v1alpha1", kind: "NetworkHealth", metadata: { name: node } });
-    const argv = [...netmedicCli(), "agent", "--node-name", node, "--host-pid", String(lab.workerPid), "--kubeconfig", plane.kubeconfigPath, "--log-level", "warn"];
+    const [nodeBinary = process.execPath, ...script] = netmedicCli();
+    const argv = [nodeBinary, ...nodeFlags, ...script, "agent", "--node-name", node, "--host-pid", String(lab.workerPid), "--kubeconfig", plane.kubeconfigPath, "--log-level", "warn"];
     agent = startProcess("netmedic-agent", argv, join(plane.dir, "netmedic-agent.log"));
     const pid = agent.pid;
     const seen = new Set<string>();
@@ -58,10 +76,11 @@ export async function runAgentFootprint(warmupSeconds: number, windowSeconds: nu
       await sample();
     }
     const last = processUsage(pid);
+    const split = residentSplit(pid);
     if (!atWarm || !last) throw new Error(`agent exited: ${readFileSync(agent.logPath, "utf8").slice(-600)}`);
     const idle = last.cpuSeconds - atWarm.cpuSeconds;
     return {
-      compiled: buildOnce(), windowSeconds, peakRssMb: last.peakRssMb, rssMb: last.rssMb, startupCpuSeconds: atWarm.cpuSeconds,
+      compiled: buildOnce(), windowSeconds, peakRssMb: last.peakRssMb, rssMb: last.rssMb, ...split, startupCpuSeconds: atWarm.cpuSeconds,
       idleCpuSeconds: idle, cpuSecondsPerHour: (idle * 3600) / windowSeconds, heartbeats: seen.size,
     };
   } finally {

@@ -7,9 +7,11 @@
  *                    [--converge-timeout S] [--startup-runs N] [--agent-seconds S (0 = skip; needs root)]
  *                    [--heal-runs N (time to heal, k0s incident; 0 = skip; needs root)]
  *                    [--controller-node-flags="--cpu-prof --cpu-prof-dir=DIR" (node flags of the scale bench's controller)]
+ *                    [--agent-node-flags="--jitless" (node flags of the agent-footprint bench's agent; default: what the DaemonSet ships)]
  */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
+import { AGENT_NODE_OPTIONS } from "../src/controller/workloads.js";
 import { runAgentFootprint } from "./agent-footprint.js";
 import { runScale, type ScaleResult } from "./scale.js";
 import { runStartup } from "./startup.js";
@@ -25,6 +27,7 @@ export function benchOptions(argv: string[]) {
     steady: { type: "string", default: "60" }, churn: { type: "string", default: "60" }, "converge-timeout": { type: "string", default: "300" },
     "startup-runs": { type: "string", default: "3" }, "agent-seconds": { type: "string", default: "180" },
     "heal-runs": { type: "string", default: "5" }, "controller-node-flags": { type: "string", default: "" },
+    "agent-node-flags": { type: "string", default: AGENT_NODE_OPTIONS },
   } });
   const qps = values.qps === "shipped" ? undefined : Number(values.qps);
   return {
@@ -35,6 +38,7 @@ export function benchOptions(argv: string[]) {
     convergeTimeoutSeconds: Number(values["converge-timeout"]), startupRuns: Number(values["startup-runs"]),
     agentSeconds: Number(values["agent-seconds"]), healRuns: Number(values["heal-runs"]),
     controllerNodeFlags: values["controller-node-flags"].split(/\s+/).filter(Boolean),
+    agentNodeFlags: values["agent-node-flags"].split(/\s+/).filter(Boolean),
   };
 }
 
@@ -72,10 +76,10 @@ async function main(): Promise<void> {
     log(`median ${fixed(startup.median)} s over ${startup.seconds.length} starts (${startup.seconds.map((s) => fixed(s)).join(", ")})`);
   }
   if (options.agentSeconds > 0) {
-    log("## agent footprint (node lab, default intervals)");
-    const agent = await runAgentFootprint(30, options.agentSeconds, log);
+    log(`## agent footprint (node lab, default intervals${options.agentNodeFlags.length ? `; node ${options.agentNodeFlags.join(" ")}` : ""})`);
+    const agent = await runAgentFootprint(30, options.agentSeconds, log, options.agentNodeFlags);
     if (agent) {
-      log(`agent (${agent.compiled ? "compiled" : "tsx"}): peak RSS ${fixed(agent.peakRssMb)} MB, RSS ${fixed(agent.rssMb)} MB, start-up CPU ${fixed(agent.startupCpuSeconds, 2)} s, ` +
+      log(`agent (${agent.compiled ? "compiled" : "tsx"}): peak RSS ${fixed(agent.peakRssMb)} MB, RSS ${fixed(agent.rssMb)} MB (anonymous ${fixed(agent.anonMb)}, file-backed ${fixed(agent.fileMb)}), start-up CPU ${fixed(agent.startupCpuSeconds, 2)} s, ` +
         `idle CPU ${fixed(agent.idleCpuSeconds, 2)} s in ${agent.windowSeconds} s → ${fixed(agent.cpuSecondsPerHour)} CPU s/hour, ${agent.heartbeats} heartbeats seen`);
     }
   }

@@ -26,6 +26,13 @@ function labels(component: string): Record<string, string> {
 }
 
 const NODE_NAME_ENV = { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } };
+/**
+ * The agent's node flags. --jitless: no TurboFan/Sparkplug code generation, so the ~4 MB of the node
+ * binary's compiler code is never paged in (and no W^X JIT pages in a privileged pod); the idle agent's
+ * CPU is unchanged (bench/RESULTS.md "Agent footprint"). It disables WebAssembly, which the agent does
+ * not use. (The GC flag it needs, --optimize-for-size, is not allowed here: agent/main.ts sets it.)
+ */
+export const AGENT_NODE_OPTIONS = "--jitless";
 
 /** A DaemonSet of one netmedic component around the given pod spec (rolling, one node at a time). */
 function componentDaemonSet(component: string, settings: WorkloadSettings, podSpec: V1PodSpec): V1DaemonSet {
@@ -56,7 +63,7 @@ export function agentDaemonSet(settings: WorkloadSettings): V1DaemonSet {
       name: "agent",
       image: settings.image,
       args: ["agent", "--node-name=$(NODE_NAME)", "--host-pid=1"],
-      env: [NODE_NAME_ENV],
+      env: [NODE_NAME_ENV, { name: "NODE_OPTIONS", value: AGENT_NODE_OPTIONS }],
       resources: settings.agent.resources,
       securityContext: { privileged: true, runAsUser: 0, readOnlyRootFilesystem: true },
     }],
