@@ -18,6 +18,7 @@ import { hasCondition, NetworkHealthFollower } from "../test/support/e2e/network
 import { startProcess, waitForOutput, type RunningProcess } from "../test/support/e2e/processes.js";
 import { startKonnectivityAgentStandIn } from "../test/support/e2e/standins.js";
 import { missingPrerequisites, startLab, type Lab } from "../test/support/lab/index.js";
+import { AGENT_NODE_OPTIONS } from "../src/controller/workloads.js";
 import { buildOnce, netmedicCli } from "./controller-process.js";
 import { median } from "./lib.js";
 
@@ -135,7 +136,9 @@ async function joinWorker(env: E2EEnv, lab: Lab, node: string, started: RunningP
   const probe = startProcess("probe", [...unprivileged, ...netmedicCli(), "probe", "--listen", `${addresses.podIP}:${PROBE_PORT}`],
     env.dir, (argv, options) => lab.spawnIn("pod", argv, options));
   started.push(probe);
-  const agent = startProcess("agent", [...netmedicCli(), "agent", "--node-name", node, "--host-pid", String(lab.workerPid),
+  // The node flags the agent DaemonSet ships (NODE_OPTIONS there).
+  const [nodeBinary = process.execPath, ...script] = netmedicCli();
+  const agent = startProcess("agent", [nodeBinary, ...AGENT_NODE_OPTIONS.split(" "), ...script, "agent", "--node-name", node, "--host-pid", String(lab.workerPid),
     "--kubeconfig", env.kubeconfigPath, "--probe-endpoint", `${addresses.podIP}:${PROBE_PORT}`], env.dir);
   started.push(agent);
   await waitForOutput(probe, '"msg":"probe listening"');
