@@ -9,6 +9,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { validate as lintDockerfile } from "dockerfile-utils";
 import { DEFAULT_CONFIG, parseControllerConfig } from "../../../src/controller/config.js";
+import { AGENT_NODE_OPTIONS } from "../../../src/controller/workloads.js";
 
 interface Manifest { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [key: string]: unknown }
 
@@ -57,6 +58,18 @@ describe("deploy/ (kubectl kustomize) and deploy/monitoring", () => {
     .map((o) => [`${o.kind}/${o.metadata.name}`, o] as const))("%s is valid against its OpenAPI schema", async (_name, object) => {
     const Model = await modelFor(object.apiVersion, object.kind);
     expect(() => new Model(object).validate()).not.toThrow();
+  });
+
+  it("node accepts the NODE_OPTIONS the controller and the agent ship, and sizes the heap from them", () => {
+    const [deployment] = byKind(objects, "Deployment", "netmedic-controller") as unknown as Array<{ spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } }>;
+    const controllerOptions = deployment!.spec.template.spec.containers[0]!.env.find((e) => e.name === "NODE_OPTIONS")?.value ?? "";
+    const heapLimitMb = (nodeOptions: string) => Number(execFileSync(process.execPath,
+      ["-e", "process.stdout.write(String(require('v8').getHeapStatistics().heap_size_limit / 2 ** 20))"],
+      { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: nodeOptions } }));
+    // Old space 224 MB + a young generation of 3 semi-spaces of 4 MB.
+    expect(controllerOptions).toBe("--max-old-space-size=224 --max-semi-space-size=4");
+    expect(heapLimitMb(controllerOptions)).toBe(224 + 3 * 4);
+    expect(heapLimitMb(AGENT_NODE_OPTIONS)).toBeGreaterThan(0);
   });
 
   it("the validator does reject a broken manifest (it is not a no-op)", async () => {
