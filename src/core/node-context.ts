@@ -36,10 +36,8 @@ export const FIRST_STATUS_HOLD_SECONDS = 30;
  * min(FIRST_STATUS_HOLD_SECONDS, staleAfterSeconds). undefined when not holding.
  */
 export function firstStatusHoldSecondsLeft(health: NetworkHealth | undefined, now: string, staleAfterSeconds: number): number | undefined {
-  const created = health?.metadata.creationTimestamp;
-  if (!created || health?.status?.conditions?.length || health?.status?.agent?.heartbeatTime) return undefined;
-  const left = Math.min(FIRST_STATUS_HOLD_SECONDS, staleAfterSeconds) - secondsBetween(String(created), now);
-  return left > 0 ? Math.ceil(left) : undefined;
+  if (health?.status?.conditions?.length) return undefined;
+  return firstReportSecondsLeft(health, now, Math.min(FIRST_STATUS_HOLD_SECONDS, staleAfterSeconds));
 }
 
 /** The context of node `name`; `undefined` when the observation has no such Node. */

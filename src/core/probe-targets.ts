@@ -6,14 +6,18 @@
 import type { NetworkHealth, ProbeTargets } from "../api/index.js";
 import { PROBE_TARGETS_ANNOTATION } from "../api/index.js";
 
-/** The annotation value for `targets`: JSON with keys in a fixed order; empty lists and an absent endpoint are left out. */
-export function encodeProbeTargets(targets: ProbeTargets): string {
-  const canonical: ProbeTargets = {
+/** `targets` with keys in a fixed order; empty lists and an absent endpoint left out. */
+function canonical(targets: ProbeTargets): ProbeTargets {
+  return {
     ...(targets.konnectivity?.length ? { konnectivity: targets.konnectivity } : {}),
     ...(targets.apiServers?.length ? { apiServers: targets.apiServers } : {}),
     ...(targets.probeEndpoint ? { probeEndpoint: targets.probeEndpoint } : {}),
   };
-  return JSON.stringify(canonical);
+}
+
+/** The annotation value for `targets`: their canonical form as JSON. */
+export function encodeProbeTargets(targets: ProbeTargets): string {
+  return JSON.stringify(canonical(targets));
 }
 
 /** The result of reading the annotation: the targets, or why the value was refused. */
@@ -41,8 +45,7 @@ export function decodeProbeTargets(value: string | undefined): DecodedProbeTarge
     if (record.probeEndpoint !== undefined && typeof record.probeEndpoint !== "string") throw new TypeError("probeEndpoint must be a string");
     const konnectivity = stringList(record.konnectivity, "konnectivity");
     const apiServers = stringList(record.apiServers, "apiServers");
-    const probeEndpoint = record.probeEndpoint as string | undefined;
-    return { targets: { ...(konnectivity ? { konnectivity } : {}), ...(apiServers ? { apiServers } : {}), ...(probeEndpoint ? { probeEndpoint } : {}) } };
+    return { targets: canonical({ konnectivity, apiServers, probeEndpoint: record.probeEndpoint as string | undefined }) };
   } catch (error) {
     return { error: `annotation ${PROBE_TARGETS_ANNOTATION} refused: ${(error as Error).message}` };
   }
