@@ -58,8 +58,7 @@ export async function runAgentFootprint(warmupSeconds: number, windowSeconds: nu
     const node = "bench-agent-node";
     const controller = new NetworkHealthClient(admin, FIELD_MANAGER_CONTROLLER);
     await controller.apply({ apiVersion: "netmedic.io/v1alpha1", kind: "NetworkHealth", metadata: { name: node } });
-    const [nodeBinary = process.execPath, ...script] = netmedicCli();
-    const argv = [nodeBinary, ...nodeFlags, ...script, "agent", "--node-name", node, "--host-pid", String(lab.workerPid), "--kubeconfig", plane.kubeconfigPath, "--log-level", "warn"];
+    const argv = [...netmedicCli(nodeFlags), "agent", "--node-name", node, "--host-pid", String(lab.workerPid), "--kubeconfig", plane.kubeconfigPath, "--log-level", "warn"];
     agent = startProcess("netmedic-agent", argv, join(plane.dir, "netmedic-agent.log"));
     const pid = agent.pid;
     const seen = new Set<string>();

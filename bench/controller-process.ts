@@ -26,9 +26,10 @@ export function buildOnce(): boolean {
   return compiled;
 }
 
-/** argv prefix of the netmedic CLI (compiled when possible, else tsx). */
-export function netmedicCli(): string[] {
-  return buildOnce() ? [process.execPath, join(BUILD_DIR, "src/cli/main.js")] : [process.execPath, "--import", "tsx", resolve("src/cli/main.ts")];
+/** argv prefix of the netmedic CLI (compiled when possible, else tsx), with `nodeFlags` on node's own command line. */
+export function netmedicCli(nodeFlags: readonly string[] = []): string[] {
+  const script = buildOnce() ? [join(BUILD_DIR, "src/cli/main.js")] : ["--import", "tsx", resolve("src/cli/main.ts")];
+  return [process.execPath, ...nodeFlags, ...script];
 }
 
 /** A running controller child. */
@@ -52,8 +53,7 @@ export async function startControllerChild(dir: string, kubeconfigPath: string, 
   const configPath = join(dir, "netmedic-bench-config.yaml");
   writeFileSync(configPath, configYaml);
   const port = await freePort();
-  const [node = process.execPath, ...script] = netmedicCli();
-  const argv = [node, ...nodeFlags, ...script, "controller", "--kubeconfig", kubeconfigPath, "--config", configPath, "--namespace", "netmedic",
+  const argv = [...netmedicCli(nodeFlags), "controller", "--kubeconfig", kubeconfigPath, "--config", configPath, "--namespace", "netmedic",
     "--listen", `127.0.0.1:${port}`, "--log-level", "warn", "--identity", "bench"];
   const env = heapMb ? { ...process.env, NODE_OPTIONS: `--max-old-space-size=${heapMb}` } : process.env;
   const child: ManagedProcess = startProcess("netmedic-controller", argv, join(dir, "netmedic-controller.log"), env);

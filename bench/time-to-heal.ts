@@ -137,8 +137,7 @@ async function joinWorker(env: E2EEnv, lab: Lab, node: string, started: RunningP
     env.dir, (argv, options) => lab.spawnIn("pod", argv, options));
   started.push(probe);
   // The node flags the agent DaemonSet ships (NODE_OPTIONS there).
-  const [nodeBinary = process.execPath, ...script] = netmedicCli();
-  const agent = startProcess("agent", [nodeBinary, ...AGENT_NODE_OPTIONS.split(" "), ...script, "agent", "--node-name", node, "--host-pid", String(lab.workerPid),
+  const agent = startProcess("agent", [...netmedicCli(AGENT_NODE_OPTIONS.split(" ")), "agent", "--node-name", node, "--host-pid", String(lab.workerPid),
     "--kubeconfig", env.kubeconfigPath, "--probe-endpoint", `${addresses.podIP}:${PROBE_PORT}`], env.dir);
   started.push(agent);
   await waitForOutput(probe, '"msg":"probe listening"');

@@ -37,33 +37,36 @@ def demangle(names):
     return dict(zip(names, out))
 
 GC = r"(Heap|MarkCompact|Mark|Scaveng|Sweep|Concurrent|Minor|Evacuat|Compact|GCTracer|Memory(Allocator|Reducer)|PagedSpace|NewSpace|LargeObject|Incremental|ArrayBufferSweeper|Page\b|MemoryChunk|Remembered|SlotSet|TypedSlot|Worklist|Evacuation|Marking|LocalHeap|Safepoint|GlobalHandles|EphemeronTable|WeakObjects|ObjectStats|StressScavenge|ScavengeJob|Marker)"
+# (pattern on the demangled name, category): the first match wins, so the specific ones come first.
+CATEGORIES = [
+    (r"^Builtins_", "v8 builtins (embedded blob)"),
+    (r"^icudt78_dat$", "ICU data (icudt78_dat)"),
+    (r"blob_data", "v8 snapshot blob"),
+    (r"v8::internal::compiler::turboshaft", "v8 turboshaft"),
+    (r"v8::internal::compiler::", "v8 turbofan (compiler::)"),
+    (r"v8::internal::maglev", "v8 maglev"),
+    (r"v8::internal::wasm|wasm::", "v8 wasm"),
+    (r"v8::internal::baseline", "v8 sparkplug"),
+    (r"v8::internal::(interpreter|Interpreter)", "v8 interpreter/bytecode"),
+    (r"v8::internal::(Parser|Scanner|PreParser|ParserBase|AstNode|Ast|Scope|DeclarationScope|FuncNameInferrer|Utf16CharacterStream|.*Literal)", "v8 parser/AST"),
+    (r"cppgc::", "v8 cppgc"),
+    (r"v8::internal::(Regexp|RegExp|regexp)", "v8 regexp"),
+    (r"v8::internal::(Intl|JSDateTimeFormat|JSNumberFormat|JSCollator|JSLocale|JSPluralRules|JSSegment|JSListFormat|JSRelativeTimeFormat|JSDisplayNames)", "v8 Intl glue"),
+    (r"v8::internal::(Deoptimizer|Deopt|TranslatedState|TranslatedFrame|OptimizingCompileDispatcher|TieringManager|Compiler::)", "v8 tiering/deopt"),
+    (r"v8::internal::(Assembler|MacroAssembler|TurboAssembler|AssemblerBase|CodeDesc|Factory::CodeBuilder|RelocInfo|RelocIterator)", "v8 assembler/codegen"),
+    (r"v8::internal::(heap::|" + GC[1:-1] + ")", "v8 heap/GC"),
+    (r"^(?=.*(v8::platform|v8::base|v8::internal::Runtime_|v8::internal::Builtin_)).*(Runtime_|Builtin_)", "v8 runtime fns"),
+    (r"v8::platform|v8::base", "v8 base/platform"),
+    (r"^(v8::|void v8::|.*\bv8::)", "v8 other"),
+    (r"icu_\d+|_78\b|^u[a-z]*_\w+_78", "ICU code"),
+    (r"node::|^node_|napi_|\bnode::", "node core (C++)"),
+    (r"^uv_|^uv__", "libuv"),
+    (r"simdutf|simdjson|ada::|llhttp|nghttp|ngtcp|BrotliDecoder|Brotli|brotli|inflate|deflate|crc32|adler|zlib|ares_|uvwasi|histogram|hdr_", "other C libs (simdutf/ada/llhttp/nghttp2/brotli/zlib/cares)"),
+    (r"^(std::|__gnu|operator|__cxx|_GLOBAL__)", "libstdc++ inline/other"),
+]
+
 def category(name):
-    d = name
-    if name.startswith("Builtins_"): return "v8 builtins (embedded blob)"
-    if name in ("icudt78_dat",): return "ICU data (icudt78_dat)"
-    if "blob_data" in name: return "v8 snapshot blob"
-    if re.search(r"v8::internal::compiler::turboshaft", d): return "v8 turboshaft"
-    if re.search(r"v8::internal::compiler::", d): return "v8 turbofan (compiler::)"
-    if re.search(r"v8::internal::maglev", d): return "v8 maglev"
-    if re.search(r"v8::internal::wasm|wasm::", d): return "v8 wasm"
-    if re.search(r"v8::internal::baseline", d): return "v8 sparkplug"
-    if re.search(r"v8::internal::(interpreter|Interpreter)", d): return "v8 interpreter/bytecode"
-    if re.search(r"v8::internal::(Parser|Scanner|PreParser|ParserBase|AstNode|Ast|Scope|DeclarationScope|FuncNameInferrer|Utf16CharacterStream|.*Literal)", d): return "v8 parser/AST"
-    if re.search(r"cppgc::", d): return "v8 cppgc"
-    if re.search(r"v8::internal::(Regexp|RegExp|regexp)", d): return "v8 regexp"
-    if re.search(r"v8::internal::(Intl|JSDateTimeFormat|JSNumberFormat|JSCollator|JSLocale|JSPluralRules|JSSegment|JSListFormat|JSRelativeTimeFormat|JSDisplayNames)", d): return "v8 Intl glue"
-    if re.search(r"v8::internal::(Deoptimizer|Deopt|TranslatedState|TranslatedFrame|OptimizingCompileDispatcher|TieringManager|Compiler::)", d): return "v8 tiering/deopt"
-    if re.search(r"v8::internal::(Assembler|MacroAssembler|TurboAssembler|AssemblerBase|CodeDesc|Factory::CodeBuilder|RelocInfo|RelocIterator)", d): return "v8 assembler/codegen"
-    if re.search(r"v8::internal::(heap::|" + GC[1:-1] + ")", d): return "v8 heap/GC"
-    if re.search(r"v8::platform|v8::base|v8::internal::Runtime_|v8::internal::Builtin_", d):
-        return "v8 runtime fns" if "Runtime_" in d or "Builtin_" in d else "v8 base/platform"
-    if re.search(r"^(v8::|void v8::|.*\bv8::)", d): return "v8 other"
-    if re.search(r"icu_\d+|_78\b|^u[a-z]*_\w+_78", d): return "ICU code"
-    if re.search(r"node::|^node_|napi_|\bnode::", d): return "node core (C++)"
-    if re.search(r"^uv_|^uv__", d): return "libuv"
-    if re.search(r"simdutf|simdjson|ada::|llhttp|nghttp|ngtcp|BrotliDecoder|Brotli|brotli|inflate|deflate|crc32|adler|zlib|ares_|uvwasi|histogram|hdr_", d): return "other C libs (simdutf/ada/llhttp/nghttp2/brotli/zlib/cares)"
-    if re.search(r"^(std::|__gnu|operator|__cxx|_GLOBAL__)", d): return "libstdc++ inline/other"
-    return "other C (mostly OpenSSL)"
+    return next((label for pattern, label in CATEGORIES if re.search(pattern, name)), "other C (mostly OpenSSL)")
 
 def present_pages(pid, exe):
     maps = []
