@@ -1,8 +1,8 @@
 /**
  * One probe round: from the host network to the konnectivity servers and live apiservers the
  * controller lists in the NetworkHealth's probe-targets annotation; the same targets from the pod
- * network by asking the local probe pod; and an anonymous TLS GET /version of each configured k3s/RKE2 server (an etcd-only
- * server answers `apiserver disabled`).
+ * network by asking the local probe pod; and an anonymous TLS GET /version of each configured
+ * k3s/RKE2 server (an etcd-only server answers `apiserver disabled`).
  */
 import type { ProbeResult, ProbeTargets } from "../api/index.js";
 import { PROBE_UNAVAILABLE } from "../probe/classify.js";

@@ -43,8 +43,8 @@ export class ClusterCaches {
     const registration = kubeConfig.makeApiClient(ApiregistrationV1Api);
     const custom = kubeConfig.makeApiClient(CustomObjectsApi);
     const timeout = (signal: AbortSignal) => withTimeout(LIST_TIMEOUT_MS, undefined, signal);
-    this.nodes = this.informer("Node", "nodes", "/api/v1/nodes", (signal, page) => this.core.listNode({ ...page }, timeout(signal)), {}, trimNodeForCache);
-    this.apiServices = this.informer("APIService", "apiservices", "/apis/apiregistration.k8s.io/v1/apiservices", (signal, page) => registration.listAPIService({ ...page }, timeout(signal)));
+    this.nodes = this.informer("Node", "nodes", "/api/v1/nodes", (signal, page) => this.core.listNode(page, timeout(signal)), {}, trimNodeForCache);
+    this.apiServices = this.informer("APIService", "apiservices", "/apis/apiregistration.k8s.io/v1/apiservices", (signal, page) => registration.listAPIService(page, timeout(signal)));
     const fieldSelector = "metadata.name=kubernetes";
     this.endpoints = this.informer("Endpoints", "endpoints", "/api/v1/namespaces/default/endpoints",
       (signal, page) => this.core.listNamespacedEndpoints({ namespace: "default", fieldSelector, ...page }, timeout(signal)), { fieldSelector });
