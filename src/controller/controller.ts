@@ -175,7 +175,7 @@ class Controller {
     this.limiter.setRate({ qps: this.configValue.reconcile.apiQPS, burst: this.configValue.reconcile.apiBurst });
     this.logs.setTtl(this.configValue.konnectivity.logTtlSeconds * 1000);
     await this.caches.setKonnectivity(this.configValue.konnectivity);
-    this.server = await startHealthServer(this.options.listen, { registry: this.metrics.registry, ready: () => this.caches.synced });
+    this.server = await startHealthServer(this.options.listen, { metrics: this.metrics, ready: () => this.caches.synced });
     this.port = this.server.port;
     await this.caches.start();
     await this.configMap?.watch({

@@ -4,11 +4,9 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Registry } from "prom-client";
-
-/** What the endpoints report. */
+/** What the endpoints report: `scrape` renders the metrics in `contentType`. */
 export interface HealthHandlers {
-  registry: Registry;
+  metrics: { scrape: () => Promise<string>; contentType: string };
   ready: () => boolean;
 }
 
@@ -30,8 +28,8 @@ export async function startHealthServer(listen: { host?: string; port: number },
       const ready = handlers.ready();
       response.writeHead(ready ? 200 : 503, { "Content-Type": "text/plain" }).end(ready ? "ok\n" : "caches not synced\n");
     } else if (path === "/metrics") {
-      handlers.registry.metrics().then(
-        (text) => response.writeHead(200, { "Content-Type": handlers.registry.contentType }).end(text),
+      handlers.metrics.scrape().then(
+        (text) => response.writeHead(200, { "Content-Type": handlers.metrics.contentType }).end(text),
         () => response.writeHead(500).end(),
       );
     } else {

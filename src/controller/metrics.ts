@@ -2,7 +2,8 @@
  * The controller's Prometheus metrics, in its own Registry (two controllers in one test process
  * must not share series). Condition and APIService gauges are computed at scrape time from the
  * caches, so every replica — leader or not — exports the current truth and a deleted node's series
- * disappear with it, without bookkeeping.
+ * disappear with it, without bookkeeping. The per-node condition series (eight per node: 40,000
+ * label sets, ~8 MB at 5,000 nodes) exist only while a scrape renders them.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { NetworkHealth } from "../api/index.js";
@@ -30,11 +31,12 @@ export class ControllerMetrics {
   readonly configReloadFailures: Counter;
   readonly eventWriteFailures: Counter;
   readonly eventsDropped: Counter;
+  private readonly conditions: Gauge<"node" | "type" | "status" | "reason">;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    new Gauge({
+    this.conditions = new Gauge({
       name: "netmedic_networkhealth_condition", help: "1 for each current condition of each NetworkHealth",
       labelNames: ["node", "type", "status", "reason"], registers,
       collect() {
@@ -79,5 +81,23 @@ export class ControllerMetrics {
         this.inc(sources.rateLimitWaitSeconds?.() ?? 0);
       },
     });
+  }
+
+  /** The content type of what `scrape` renders. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /**
+   * The registry's text exposition (what /metrics serves). The condition series are dropped once
+   * rendered: they are rebuilt from the cache at every scrape, and keeping them between scrapes
+   * held a label set per node and condition for nothing.
+   */
+  async scrape(): Promise<string> {
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.conditions.reset();
+    }
   }
 }
