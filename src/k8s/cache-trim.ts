@@ -6,26 +6,33 @@
  * list and volume lists a real kubelet reports (tens of KB per node); on Pods everything but the
  * few fields read (core's KubePod, the probe endpoint, the node a change enqueues). Same idea as
  * client-go's informer TransformFunc / controller-runtime's TransformStripManagedFields.
+ * What is kept is copied with its strings shared (shared-strings.ts): the caches hold thousands of
+ * objects repeating the same values.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
+import { withSharedStrings } from "./shared-strings.js";
 
 const NODE_STATUS_UNUSED = ["images", "volumesAttached", "volumesInUse"] as const;
 
-/** Returns `object` without its managedFields; never mutates it. */
+/** Returns `object` without its managedFields, strings shared; never mutates it. */
 export function trimForCache<T extends KubernetesObject>(object: T): T {
+  return withSharedStrings(withoutManagedFields(object));
+}
+
+function withoutManagedFields<T extends KubernetesObject>(object: T): T {
   if (!object || typeof object !== "object") return object;
   const metadata = { ...object.metadata };
   delete metadata.managedFields;
   return { ...object, metadata };
 }
 
-/** Returns a Node without its managedFields, image list and volume lists; never mutates it. */
+/** Returns a Node without its managedFields, image list and volume lists, strings shared; never mutates it. */
 export function trimNodeForCache<T extends KubernetesObject & { status?: object }>(node: T): T {
-  const trimmed = trimForCache(node);
-  if (!trimmed?.status) return trimmed;
+  const trimmed = withoutManagedFields(node);
+  if (!trimmed?.status) return withSharedStrings(trimmed);
   const status: Record<string, unknown> = { ...trimmed.status };
   for (const field of NODE_STATUS_UNUSED) delete status[field];
-  return { ...trimmed, status };
+  return withSharedStrings({ ...trimmed, status });
 }
 
 interface CachedPod {
@@ -36,17 +43,18 @@ interface CachedPod {
 /**
  * Returns a Pod reduced to what the controller reads — metadata (without managedFields), the node,
  * each container's name, command and args (the konnectivity server address), phase, pod IP and
- * conditions (Ready) — never mutating it. A DaemonSet pod's volumes, env, probes, tolerations,
- * affinity and container statuses are ~3/4 of its size, and the cache holds two pods per node.
+ * conditions (Ready), strings shared — never mutating it. A DaemonSet pod's volumes, env, probes,
+ * tolerations, affinity and container statuses are ~3/4 of its size, and the cache holds two pods
+ * per node.
  */
 export function trimPodForCache<T extends KubernetesObject & CachedPod>(pod: T): T {
-  const trimmed = trimForCache(pod);
+  const trimmed = withoutManagedFields(pod);
   if (!trimmed || typeof trimmed !== "object") return trimmed;
   const { spec, status } = pod;
   const containers = spec?.containers?.map(({ name, command, args }) => ({ name, command, args }));
-  return {
+  return withSharedStrings({
     apiVersion: trimmed.apiVersion, kind: trimmed.kind, metadata: trimmed.metadata,
     ...(spec ? { spec: { nodeName: spec.nodeName, ...(containers ? { containers } : {}) } } : {}),
     ...(status ? { status: { phase: status.phase, podIP: status.podIP, conditions: status.conditions } } : {}),
-  } as T;
+  } as T);
 }
