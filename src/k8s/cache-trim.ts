@@ -6,17 +6,17 @@
  * list and volume lists a real kubelet reports (tens of KB per node); on Pods everything but the
  * few fields read (core's KubePod, the probe endpoint, the node a change enqueues). Same idea as
  * client-go's informer TransformFunc / controller-runtime's TransformStripManagedFields.
- * What is kept is copied with its strings shared (shared-strings.ts): the caches hold thousands of
- * objects repeating the same values.
+ * What is kept has its strings shared (shared-strings.ts; equal values, so unobservable): the caches
+ * hold thousands of objects repeating the same values.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { withSharedStrings } from "./shared-strings.js";
+import { shareStrings } from "./shared-strings.js";
 
 const NODE_STATUS_UNUSED = ["images", "volumesAttached", "volumesInUse"] as const;
 
-/** Returns `object` without its managedFields, strings shared; never mutates it. */
+/** Returns `object` without its managedFields, strings shared; never changes what a field of it reads. */
 export function trimForCache<T extends KubernetesObject>(object: T): T {
-  return withSharedStrings(withoutManagedFields(object));
+  return shareStrings(withoutManagedFields(object));
 }
 
 function withoutManagedFields<T extends KubernetesObject>(object: T): T {
@@ -26,13 +26,16 @@ function withoutManagedFields<T extends KubernetesObject>(object: T): T {
   return { ...object, metadata };
 }
 
-/** Returns a Node without its managedFields, image list and volume lists, strings shared; never mutates it. */
+/**
+ * Returns a Node without its managedFields, image list and volume lists, strings shared; never
+ * changes what a field of it reads.
+ */
 export function trimNodeForCache<T extends KubernetesObject & { status?: object }>(node: T): T {
   const trimmed = withoutManagedFields(node);
-  if (!trimmed?.status) return withSharedStrings(trimmed);
+  if (!trimmed?.status) return shareStrings(trimmed);
   const status: Record<string, unknown> = { ...trimmed.status };
   for (const field of NODE_STATUS_UNUSED) delete status[field];
-  return withSharedStrings({ ...trimmed, status });
+  return shareStrings({ ...trimmed, status });
 }
 
 interface CachedPod {
@@ -43,16 +46,16 @@ interface CachedPod {
 /**
  * Returns a Pod reduced to what the controller reads — metadata (without managedFields), the node,
  * each container's name, command and args (the konnectivity server address), phase, pod IP and
- * conditions (Ready), strings shared — never mutating it. A DaemonSet pod's volumes, env, probes,
- * tolerations, affinity and container statuses are ~3/4 of its size, and the cache holds two pods
- * per node.
+ * conditions (Ready), strings shared — never changing what a field of it reads. A DaemonSet pod's
+ * volumes, env, probes, tolerations, affinity and container statuses are ~3/4 of its size, and the
+ * cache holds two pods per node.
  */
 export function trimPodForCache<T extends KubernetesObject & CachedPod>(pod: T): T {
   const trimmed = withoutManagedFields(pod);
   if (!trimmed || typeof trimmed !== "object") return trimmed;
   const { spec, status } = pod;
   const containers = spec?.containers?.map(({ name, command, args }) => ({ name, command, args }));
-  return withSharedStrings({
+  return shareStrings({
     apiVersion: trimmed.apiVersion, kind: trimmed.kind, metadata: trimmed.metadata,
     ...(spec ? { spec: { nodeName: spec.nodeName, ...(containers ? { containers } : {}) } } : {}),
     ...(status ? { status: { phase: status.phase, podIP: status.podIP, conditions: status.conditions } } : {}),

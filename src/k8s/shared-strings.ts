@@ -19,14 +19,18 @@ export function sharedString(value: string): string {
 }
 
 /**
- * Returns a copy of `value` whose plain objects and arrays are new and whose strings are shared
- * (sharedString); anything else (numbers, Dates, …) is kept as it is. Never mutates `value`.
+ * Replaces each string inside `value`'s arrays and objects by its shared equal (sharedString) and
+ * returns `value`. Every field reads the same as before, so no reader can tell; frozen objects are
+ * left as they are. In place rather than copied: a copy built field by field needs V8's
+ * out-of-object property storage, which cost more (+4 MB at 5,000 nodes) than JSON.parse's layout.
  */
-export function withSharedStrings<T>(value: T): T {
-  if (typeof value === "string") return sharedString(value) as T;
-  if (Array.isArray(value)) return value.map(withSharedStrings) as T;
-  if (value === null || typeof value !== "object" || value instanceof Date) return value;
-  const copy: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) copy[key] = withSharedStrings(field);
-  return copy as T;
+export function shareStrings<T>(value: T): T {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
+  const fields = value as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    const field = fields[key];
+    if (typeof field === "string") fields[key] = sharedString(field);
+    else if (field !== null && typeof field === "object") shareStrings(field);
+  }
+  return value;
 }
