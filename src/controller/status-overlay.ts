@@ -10,6 +10,7 @@
  * with an age limit so an overlay can never outlive the watch for good.
  */
 import type { NetworkHealth } from "../api/index.js";
+import { trimForCache } from "../k8s/cache-trim.js";
 
 const NON_NUMERIC_MAX_AGE_MS = 60_000;
 
@@ -24,10 +25,14 @@ interface Entry {
 export class NetworkHealthOverlay {
   private readonly written = new Map<string, Entry>();
 
-  /** Records the object an API write returned. */
+  /**
+   * Records the object an API write returned, trimmed as the informer cache trims it: while 5,000
+   * nodes converge, thousands of written objects wait here for the watch, and their managedFields
+   * (one entry per field manager) were a tenth of the controller's heap.
+   */
   remember(object: NetworkHealth): void {
     const name = object.metadata.name;
-    if (name) this.written.set(name, { object, at: Date.now() });
+    if (name) this.written.set(name, { object: trimForCache(object), at: Date.now() });
   }
 
   /**

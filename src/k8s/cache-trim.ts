@@ -14,14 +14,17 @@ import { shareStrings } from "./shared-strings.js";
 
 const NODE_STATUS_UNUSED = ["images", "volumesAttached", "volumesInUse"] as const;
 
+/** Any API object: its metadata may carry managedFields, whatever its declared type says. */
+type ApiObject = { metadata?: object };
+
 /** Returns `object` without its managedFields, strings shared; never changes what a field of it reads. */
-export function trimForCache<T extends KubernetesObject>(object: T): T {
+export function trimForCache<T extends ApiObject>(object: T): T {
   return shareStrings(withoutManagedFields(object));
 }
 
-function withoutManagedFields<T extends KubernetesObject>(object: T): T {
+function withoutManagedFields<T extends ApiObject>(object: T): T {
   if (!object || typeof object !== "object") return object;
-  const metadata = { ...object.metadata };
+  const metadata: { managedFields?: unknown } = { ...object.metadata };
   delete metadata.managedFields;
   return { ...object, metadata };
 }

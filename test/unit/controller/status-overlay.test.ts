@@ -14,12 +14,22 @@ describe("NetworkHealthOverlay", () => {
     const overlay = new NetworkHealthOverlay();
     const written = nh("n1", "120");
     overlay.remember(written);
-    expect(overlay.resolve("n1", nh("n1", "99"))).toBe(written);
-    expect(overlay.resolve("n1", undefined)).toBe(written);
+    expect(overlay.resolve("n1", nh("n1", "99"))).toEqual(written);
+    expect(overlay.resolve("n1", undefined)).toEqual(written);
     const caughtUp = nh("n1", "121");
     expect(overlay.resolve("n1", caughtUp)).toBe(caughtUp);
     expect(overlay.size).toBe(0);
     expect(overlay.resolve("n1", nh("n1", "99"))?.metadata.resourceVersion).toBe("99");
+  });
+
+  it("keeps a written object as the cache keeps it: without managedFields", () => {
+    const overlay = new NetworkHealthOverlay();
+    const managedFields = [{ manager: "netmedic-agent", operation: "Apply", fieldsType: "FieldsV1", fieldsV1: { "f:status": {} } }];
+    // What the API returns: the declared ObjectMeta has no managedFields, the wire object does.
+    const metadata = { ...nh("n1", "120").metadata, managedFields };
+    overlay.remember({ ...nh("n1", "120"), metadata, status: { conditions: [] } });
+    expect(overlay.resolve("n1", undefined)).toEqual({ ...nh("n1", "120"), status: { conditions: [] } });
+    expect(metadata.managedFields).toBe(managedFields);
   });
 
   it("compares resourceVersions as integers, not strings", () => {
