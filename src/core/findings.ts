@@ -59,12 +59,18 @@ export function unknownCheck(type: ConditionType, message: string): CheckResult 
   return { type, status: "Unknown", reason: "Unknown", message, evidence: [] };
 }
 
-/** The newest probe of the given origin and purpose, if any. */
+/**
+ * The newest probe of the given origin and purpose by its time (the later one in `probes` on a
+ * tie), if any. Times are compared as instants, not as text: "…:00.5Z" is later than "…:00Z"
+ * although it sorts first, and localeCompare would load ICU's collator (~3 MB RSS) for this.
+ */
 export function latestProbe(probes: ProbeResult[], from: "Host" | "Pod", purpose: ProbeResult["purpose"]): ProbeResult | undefined {
-  return probes
-    .filter((probe) => probe.from === from && probe.purpose === purpose)
-    .sort((a, b) => a.time.localeCompare(b.time))
-    .at(-1);
+  let latest: ProbeResult | undefined;
+  for (const probe of probes) {
+    if (probe.from !== from || probe.purpose !== purpose) continue;
+    if (!latest || Date.parse(probe.time) >= Date.parse(latest.time)) latest = probe;
+  }
+  return latest;
 }
 
 /**
