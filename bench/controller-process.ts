@@ -5,8 +5,9 @@
  * number of workers come from its config (`reconcile:`). Stopped by PID, never by name.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseAllDocuments } from "yaml";
 import { freePort, startProcess, stopProcess, type ManagedProcess } from "../test/support/control-plane/processes.js";
 import { fetchText, parseMetrics, processUsage, type ProcessUsage } from "./lib.js";
 
@@ -45,18 +46,35 @@ export interface ControllerChild {
   stop(): Promise<void>;
 }
 
+interface ManifestContainer {
+  env?: Array<{ name: string; value?: string }>;
+}
+
 /**
- * Starts `netmedic controller` against `kubeconfigPath` with `configYaml` (V8 old-space capped at `heapMb` when given;
- * `nodeFlags` such as `--cpu-prof`, which NODE_OPTIONS refuses, go on node's own command line); logs go to `dir`.
+ * The environment deploy/50-controller.yaml gives the controller's container (entries with a literal
+ * value: NODE_OPTIONS, the malloc settings), so the bench measures the controller as it ships.
  */
-export async function startControllerChild(dir: string, kubeconfigPath: string, configYaml: string, heapMb?: number, nodeFlags: readonly string[] = []): Promise<ControllerChild> {
+export function shippedControllerEnv(): Record<string, string> {
+  const documents = parseAllDocuments(readFileSync(resolve("deploy/50-controller.yaml"), "utf8")).map((document) => document.toJS() as {
+    kind?: string; spec?: { template?: { spec?: { containers?: ManifestContainer[] } } };
+  });
+  const container = documents.find((document) => document?.kind === "Deployment")?.spec?.template?.spec?.containers?.[0];
+  if (!container) throw new Error("deploy/50-controller.yaml: no Deployment container");
+  return Object.fromEntries((container.env ?? []).flatMap(({ name, value }) => (value === undefined ? [] : [[name, value]])));
+}
+
+/**
+ * Starts `netmedic controller` against `kubeconfigPath` with `configYaml`, `env` over the bench's
+ * own (e.g. shippedControllerEnv()); `nodeFlags` such as `--cpu-prof`, which NODE_OPTIONS refuses,
+ * go on node's own command line; logs go to `dir`.
+ */
+export async function startControllerChild(dir: string, kubeconfigPath: string, configYaml: string, env: Record<string, string> = {}, nodeFlags: readonly string[] = []): Promise<ControllerChild> {
   const configPath = join(dir, "netmedic-bench-config.yaml");
   writeFileSync(configPath, configYaml);
   const port = await freePort();
   const argv = [...netmedicCli(nodeFlags), "controller", "--kubeconfig", kubeconfigPath, "--config", configPath, "--namespace", "netmedic",
     "--listen", `127.0.0.1:${port}`, "--log-level", "warn", "--identity", "bench"];
-  const env = heapMb ? { ...process.env, NODE_OPTIONS: `--max-old-space-size=${heapMb}` } : process.env;
-  const child: ManagedProcess = startProcess("netmedic-controller", argv, join(dir, "netmedic-controller.log"), env);
+  const child: ManagedProcess = startProcess("netmedic-controller", argv, join(dir, "netmedic-controller.log"), { ...process.env, ...env });
   return {
     pid: child.pid, port, logPath: child.logPath,
     metrics: async () => parseMetrics(await fetchText(`http://127.0.0.1:${port}/metrics`)),

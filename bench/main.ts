@@ -3,7 +3,8 @@
  * scale/steady/churn bench at each size, each phase with its own time bound, and prints Markdown
  * tables for bench/RESULTS.md. Every process and temp dir a bench starts is stopped and removed.
  *
- *   npm run bench -- [--sizes 100,1000,5000] [--qps N|shipped] [--workers N] [--heap-mb N] [--resync S] [--steady S] [--churn S]
+ *   npm run bench -- [--sizes 100,1000,5000] [--qps N|shipped] [--workers N] [--controller-env shipped|none] [--heap-mb N]
+ *                    [--resync S] [--steady S] [--churn S]
  *                    [--converge-timeout S] [--startup-runs N] [--agent-seconds S (0 = skip; needs root)]
  *                    [--heal-runs N (time to heal, k0s incident; 0 = skip; needs root)]
  *                    [--controller-node-flags="--cpu-prof --cpu-prof-dir=DIR" (node flags of the scale bench's controller)]
@@ -13,6 +14,7 @@ import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { AGENT_NODE_OPTIONS } from "../src/controller/workloads.js";
 import { runAgentFootprint } from "./agent-footprint.js";
+import { shippedControllerEnv } from "./controller-process.js";
 import { runScale, type ScaleResult } from "./scale.js";
 import { runStartup } from "./startup.js";
 import { healTable, runTimeToHeal } from "./time-to-heal.js";
@@ -26,20 +28,31 @@ export function benchOptions(argv: string[]) {
     sizes: { type: "string", default: "100,1000,5000" }, qps: { type: "string", default: "1000" }, workers: { type: "string", default: "8" }, "heap-mb": { type: "string", default: "0" }, resync: { type: "string", default: "10" },
     steady: { type: "string", default: "60" }, churn: { type: "string", default: "60" }, "converge-timeout": { type: "string", default: "300" },
     "startup-runs": { type: "string", default: "3" }, "agent-seconds": { type: "string", default: "180" },
-    "heal-runs": { type: "string", default: "5" }, "controller-node-flags": { type: "string", default: "" },
+    "heal-runs": { type: "string", default: "5" }, "controller-node-flags": { type: "string", default: "" }, "controller-env": { type: "string", default: "shipped" },
     "agent-node-flags": { type: "string", default: AGENT_NODE_OPTIONS },
   } });
   const qps = values.qps === "shipped" ? undefined : Number(values.qps);
   return {
     sizes: values.sizes.split(",").map(Number).filter((n) => n > 0),
     reconcile: qps === undefined ? undefined : { workers: Number(values.workers), apiQPS: qps, apiBurst: qps },
-    heapMb: Number(values["heap-mb"]) || undefined,
+    controllerEnv: controllerEnv(values["controller-env"], Number(values["heap-mb"]) || undefined),
     resyncSeconds: Number(values.resync), steadySeconds: Number(values.steady), churnSeconds: Number(values.churn),
     convergeTimeoutSeconds: Number(values["converge-timeout"]), startupRuns: Number(values["startup-runs"]),
     agentSeconds: Number(values["agent-seconds"]), healRuns: Number(values["heal-runs"]),
     controllerNodeFlags: values["controller-node-flags"].split(/\s+/).filter(Boolean),
     agentNodeFlags: values["agent-node-flags"].split(/\s+/).filter(Boolean),
   };
+}
+
+/**
+ * The scale bench controller's environment: deploy/50-controller.yaml's (`shipped`) or none
+ * (`none`: V8's and glibc's defaults); `heapMb` caps the old space on top (V8 takes the last flag).
+ */
+function controllerEnv(choice: string, heapMb: number | undefined): Record<string, string> {
+  if (choice !== "shipped" && choice !== "none") throw new Error(`--controller-env: shipped or none, not ${choice}`);
+  const env = choice === "shipped" ? shippedControllerEnv() : {};
+  const nodeOptions = [env.NODE_OPTIONS, heapMb ? `--max-old-space-size=${heapMb}` : undefined].filter(Boolean).join(" ");
+  return { ...env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) };
 }
 
 /** The machine line of RESULTS.md. */
@@ -69,7 +82,8 @@ async function main(): Promise<void> {
   const options = benchOptions(process.argv.slice(2));
   log(`# netmedic bench — ${machine()}`);
   const rate = options.reconcile;
-  log(`controller: ${rate ? `reconcile {workers ${rate.workers}, apiQPS ${rate.apiQPS}, apiBurst ${rate.apiBurst}}` : "shipped defaults (4 workers, 50 requests/s, burst 100)"}; resyncSeconds ${options.resyncSeconds}`);
+  log(`controller: ${rate ? `reconcile {workers ${rate.workers}, apiQPS ${rate.apiQPS}, apiBurst ${rate.apiBurst}}` : "shipped defaults (4 workers, 50 requests/s, burst 100)"}; resyncSeconds ${options.resyncSeconds}; ` +
+    `env ${Object.entries(options.controllerEnv).map(([name, value]) => `${name}=${value}`).join(" ") || "(none)"}${options.controllerNodeFlags.length ? `; node ${options.controllerNodeFlags.join(" ")}` : ""}`);
   if (options.startupRuns > 0) {
     log("## control-plane start-up");
     const startup = await runStartup(options.startupRuns, log);

@@ -25,8 +25,8 @@ export interface ScaleOptions {
   convergeTimeoutSeconds: number;
   /** The controller's `reconcile:` config (workers, apiQPS, apiBurst); undefined = the shipped defaults. */
   reconcile?: { workers: number; apiQPS: number; apiBurst: number };
-  /** Cap on the controller's V8 old space (MB), as a container's memory limit would call for; undefined = V8's default. */
-  heapMb?: number;
+  /** The controller's environment over the bench's (NODE_OPTIONS, malloc settings); {} = none of its own. */
+  controllerEnv: Record<string, string>;
   /** Extra node flags for the controller process (e.g. `--cpu-prof --cpu-prof-dir=DIR`). */
   controllerNodeFlags?: readonly string[];
 }
@@ -88,7 +88,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     const marker = basename(plane.dir);
     const cpuBefore = cpuReadings(marker);
     const spawned = Date.now();
-    controller = await startControllerChild(plane.dir, plane.kubeconfigPath, benchConfig(options.resyncSeconds, options.reconcile), options.heapMb, options.controllerNodeFlags);
+    controller = await startControllerChild(plane.dir, plane.kubeconfigPath, benchConfig(options.resyncSeconds, options.reconcile), options.controllerEnv, options.controllerNodeFlags);
     let convergeSeconds: number | undefined;
     while ((Date.now() - spawned) / 1000 < options.convergeTimeoutSeconds) {
       await sleep(250);
