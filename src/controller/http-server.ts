@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+
 /** What the endpoints report: `scrape` renders the metrics in `contentType`. */
 export interface HealthHandlers {
   metrics: { scrape: () => Promise<string>; contentType: string };
