@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { NetworkHealth } from "../../src/api/index.js";
 import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { startLab, type Lab } from "../support/lab/index.js";
-import { deleteObjects, e2eConfig, startControllerProcess, type E2EEnv } from "../support/e2e/controller.js";
+import { deleteObjects, e2eConfig, removeE2EDir, startControllerProcess, type E2EEnv } from "../support/e2e/controller.js";
 import { startK0sWorker, type K0sWorker } from "../support/e2e/k0s-worker.js";
 import { hasCondition, NetworkHealthFollower } from "../support/e2e/networkhealth.js";
 import type { RunningProcess } from "../support/e2e/processes.js";
@@ -52,6 +52,7 @@ describe("e2e: two broken nodes with maxConcurrent 1 are healed one after the ot
     for (const worker of workers) await worker.stop();
     await deleteObjects(cluster.kubeConfig, names, workers.map((w) => w.pod)).catch(() => undefined);
     for (const lab of labs) await lab.stop();
+    removeE2EDir(env);
   }, 90_000);
 
   it("both nodes end Ready=True with Remediating Succeeded, and their orders never overlapped", async () => {

@@ -12,7 +12,7 @@ import { PROBE_TARGETS_ANNOTATION, type NetworkHealth } from "../../src/api/inde
 import { decodeProbeTargets } from "../../src/core/index.js";
 import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { startLab, type Lab } from "../support/lab/index.js";
-import { deleteObjects, e2eConfig, startControllerProcess, type E2EEnv } from "../support/e2e/controller.js";
+import { deleteObjects, e2eConfig, removeE2EDir, startControllerProcess, type E2EEnv } from "../support/e2e/controller.js";
 import { startK0sWorker, type K0sWorker } from "../support/e2e/k0s-worker.js";
 import { hasCondition, NetworkHealthFollower } from "../support/e2e/networkhealth.js";
 import { eventually, type RunningProcess } from "../support/e2e/processes.js";
@@ -60,6 +60,7 @@ describe("e2e: the k0s firewalld incident, diagnosed and healed by the real proc
     await core.deleteNamespacedService({ name: "metrics-server", namespace: "kube-system" }).catch(() => undefined);
     await deleteObjects(cluster.kubeConfig, [node], worker ? [worker.pod] : []).catch(() => undefined);
     await lab?.stop();
+    removeE2EDir(env);
   }, 60_000);
 
   it("before any fix, the konnectivity-agent stand-in logs the incident's line: dial tcp <control>:8132: connect: no route to host", async () => {

@@ -13,7 +13,7 @@ import { CoreV1Api, type V1Endpoints } from "@kubernetes/client-node";
 import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { createReadyNode, nodeReadyStatus, startLeaseHeartbeat, type Heartbeat } from "../support/control-plane/kubelet.js";
 import { K3S_PATHS, startLab, type Lab } from "../support/lab/index.js";
-import { deleteObjects, e2eConfig, startControllerProcess, type E2EEnv } from "../support/e2e/controller.js";
+import { deleteObjects, e2eConfig, removeE2EDir, startControllerProcess, type E2EEnv } from "../support/e2e/controller.js";
 import { hasCondition, NetworkHealthFollower } from "../support/e2e/networkhealth.js";
 import { eventually, netmedicArgv, startProcess, type RunningProcess } from "../support/e2e/processes.js";
 import { K3S_AGENT_STATE, startK3sAgentStandIn, type K3sAgentStandIn } from "../support/e2e/standins.js";
@@ -89,6 +89,7 @@ describe("e2e: a k3s agent pinned to an etcd-only server is re-pointed and its N
     for (const server of servers) server.kill("SIGKILL");
     await lab?.stop();
     await restoreObjects();
+    removeE2EDir(env);
   }, 60_000);
 
   /** Deletes this file's Nodes and namespace and puts default/kubernetes back as it was. */

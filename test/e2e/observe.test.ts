@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { startLab, type Lab } from "../support/lab/index.js";
-import { deleteObjects, e2eConfig, startControllerProcess, type E2EEnv } from "../support/e2e/controller.js";
+import { deleteObjects, e2eConfig, removeE2EDir, startControllerProcess, type E2EEnv } from "../support/e2e/controller.js";
 import { k0sLabState, startK0sWorker, type K0sWorker } from "../support/e2e/k0s-worker.js";
 import { hasCondition, NetworkHealthFollower } from "../support/e2e/networkhealth.js";
 import type { RunningProcess } from "../support/e2e/processes.js";
@@ -39,6 +39,7 @@ describe("e2e: Observe mode diagnoses the k0s worker and proposes the fix withou
     await worker?.stop();
     await deleteObjects(cluster.kubeConfig, [node], worker ? [worker.pod] : []).catch(() => undefined);
     await lab?.stop();
+    removeE2EDir(env);
   }, 60_000);
 
   it("diagnoses the fault and proposes exactly OpenHostFirewall, EnableIPForwarding, EnableBridgeNetfilter — without an order", async () => {

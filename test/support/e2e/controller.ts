@@ -2,7 +2,7 @@
  * `netmedic controller` as a real process for the e2e tests: its own namespace (Lease), a config
  * file with short intervals, the admin kubeconfig, metrics on a free loopback port.
  */
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { netmedicArgv, startProcess, waitForOutput, type RunningProcess } from "./processes.js";
@@ -12,6 +12,15 @@ export interface E2EEnv {
   kubeConfig: KubeConfig;
   kubeconfigPath: string;
   dir: string;
+}
+
+/**
+ * Removes an e2e test's directory (process logs, config files) at teardown, after its processes
+ * stopped; `NETMEDIC_E2E_KEEP=1` keeps it for reading the logs after a failure.
+ */
+export function removeE2EDir(env: E2EEnv): void {
+  if (process.env["NETMEDIC_E2E_KEEP"] === "1") return;
+  rmSync(env.dir, { recursive: true, force: true });
 }
 
 /**
