@@ -4,6 +4,7 @@
  * heartbeat interval has passed, so the controller can tell a live agent from a stale one.
  */
 import type { ActionResult, HostFacts, NetworkHealthStatus, ProbeResult } from "../api/index.js";
+import { withoutEmptyStrings } from "../k8s/without-empty-strings.js";
 
 /** What the agent reports. */
 export interface AgentReport {
@@ -11,19 +12,6 @@ export interface AgentReport {
   probes: ProbeResult[];
   results: ActionResult[];
   version: string;
-}
-
-/**
- * Drops empty-string values, recursively. A server-side apply of `""` reaches validation as null
- * on the apiserver (422 "must be of type string", seen on v1.20); an absent field means the same
- * here (e.g. podInterfaceZone: no zone).
- */
-export function withoutEmptyStrings<T>(value: T): T {
-  if (Array.isArray(value)) return value.filter((item) => item !== "").map(withoutEmptyStrings) as T;
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== "").map(([k, v]) => [k, withoutEmptyStrings(v)])) as T;
-  }
-  return value;
 }
 
 /** The status this manager applies (its complete intent for the fields it owns). */
