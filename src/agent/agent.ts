@@ -2,7 +2,8 @@
  * The node agent's loop. Each round: read the node's NetworkHealth (created by the controller with
  * the probe targets in an annotation; until then the agent waits), execute the due part of an
  * approved order, collect host facts, run the probes, and apply facts + probes + agent status with
- * server-side apply when something changed or the heartbeat is due. Errors back off (capped, jittered); nothing crashes the loop.
+ * server-side apply when something changed or the heartbeat is due. Errors back off (capped,
+ * jittered); nothing crashes the loop.
  */
 import type { Logger } from "pino";
 import type { ActionResult, NetworkHealth, NetworkHealthStatus, PodNetworkFacts, ProbeTargets } from "../api/index.js";

@@ -3,8 +3,8 @@
  * targets), observe the cluster from the caches, let the pure core decide, apply the status once if
  * it changed (and the targets' annotation if they moved), then queue the transitions as Events. A
  * steady node costs no API call at all (a konnectivity-agent log is read, once per TTL, only while
- * the node's own pod-network probe is missing or stale). Every
- * request waits for the API rate limit.
+ * the node's own pod-network probe is missing or stale). Every request waits for the API rate
+ * limit.
  *
  * Several of these run at once (for different nodes). What keeps maxConcurrent and the breaker
  * exact is that observing, deciding and staging the decision in the overlay happen in one

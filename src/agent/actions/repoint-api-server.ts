@@ -4,8 +4,9 @@
  * controller's live apiserver endpoints (the probe-targets annotation's apiServers). Each file
  * holding the server setting is backed up (`<file>.netmedic-bak-<ts>`), then only its server line
  * is rewritten, atomically; the load-balancer state is moved aside (so the agent re-fetches its
- * server list); the agent unit is restarted with the host's systemctl. The files also hold the join token: their
- * content stays in local variables and never reaches a detail, a log or the status.
+ * server list); the agent unit is restarted with the host's systemctl. The files also hold the
+ * join token: their content stays in local variables and never reaches a detail, a log or the
+ * status.
  */
 import { hostOf } from "../../core/evidence.js";
 import { mustRun, type HostExecutor } from "../host-executor.js";
