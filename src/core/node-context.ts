@@ -2,6 +2,7 @@
 import type { NetworkHealth } from "../api/index.js";
 import type { Observation } from "./observation.js";
 import type { NodeContext } from "./findings.js";
+import { nodeNamed } from "./node-lookup.js";
 
 /** Seconds between two RFC 3339 times (b − a); NaN when either is unparsable. */
 export function secondsBetween(a: string, b: string): number {
@@ -42,7 +43,7 @@ export function firstStatusHoldSecondsLeft(health: NetworkHealth | undefined, no
 
 /** The context of node `name`; `undefined` when the observation has no such Node. */
 export function nodeContext(observation: Observation, name: string, staleAfterSeconds: number): NodeContext | undefined {
-  const node = observation.nodes.find((candidate) => candidate.name === name);
+  const node = nodeNamed(observation.nodes, name);
   if (!node) return undefined;
   const health = observation.networkHealth[name];
   const heartbeat = health?.status?.agent?.heartbeatTime;

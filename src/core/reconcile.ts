@@ -13,6 +13,7 @@ import { nodeMode } from "./mode.js";
 import { advanceRemediation, type ClusterRemediationState, type ReconcileEvent } from "./remediation.js";
 import { firstReportSecondsLeft, firstStatusHoldSecondsLeft, secondsBetween } from "./node-context.js";
 import { controllerStatusOf, sameControllerStatus } from "./status-equality.js";
+import { nodeNamed } from "./node-lookup.js";
 
 /** The outcome of reconciling one node. */
 export interface NodeReconcileResult {
@@ -56,10 +57,8 @@ export function clusterRemediationState(others: () => Array<RemediationStatus | 
 
 /** The counts from a whole-cluster Observation: only NetworkHealths of existing Nodes count (an orphan awaits GC). */
 function clusterState(observation: Observation, node: string, policy: RemediationPolicy): ClusterRemediationState {
-  const others = () => {
-    const existing = new Set(observation.nodes.map((n) => n.name));
-    return Object.entries(observation.networkHealth).filter(([name]) => name !== node && existing.has(name)).map(([, nh]) => nh.status?.remediation);
-  };
+  const others = () => Object.entries(observation.networkHealth)
+    .filter(([name]) => name !== node && nodeNamed(observation.nodes, name) !== undefined).map(([, nh]) => nh.status?.remediation);
   return clusterRemediationState(others, observation.now, policy);
 }
 
@@ -98,7 +97,7 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
   const health = observation.networkHealth[node];
   const previous = health?.status;
   const diagnosis = diagnoseNode(observation, node, policy.staleAfterSeconds);
-  const nodeView = observation.nodes.find((candidate) => candidate.name === node);
+  const nodeView = nodeNamed(observation.nodes, node);
   if (!diagnosis || !nodeView) return { status: controllerStatusOf(previous), targets: {}, changed: false, events: [], records: [] };
   const remediation = advanceRemediation({
     node: nodeView,
