@@ -226,6 +226,7 @@ class Controller {
 
   private onCacheChange(resource: WatchedResource, change: ChangeType, object: KubernetesObject): void {
     if (resource === "NetworkHealth" && change === "delete") this.overlay.forgetDeleted(object as unknown as NetworkHealth);
+    if (resource === "Node") this.observations.nodeChanged(change, object, this.caches.nodes.version);
     const names = nodesForEvent(resource, object);
     this.leadership.enqueue(names === ALL_NODES ? this.nodeNames() : names);
   }

@@ -3,25 +3,23 @@
  * overlay and the log cache. Each object's view is memoized by object identity (the informer
  * replaces an object on every change, so an unchanged Node keeps its view), and the cluster-wide
  * parts are derived once per cache version and shared: rebuilding them for every reconcile made a
- * pass O(nodes²) (17 ms of CPU per reconcile at 5,000 nodes). Only the node's own NetworkHealth
+ * pass O(nodes²) (17 ms of CPU per reconcile at 5,000 nodes). The node views follow the Node cache
+ * change by change instead (NodeViews), since Nodes change far more often than the rest. Only the node's own NetworkHealth
  * goes in; the remediation counts over the others are the caller's, computed lazily. A unit test
  * holds its decisions equal to those from core's whole-cluster `buildObservation`.
  */
 import type { NetworkHealth } from "../api/index.js";
 import {
-  apiServerEndpointsView, apiServiceView, konnectivityAgentView, nodeView,
-  type APIServiceView, type KonnectivityAgentView, type KubeAPIService, type KubeEndpoints, type KubeNode, type KubePod, type NodeView, type Observation,
+  apiServerEndpointsView, apiServiceView, konnectivityAgentView,
+  type APIServiceView, type KonnectivityAgentView, type KubeAPIService, type KubeEndpoints, type KubeNode, type KubePod, type Observation,
 } from "../core/index.js";
+import type { ChangeType } from "../k8s/supervised-informer.js";
 import type { LogLines } from "./konnectivity-logs.js";
+import { NodeViews, type VersionedList } from "./node-views.js";
 import { DEFAULT_PROBE_PORT, probeEndpointsByNode } from "./workloads.js";
 
 type ProbePod = Parameters<typeof probeEndpointsByNode>[0][number];
 
-/** A cache's objects and the version they belong to (SupervisedInformer.version). */
-export interface VersionedList {
-  version: number;
-  list: () => readonly object[];
-}
 
 /** What one node's reconcile observes. */
 export interface NodeSources {
@@ -58,14 +56,18 @@ class Derived<T> {
 
 /** Memoizes views per cached object; one instance lives as long as the caches. */
 export class ObservationBuilder {
-  private readonly nodes = new WeakMap<object, NodeView>();
   private readonly apiServices = new WeakMap<object, APIServiceView>();
   private readonly agents = new WeakMap<object, { log: LogLines | undefined; view: KonnectivityAgentView }>();
-  private readonly nodeList = new Derived<NodeView[]>();
+  private readonly nodeViews = new NodeViews();
   private readonly apiServiceList = new Derived<APIServiceView[]>();
   private readonly agentIndex = new Derived<AgentIndex>();
   private readonly probeEndpoints = new Derived<Record<string, string>>();
   private readonly podsByNode = new Derived<Map<string, KubePod[]>>();
+
+  /** Follows the Node cache: `version` is the cache's version after this change (see NodeViews). */
+  nodeChanged(change: ChangeType, node: KubeNode, version: number): void {
+    this.nodeViews.changed(change, node, version);
+  }
 
   /** The konnectivity-agent pods scheduled on node `name` (indexed once per cache version). */
   podsOfNode(name: string, pods: VersionedList): readonly KubePod[] {
@@ -88,7 +90,7 @@ export class ObservationBuilder {
 
   /** The Observation for reconciling node `name` at `now` (see the file comment for what is scoped). */
   buildForNode(name: string, sources: NodeSources, now: Date): Observation {
-    const nodes = this.nodeList.get(String(sources.nodes.version), () => this.nodeViews(sources.nodes.list()));
+    const nodes = this.nodeViews.current(sources.nodes);
     const apiServices = this.apiServiceList.get(String(sources.apiServices.version), () => this.apiServiceViews(sources.apiServices.list()));
     const agents = this.agentIndex.get(`${sources.konnectivityPods.version}/${sources.logs.version}`, () => this.indexAgents(sources));
     const own = agents.byNode.get(name) ?? [];
@@ -102,10 +104,6 @@ export class ObservationBuilder {
       networkHealth: sources.health ? { [name]: sources.health } : {},
       probeEndpoints: this.probeEndpoints.get(String(sources.probePods.version), () => probeEndpointsByNode(sources.probePods.list() as ProbePod[], DEFAULT_PROBE_PORT)),
     };
-  }
-
-  private nodeViews(nodes: readonly object[]): NodeView[] {
-    return nodes.map((node) => memo(this.nodes, node, () => nodeView(node as KubeNode))).filter((node) => node.name !== "");
   }
 
   private apiServiceViews(services: readonly object[]): APIServiceView[] {
