@@ -90,13 +90,14 @@ export class ObservationBuilder {
 
   /** The Observation for reconciling node `name` at `now` (see the file comment for what is scoped). */
   buildForNode(name: string, sources: NodeSources, now: Date): Observation {
-    const nodes = this.nodeViews.current(sources.nodes);
+    const { list: nodes, byName: nodesByName } = this.nodeViews.current(sources.nodes);
     const apiServices = this.apiServiceList.get(String(sources.apiServices.version), () => this.apiServiceViews(sources.apiServices.list()));
     const agents = this.agentIndex.get(`${sources.konnectivityPods.version}/${sources.logs.version}`, () => this.indexAgents(sources));
     const own = agents.byNode.get(name) ?? [];
     return {
       now: now.toISOString(),
       nodes,
+      nodesByName,
       apiServices,
       konnectivityAgents: [...own, ...agents.perServer.filter((agent) => agent.nodeName !== name)],
       konnectivityDeployed: agents.deployed,

@@ -43,7 +43,7 @@ export function firstStatusHoldSecondsLeft(health: NetworkHealth | undefined, no
 
 /** The context of node `name`; `undefined` when the observation has no such Node. */
 export function nodeContext(observation: Observation, name: string, staleAfterSeconds: number): NodeContext | undefined {
-  const node = nodeNamed(observation.nodes, name);
+  const node = nodeNamed(observation, name);
   if (!node) return undefined;
   const health = observation.networkHealth[name];
   const heartbeat = health?.status?.agent?.heartbeatTime;

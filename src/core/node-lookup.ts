@@ -1,47 +1,40 @@
 /**
- * Finding a Node in an Observation's node list by name or by address. The controller reconciles one
- * node at a time against the list of every node, so a linear search per lookup made a pass over
- * 5,000 nodes cost 5,000² comparisons (the two name searches alone were ~4 of the controller's
- * 35 CPU seconds converging 5,000 nodes). Each list gets its index on its first lookup; the index
- * lives as long as the list does.
+ * Finding a Node in an Observation by name or by address. The controller reconciles one node at a
+ * time against every node, so a linear search per lookup made a pass over 5,000 nodes cost 5,000²
+ * comparisons (two name searches per reconcile: ~4 of the controller's 35 CPU seconds converging
+ * 5,000 nodes). By name, core uses the Observation's `nodesByName` when its builder keeps one (the
+ * controller does, change by change); otherwise, and for addresses, a node list gets its index on
+ * its first lookup, which lives as long as the list does. Building that index costs more than one
+ * linear search, so a builder whose list changes about as often as it reconciles passes the map.
  *
  * Contract: a node list is not mutated once looked up in (Observations are built, then read).
  * Results are those of a first-match linear search in list order.
  */
-import type { NodeView } from "./observation.js";
+import type { NodeView, Observation } from "./observation.js";
 
-interface NodeIndex {
-  byName: ReadonlyMap<string, NodeView>;
-  /** Each address and name → the first node in list order that has it. */
-  byAddressOrName: ReadonlyMap<string, NodeView>;
-}
+type NodeIndex = ReadonlyMap<string, NodeView>;
 
-const indexes = new WeakMap<readonly NodeView[], NodeIndex>();
+const byNameIndexes = new WeakMap<readonly NodeView[], NodeIndex>();
+const byAddressIndexes = new WeakMap<readonly NodeView[], NodeIndex>();
 
-function indexOf(nodes: readonly NodeView[]): NodeIndex {
-  let index = indexes.get(nodes);
-  if (index) return index;
-  const byName = new Map<string, NodeView>();
-  const byAddressOrName = new Map<string, NodeView>();
-  const keep = (map: Map<string, NodeView>, key: string, node: NodeView) => {
-    if (!map.has(key)) map.set(key, node);
-  };
+/** Each key of each node → the first node in list order having it. */
+function indexed(nodes: readonly NodeView[], cache: WeakMap<readonly NodeView[], NodeIndex>, keys: (node: NodeView) => string[]): NodeIndex {
+  const cached = cache.get(nodes);
+  if (cached) return cached;
+  const index = new Map<string, NodeView>();
   for (const node of nodes) {
-    keep(byName, node.name, node);
-    for (const address of node.addresses) keep(byAddressOrName, address.address, node);
-    keep(byAddressOrName, node.name, node);
+    for (const key of keys(node)) if (!index.has(key)) index.set(key, node);
   }
-  index = { byName, byAddressOrName };
-  indexes.set(nodes, index);
+  cache.set(nodes, index);
   return index;
 }
 
-/** The first node named `name`; undefined when there is none. */
-export function nodeNamed(nodes: readonly NodeView[], name: string): NodeView | undefined {
-  return indexOf(nodes).byName.get(name);
+/** The (first) node named `name`; undefined when there is none. */
+export function nodeNamed(observation: Pick<Observation, "nodes" | "nodesByName">, name: string): NodeView | undefined {
+  return (observation.nodesByName ?? indexed(observation.nodes, byNameIndexes, (node) => [node.name])).get(name);
 }
 
 /** The first node having `host` as one of its addresses or as its name; undefined when there is none. */
 export function nodeWithAddress(nodes: readonly NodeView[], host: string): NodeView | undefined {
-  return indexOf(nodes).byAddressOrName.get(host);
+  return indexed(nodes, byAddressIndexes, (node) => [...node.addresses.map((address) => address.address), node.name]).get(host);
 }

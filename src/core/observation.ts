@@ -62,6 +62,12 @@ export interface Observation {
   /** The current time (RFC 3339): the core's only clock. */
   now: string;
   nodes: NodeView[];
+  /**
+   * `nodes` by name, from a builder that keeps them so anyway (the controller follows the Node
+   * cache change by change): core then finds a node without indexing `nodes` first. It must agree
+   * with `nodes` while the Observation is read; core reads an Observation synchronously.
+   */
+  nodesByName?: ReadonlyMap<string, NodeView>;
   apiServices: APIServiceView[];
   konnectivityAgents: KonnectivityAgentView[];
   /** Whether konnectivity is in use at all (agents found, or the distribution runs it). */

@@ -58,7 +58,7 @@ export function clusterRemediationState(others: () => Array<RemediationStatus | 
 /** The counts from a whole-cluster Observation: only NetworkHealths of existing Nodes count (an orphan awaits GC). */
 function clusterState(observation: Observation, node: string, policy: RemediationPolicy): ClusterRemediationState {
   const others = () => Object.entries(observation.networkHealth)
-    .filter(([name]) => name !== node && nodeNamed(observation.nodes, name) !== undefined).map(([, nh]) => nh.status?.remediation);
+    .filter(([name]) => name !== node && nodeNamed(observation, name) !== undefined).map(([, nh]) => nh.status?.remediation);
   return clusterRemediationState(others, observation.now, policy);
 }
 
@@ -97,7 +97,7 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
   const health = observation.networkHealth[node];
   const previous = health?.status;
   const diagnosis = diagnoseNode(observation, node, policy.staleAfterSeconds);
-  const nodeView = nodeNamed(observation.nodes, node);
+  const nodeView = nodeNamed(observation, node);
   if (!diagnosis || !nodeView) return { status: controllerStatusOf(previous), targets: {}, changed: false, events: [], records: [] };
   const remediation = advanceRemediation({
     node: nodeView,

@@ -43,11 +43,13 @@ describe("NodeViews", () => {
     cache.put(node("controller", "192.168.1.41"));
     cache.put(node("worker-1", "192.168.1.42"));
     cache.put(node("worker-2", "192.168.1.43"));
-    expect(byName(views.current(cache.source()))).toEqual(expected(cache));
+    expect(byName(views.current(cache.source()).list)).toEqual(expected(cache));
     cache.put(node("worker-1", "192.168.1.42", { ready: "False" }));
     cache.remove("worker-2");
-    expect(byName(views.current(cache.source()))).toEqual(expected(cache));
-    expect(views.current(cache.source()).find((view) => view.name === "worker-1")?.ready).toBe("False");
+    expect(byName(views.current(cache.source()).list)).toEqual(expected(cache));
+    expect(views.current(cache.source()).list.find((view) => view.name === "worker-1")?.ready).toBe("False");
+    const { list, byName: map } = views.current(cache.source());
+    expect(new Map(list.map((view) => [view.name, view]))).toEqual(map);
     expect(cache.lists).toBe(0);
   });
 
@@ -57,10 +59,10 @@ describe("NodeViews", () => {
     cache.put(node("controller", "192.168.1.41"));
     cache.put(node("worker-1", "192.168.1.42"), false);
     cache.put(node("worker-2", "192.168.1.43"));
-    expect(byName(views.current(cache.source()))).toEqual(expected(cache));
+    expect(byName(views.current(cache.source()).list)).toEqual(expected(cache));
     expect(cache.lists).toBe(1);
     cache.remove("controller");
-    expect(byName(views.current(cache.source()))).toEqual(expected(cache));
+    expect(byName(views.current(cache.source()).list)).toEqual(expected(cache));
     expect(cache.lists).toBe(1);
   });
 
@@ -69,18 +71,18 @@ describe("NodeViews", () => {
     filled.put(node("controller", "192.168.1.41"));
     filled.put({ metadata: {} });
     const views = new NodeViews();
-    expect(byName(views.current(filled.source()))).toEqual(expected(filled));
-    expect(views.current(filled.source())).toHaveLength(1);
+    expect(byName(views.current(filled.source()).list)).toEqual(expected(filled));
+    expect(views.current(filled.source()).list).toHaveLength(1);
   });
 
   it("never changes a list it handed out, and hands out the same list until the cache moves", () => {
     const views = new NodeViews();
     const cache = new NodeCache(views);
     cache.put(node("controller", "192.168.1.41"));
-    const first = views.current(cache.source());
-    expect(views.current(cache.source())).toBe(first);
+    const first = views.current(cache.source()).list;
+    expect(views.current(cache.source()).list).toBe(first);
     cache.put(node("worker-1", "192.168.1.42"));
-    const second = views.current(cache.source());
+    const second = views.current(cache.source()).list;
     expect(first.map((view) => view.name)).toEqual(["controller"]);
     expect(second.map((view) => view.name).sort()).toEqual(["controller", "worker-1"]);
     expect(second.find((view) => view.name === "controller")).toBe(first[0]);
@@ -90,8 +92,8 @@ describe("NodeViews", () => {
     const views = new NodeViews();
     const cache = new NodeCache(views);
     cache.put(node("controller", "192.168.1.41"));
-    const before = views.current(cache.source())[0];
+    const before = views.current(cache.source()).list[0];
     cache.put(node("worker-1", "192.168.1.42"), false);
-    expect(views.current(cache.source()).find((view) => view.name === "controller")).toBe(before);
+    expect(views.current(cache.source()).list.find((view) => view.name === "controller")).toBe(before);
   });
 });

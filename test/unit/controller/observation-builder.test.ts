@@ -25,7 +25,8 @@ describe("ObservationBuilder", () => {
   it("builds exactly what core's buildObservation builds from the same objects, scoped to the node's own NetworkHealth", () => {
     const full = whole();
     const scoped = new ObservationBuilder().buildForNode("worker", inputs("worker"), new Date(NOW));
-    expect(scoped).toEqual({ ...full, probeEndpoints: {}, networkHealth: { worker: full.networkHealth["worker"] } });
+    const nodesByName = new Map(full.nodes.map((view) => [view.name, view]));
+    expect(scoped).toEqual({ ...full, nodesByName, probeEndpoints: {}, networkHealth: { worker: full.networkHealth["worker"] } });
   });
 
   it("reuses the views of unchanged objects and rebuilds those of replaced ones", () => {

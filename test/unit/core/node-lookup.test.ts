@@ -27,8 +27,14 @@ describe("nodeNamed", () => {
     ["an address is not a name", "192.168.1.41", undefined],
     ["the empty name", "", undefined],
   ])("%s", (_case, name, expected) => {
-    expect(nodeNamed(cluster, name)).toBe(expected);
-    expect(nodeNamed(cluster, name)).toBe(linearByName(cluster, name));
+    expect(nodeNamed({ nodes: cluster }, name)).toBe(expected);
+    expect(nodeNamed({ nodes: cluster }, name)).toBe(linearByName(cluster, name));
+  });
+
+  it("answers from the Observation's own map when it has one", () => {
+    const byName = new Map([["worker", twinName]]);
+    expect(nodeNamed({ nodes: cluster, nodesByName: byName }, "worker")).toBe(twinName);
+    expect(nodeNamed({ nodes: cluster, nodesByName: byName }, "controller")).toBeUndefined();
   });
 });
 
@@ -50,14 +56,14 @@ describe("nodeWithAddress", () => {
     expect(nodeWithAddress(cluster, "192.168.1.50")).toBe(etcd);
     expect(nodeWithAddress(moved, "192.168.1.50")).toBeUndefined();
     expect(nodeWithAddress(moved, "192.168.1.77")?.name).toBe("etcd-1");
-    expect(nodeNamed([], "controller")).toBeUndefined();
+    expect(nodeNamed({ nodes: [] }, "controller")).toBeUndefined();
   });
 
   it("agrees with a linear search for every name and address of a generated cluster", () => {
     const nodes = Array.from({ length: 300 }, (_, i) => view(`node-${i % 250}`, `10.0.${i % 7}.${i % 200}`, `node-${(i * 7) % 300}`));
     for (let i = 0; i < 320; i += 1) {
       for (const key of [`node-${i}`, `10.0.${i % 7}.${i % 200}`]) {
-        expect(nodeNamed(nodes, key)).toBe(linearByName(nodes, key));
+        expect(nodeNamed({ nodes }, key)).toBe(linearByName(nodes, key));
         expect(nodeWithAddress(nodes, key)).toBe(linearByAddress(nodes, key));
       }
     }
