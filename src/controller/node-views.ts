@@ -3,8 +3,7 @@
  * cache moves many times a second (kube-controller-manager's PATCHes, kubelets' status updates) and
  * re-deriving the list from the cache on each move cost ~2 ms, ~4 of the controller's 35 CPU
  * seconds converging 5,000 nodes. A change now costs one view and a copy of the list's pointers;
- * the map by name is handed to core as well, so core needs no index of its own per list (building
- * one per Node change cost more than the linear searches it replaced).
+ * the map by name is handed to core as well, so core finds a node without searching the list.
  *
  * The cache's version moves by one per change notification, so a missed notification shows as a
  * version out of step; the views are then re-derived from the cache's list once.

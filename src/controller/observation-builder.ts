@@ -4,9 +4,10 @@
  * replaces an object on every change, so an unchanged Node keeps its view), and the cluster-wide
  * parts are derived once per cache version and shared: rebuilding them for every reconcile made a
  * pass O(nodes²) (17 ms of CPU per reconcile at 5,000 nodes). The node views follow the Node cache
- * change by change instead (NodeViews), since Nodes change far more often than the rest. Only the node's own NetworkHealth
- * goes in; the remediation counts over the others are the caller's, computed lazily. A unit test
- * holds its decisions equal to those from core's whole-cluster `buildObservation`.
+ * change by change instead (NodeViews), since Nodes change far more often than the rest. Only the
+ * node's own NetworkHealth goes in; the remediation counts over the others are the caller's,
+ * computed lazily. A unit test holds its decisions equal to those from core's whole-cluster
+ * `buildObservation`.
  */
 import type { NetworkHealth } from "../api/index.js";
 import {
@@ -19,7 +20,6 @@ import { NodeViews, type VersionedList } from "./node-views.js";
 import { DEFAULT_PROBE_PORT, probeEndpointsByNode } from "./workloads.js";
 
 type ProbePod = Parameters<typeof probeEndpointsByNode>[0][number];
-
 
 /** What one node's reconcile observes. */
 export interface NodeSources {

@@ -8,7 +8,6 @@ import type { NodeView } from "./observation.js";
 import type { CheckResult, NodeContext } from "./findings.js";
 import { latestProbe, probeEvidence } from "./findings.js";
 import { hostOf, serverFromNodeArgs } from "./evidence.js";
-import { nodeWithAddress } from "./node-lookup.js";
 
 /** The server URLs the node's agent is configured with: agent facts first, else the node-args annotation. */
 export function configuredServers(context: NodeContext): string[] {
@@ -32,6 +31,10 @@ export function isEtcdOnly(node: NodeView): boolean {
 
 function runsAPIServer(node: NodeView, live: Set<string>): boolean {
   return hasRole(node, LABEL_ROLE_CONTROL_PLANE) || hasRole(node, LABEL_ROLE_MASTER) || node.addresses.some((a) => live.has(a.address));
+}
+
+function nodeWithAddress(nodes: NodeView[], host: string): NodeView | undefined {
+  return nodes.find((node) => node.addresses.some((address) => address.address === host) || node.name === host);
 }
 
 function result(status: CheckResult["status"], reason: string, message: string, evidence: string[]): CheckResult {
