@@ -80,21 +80,26 @@ export function metricSum(samples: Map<string, number>, name: string, labels: Re
   return total;
 }
 
-/** GETs an HTTP(S) URL and returns the body (HTTPS with the kubeconfig's credentials). */
-export async function fetchText(url: string, kubeConfig?: KubeConfig): Promise<string> {
+/** GET `url` (path and query), with `kubeConfig`'s credentials when given: the body, whatever the status. */
+export async function fetchBytes(url: string, kubeConfig?: KubeConfig, timeoutMs = 15_000): Promise<Buffer> {
   const parsed = new URL(url);
-  const options: RequestOptions = { hostname: parsed.hostname, port: parsed.port, path: parsed.pathname, timeout: 15_000 };
+  const options: RequestOptions = { hostname: parsed.hostname, port: parsed.port, path: `${parsed.pathname}${parsed.search}`, timeout: timeoutMs };
   if (kubeConfig) await kubeConfig.applyToHTTPSOptions(options);
   const get = parsed.protocol === "https:" ? httpsGet : httpGet;
   return new Promise((resolve, reject) => {
     const request = get(options, (response) => {
-      let body = "";
-      response.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      response.on("end", () => resolve(body));
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve(Buffer.concat(chunks)));
     });
     request.on("timeout", () => request.destroy(new Error(`timeout GET ${url}`)));
     request.on("error", reject);
   });
+}
+
+/** GET `url` as text (see fetchBytes). */
+export async function fetchText(url: string, kubeConfig?: KubeConfig): Promise<string> {
+  return (await fetchBytes(url, kubeConfig)).toString();
 }
 
 /** apiserver_request_total by "VERB resource[/subresource]", read with the admin credentials. */

@@ -29,7 +29,7 @@ export function benchOptions(argv: string[]) {
     steady: { type: "string", default: "60" }, churn: { type: "string", default: "60" }, "converge-timeout": { type: "string", default: "300" },
     "startup-runs": { type: "string", default: "3" }, "agent-seconds": { type: "string", default: "180" },
     "heal-runs": { type: "string", default: "5" }, "controller-node-flags": { type: "string", default: "" }, "controller-env": { type: "string", default: "shipped" },
-    "agent-node-flags": { type: "string", default: AGENT_NODE_OPTIONS },
+    "agent-node-flags": { type: "string", default: AGENT_NODE_OPTIONS }, "apiserver-profile-seconds": { type: "string", default: "0" },
   } });
   const qps = values.qps === "shipped" ? undefined : Number(values.qps);
   return {
@@ -41,6 +41,7 @@ export function benchOptions(argv: string[]) {
     agentSeconds: Number(values["agent-seconds"]), healRuns: Number(values["heal-runs"]),
     controllerNodeFlags: values["controller-node-flags"].split(/\s+/).filter(Boolean),
     agentNodeFlags: values["agent-node-flags"].split(/\s+/).filter(Boolean),
+    apiserverProfileSeconds: Number(values["apiserver-profile-seconds"]),
   };
 }
 

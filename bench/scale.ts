@@ -5,13 +5,15 @@
  * requests by verb, writes per node; then a steady window (no changes) and a churn window (10 % of
  * nodes flip a fact per minute).
  */
-import { basename } from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { loadKubeConfig } from "../src/k8s/kubeconfig.js";
 import { startControlPlane } from "../test/support/control-plane/control-plane.js";
 import { populate, startsBroken } from "./cluster.js";
 import { startControllerChild, type ControllerChild } from "./controller-process.js";
-import { apiserverRequests, controlPlaneCpu, delta, metricSum, sleep, startKubeletStandIn } from "./lib.js";
+import { apiserverRequests, controlPlaneCpu, delta, fetchBytes, metricSum, sleep, startKubeletStandIn } from "./lib.js";
 import { NetworkHealthWatch } from "./networkhealth-watch.js";
 
 /** Knobs of one scale run. */
@@ -29,6 +31,8 @@ export interface ScaleOptions {
   controllerEnv: Record<string, string>;
   /** Extra node flags for the controller process (e.g. `--cpu-prof --cpu-prof-dir=DIR`). */
   controllerNodeFlags?: readonly string[];
+  /** > 0: a Go CPU profile of the apiserver this long from the controller's start, written to a temp file. */
+  apiserverProfileSeconds?: number;
 }
 
 /** Figures of one size. */
@@ -68,9 +72,27 @@ async function reconciles(controller: ControllerChild): Promise<number> {
   return metricSum(await controller.metrics(), "netmedic_reconcile_duration_seconds_count");
 }
 
+/**
+ * Takes a Go CPU profile of the apiserver (/debug/pprof/profile, `seconds` long; the plane must
+ * serve pprof) and writes it to a temp file, logging where — or why not. Never throws.
+ */
+async function captureApiserverProfile(admin: KubeConfig, seconds: number, log: (line: string) => void): Promise<void> {
+  try {
+    const url = `${admin.getCurrentCluster()?.server ?? ""}/debug/pprof/profile?seconds=${seconds}`;
+    const body = await fetchBytes(url, admin, (seconds + 30) * 1000);
+    if (body[0] !== 0x1f || body[1] !== 0x8b) throw new Error(`not a gzipped profile: ${body.subarray(0, 120).toString()}`);
+    const path = join(mkdtempSync(join(tmpdir(), "netmedic-bench-pprof-")), "kube-apiserver.pb.gz");
+    writeFileSync(path, body);
+    log(`  apiserver CPU profile, ${seconds} s from the controller's start: ${path}`);
+  } catch (error) {
+    log(`  apiserver CPU profile failed: ${String(error)}`);
+  }
+}
+
 /** Runs the whole scenario at `options.size`; `log` prints progress lines. NETMEDIC_BENCH_KEEP=1 keeps the control plane's dir (logs) for a look afterwards. */
 export async function runScale(options: ScaleOptions, log: (line: string) => void): Promise<ScaleResult> {
-  const plane = await startControlPlane({ nodeMonitorGracePeriodSeconds: 3600, keepDir: process.env["NETMEDIC_BENCH_KEEP"] === "1" });
+  const profileSeconds = options.apiserverProfileSeconds ?? 0;
+  const plane = await startControlPlane({ nodeMonitorGracePeriodSeconds: 3600, keepDir: process.env["NETMEDIC_BENCH_KEEP"] === "1", apiserverProfiling: profileSeconds > 0 });
   const kubelet = await startKubeletStandIn(HEALTHY_LOG);
   // Keep-alive connections, as 5,000 resident agents would hold: the load generator's own TLS
   // handshakes would otherwise take the apiserver's CPU from the controller being measured.
@@ -89,6 +111,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     const cpuBefore = cpuReadings(marker);
     const spawned = Date.now();
     controller = await startControllerChild(plane.dir, plane.kubeconfigPath, benchConfig(options.resyncSeconds, options.reconcile), options.controllerEnv, options.controllerNodeFlags);
+    const profiled = profileSeconds > 0 ? captureApiserverProfile(admin, profileSeconds, log) : Promise.resolve();
     let convergeSeconds: number | undefined;
     while ((Date.now() - spawned) / 1000 < options.convergeTimeoutSeconds) {
       await sleep(250);
@@ -104,6 +127,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     log(`  converged: ${convergeSeconds?.toFixed(1) ?? `NO (${correctAtEnd}/${options.size} correct)`} s; agent reports ${watch.reports}${watch.lastError ? `, last error ${watch.lastError}` : ""}`);
     log(`  CPU s while converging: ${[...convergeCpu].map(([name, seconds]) => `${name} ${seconds.toFixed(1)}`).join(", ")}`);
     if (convergeSeconds === undefined) log(`  e.g. ${watch.firstIncorrect() ?? ""}`);
+    await profiled;
     const drainStarted = Date.now();
     // Events leave in the background: the steady window starts once convergence's Events are sent.
     while (metricSum(await controller.metrics(), "netmedic_event_backlog") > 0 && Date.now() - drainStarted < 120_000) await sleep(250);

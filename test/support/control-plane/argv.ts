@@ -37,6 +37,8 @@ export interface ApiServerSetup {
   /** Its own scratch dir (--cert-dir; unused with the given serving cert, but never shared). */
   certDir: string;
   watchCache: boolean;
+  /** Serve /debug/pprof (off unless asked: the bench's `--apiserver-profile-seconds`). */
+  profiling?: boolean;
 }
 
 /**
@@ -57,7 +59,7 @@ export function apiserverArgv(bin: ControlPlaneBinaries, setup: ApiServerSetup):
     `--requestheader-client-ca-file=${pki.caCert}`, `--proxy-client-cert-file=${pki.proxyClientCert}`, `--proxy-client-key-file=${pki.proxyClientKey}`,
     "--requestheader-allowed-names=front-proxy-client", "--requestheader-username-headers=X-Remote-User",
     "--requestheader-group-headers=X-Remote-Group", "--requestheader-extra-headers-prefix=X-Remote-Extra-", "--enable-aggregator-routing=true",
-    `--cert-dir=${setup.certDir}`, "--profiling=false", "--v=1"];
+    `--cert-dir=${setup.certDir}`, `--profiling=${setup.profiling ?? false}`, "--v=1"];
 }
 
 /** kube-controller-manager with every controller, node lifecycle checked every 2 s. */

@@ -37,6 +37,8 @@ export interface ControlPlaneOptions {
   crdsDir?: string | null;
   /** Write the apiserver's audit log (Metadata level, JSON lines) to `${dir}/audit.log`. */
   auditLog?: boolean;
+  /** Serve the apiserver's Go profiles at /debug/pprof (default off). */
+  apiserverProfiling?: boolean;
 }
 
 /** A running control plane. */
@@ -152,7 +154,7 @@ async function startEtcdAndApiServer(bin: ControlPlaneBinaries, dir: string, pro
   const server = `https://127.0.0.1:${port}`;
   const kubeconfigPath = writeKubeconfig(join(dir, "admin.kubeconfig"), server, pki.caCert, "admin", adminToken);
   const etcdEndpoint = `http://127.0.0.1:${etcdPort}`;
-  const setup = { etcdEndpoint, port, pki, tokenFile, certDir: join(dir, "certs"), watchCache: options.watchCache ?? true };
+  const setup = { etcdEndpoint, port, pki, tokenFile, certDir: join(dir, "certs"), watchCache: options.watchCache ?? true, profiling: options.apiserverProfiling };
   const argv = [...apiserverArgv(bin, setup), ...(options.auditLog ? auditArgv(dir) : [])];
   const apiserver = startProcess("kube-apiserver", argv, join(dir, "kube-apiserver.log"));
   processes.push(apiserver);
