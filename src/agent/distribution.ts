@@ -30,6 +30,11 @@ export interface AgentLayout {
   port: number;
 }
 
+/** Where an RKE2 unit's file lives: the tarball install, the RPM, or an admin's own. */
+const rke2UnitFiles = (unit: string) => [`/usr/local/lib/systemd/system/${unit}.service`, `/usr/lib/systemd/system/${unit}.service`, `/etc/systemd/system/${unit}.service`];
+/** The environment files an RKE2 unit reads, in its own order. */
+const rke2EnvFiles = (unit: string) => [`/etc/default/${unit}`, `/etc/sysconfig/${unit}`, `/usr/local/lib/systemd/system/${unit}.env`];
+
 /** The k3s and RKE2 layouts (FACTS.md §2). */
 export const AGENT_LAYOUTS: Record<"k3s" | "rke2", AgentLayout> = {
   k3s: {
@@ -44,12 +49,15 @@ export const AGENT_LAYOUTS: Record<"k3s" | "rke2", AgentLayout> = {
   rke2: {
     distribution: "rke2",
     config: "/etc/rancher/rke2/config.yaml",
-    envFiles: [],
+    // The EnvironmentFile= lines of RKE2's units (bundle/lib/systemd/system/rke2-*.service): a node
+    // installed with RKE2_URL (install.sh keeps RKE2_* variables for the service) has its server
+    // there, not in config.yaml. A re-point rewrites every file that sets one.
+    envFiles: [...rke2EnvFiles("rke2-agent"), ...rke2EnvFiles("rke2-server")],
     envKey: "RKE2_URL",
     loadBalancer: "/var/lib/rancher/rke2/agent/etc/rke2-agent-load-balancer.json",
     units: [
-      ["rke2-agent", ["/usr/local/lib/systemd/system/rke2-agent.service", "/usr/lib/systemd/system/rke2-agent.service", "/etc/systemd/system/rke2-agent.service"]],
-      ["rke2-server", ["/usr/local/lib/systemd/system/rke2-server.service", "/usr/lib/systemd/system/rke2-server.service", "/etc/systemd/system/rke2-server.service"]],
+      ["rke2-agent", [...rke2UnitFiles("rke2-agent"), ...rke2EnvFiles("rke2-agent")]],
+      ["rke2-server", [...rke2UnitFiles("rke2-server"), ...rke2EnvFiles("rke2-server")]],
     ],
     port: 9345,
   },

@@ -1,4 +1,4 @@
-// A k3s agent's host files, written into the worker's scratch layers (FACTS.md §2 shapes).
+// A k3s or RKE2 agent's host files, written into the worker's scratch layers (FACTS.md §2 shapes).
 import { writeLabFile } from "./mounts.js";
 
 /** What {@link writeK3sHostRoot} writes. `server` is the URL the agent is pinned to. */
@@ -50,4 +50,27 @@ export async function writeK3sFiles(workerPid: number, o: K3sHostRootOptions): P
   const lb = { ServerURL: o.server, ServerAddresses: addresses, Listener: null };
   await writeLabFile(workerPid, K3S_PATHS.loadBalancer, JSON.stringify(lb, null, "  "), 0o600);
   return { ...K3S_PATHS };
+}
+
+/** Paths of an RKE2 agent joined with RKE2_URL: config (token only), env file, load-balancer state. */
+export const RKE2_PATHS = {
+  config: "/etc/rancher/rke2/config.yaml",
+  serviceEnv: "/etc/default/rke2-agent",
+  loadBalancer: "/var/lib/rancher/rke2/agent/etc/rke2-agent-load-balancer.json",
+} as const;
+
+/**
+ * Writes an RKE2 agent installed with `RKE2_URL`/`RKE2_TOKEN` (install.sh keeps RKE2_* variables
+ * for the service): /etc/default/rke2-agent holds both (mode 0600), config.yaml only the token and
+ * a label — no `server:` — and the agent load-balancer state. Everything lands in the worker's
+ * scratch layers.
+ */
+export async function writeRke2Files(workerPid: number, o: K3sHostRootOptions): Promise<typeof RKE2_PATHS> {
+  const url = new URL(o.server);
+  if (url.protocol !== "https:") throw new Error(`lab: RKE2 server must be https://…, got ${o.server}`);
+  await writeLabFile(workerPid, RKE2_PATHS.config, `token: ${o.token}\nnode-label:\n  - "netmedic.io/lab=true"\n`, 0o600);
+  await writeLabFile(workerPid, RKE2_PATHS.serviceEnv, `# written by install.sh\nRKE2_TOKEN="${o.token}"\nRKE2_URL="${o.server}"\n`, 0o600);
+  const lb = { ServerURL: o.server, ServerAddresses: o.serverAddresses ?? [url.host], Listener: null };
+  await writeLabFile(workerPid, RKE2_PATHS.loadBalancer, JSON.stringify(lb, null, "  "), 0o600);
+  return RKE2_PATHS;
 }

@@ -50,6 +50,10 @@ describe("distribution detection", () => {
     expect(unitFromPaths(AGENT_LAYOUTS.k3s, new Set(["/etc/systemd/system/k3s.service"]))).toBe("k3s");
     expect(unitFromPaths(AGENT_LAYOUTS.k3s, new Set())).toBe("k3s-agent");
     expect(unitFromPaths(AGENT_LAYOUTS.rke2, new Set(["/usr/lib/systemd/system/rke2-server.service"]))).toBe("rke2-server");
+    expect(unitFromPaths(AGENT_LAYOUTS.rke2, new Set(["/etc/default/rke2-agent"]))).toBe("rke2-agent");
+    expect(unitFromPaths(AGENT_LAYOUTS.rke2, new Set(["/etc/sysconfig/rke2-server"]))).toBe("rke2-server");
+    expect(AGENT_LAYOUTS.rke2.envFiles).toEqual(["/etc/default/rke2-agent", "/etc/sysconfig/rke2-agent", "/usr/local/lib/systemd/system/rke2-agent.env",
+      "/etc/default/rke2-server", "/etc/sysconfig/rke2-server", "/usr/local/lib/systemd/system/rke2-server.env"]);
     expect(AGENT_LAYOUTS.rke2.port).toBe(9345);
   });
 });
