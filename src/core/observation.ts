@@ -64,7 +64,7 @@ export interface Observation {
   nodes: NodeView[];
   /**
    * `nodes` by name, from a builder that keeps them so anyway (the controller follows the Node
-   * cache change by change): core then finds a node without indexing `nodes` first. It must agree
+   * cache change by change): core then finds a node without searching `nodes`. It must agree
    * with `nodes` while the Observation is read; core reads an Observation synchronously.
    */
   nodesByName?: ReadonlyMap<string, NodeView>;

@@ -57,8 +57,10 @@ export function clusterRemediationState(others: () => Array<RemediationStatus | 
 
 /** The counts from a whole-cluster Observation: only NetworkHealths of existing Nodes count (an orphan awaits GC). */
 function clusterState(observation: Observation, node: string, policy: RemediationPolicy): ClusterRemediationState {
-  const others = () => Object.entries(observation.networkHealth)
-    .filter(([name]) => name !== node && nodeNamed(observation, name) !== undefined).map(([, nh]) => nh.status?.remediation);
+  const others = () => {
+    const existing = new Set(observation.nodes.map((n) => n.name));
+    return Object.entries(observation.networkHealth).filter(([name]) => name !== node && existing.has(name)).map(([, nh]) => nh.status?.remediation);
+  };
   return clusterRemediationState(others, observation.now, policy);
 }
 
