@@ -3,24 +3,31 @@
 # real firewalld (nftables backend) with its own D-Bus system bus and polkit, iproute2 for the
 # namespaces and veths, util-linux and mount for unshare/nsenter/mount, procps for sysctl, kmod for modprobe.
 # Idempotent: apt-get skips what is already installed. Run as root (the lab itself needs root).
+# `--check` only answers "all installed?" (exit 0/1) from dpkg's database: no root, no apt-get, no
+# network — scripts/provision.sh calls it on every `npm test`.
 # It only installs packages: no service is enabled or started on this machine (the lab starts
 # firewalld and dbus-daemon inside its own namespaces).
 set -euo pipefail
 
 packages=(firewalld nftables dbus dbus-daemon polkitd iproute2 util-linux mount procps kmod)
 
-if [[ "$(id -u)" != "0" ]]; then
-  echo "lab:install must run as root (apt-get install)" >&2
-  exit 1
-fi
-
+# One dpkg-query for all packages keeps --check cheap; unknown packages only go to its stderr.
+installed="$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null | awk '$NF == "installed" { print $1 }')" || true
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  grep -qxF "$p" <<<"$installed" || missing+=("$p")
 done
+if [[ "${1:-}" == "--check" ]]; then
+  exit $((${#missing[@]} == 0 ? 0 : 1))
+fi
 if ((${#missing[@]} == 0)); then
   echo "node lab packages already installed"
   exit 0
+fi
+
+if [[ "$(id -u)" != "0" ]]; then
+  echo "lab:install must run as root (apt-get install)" >&2
+  exit 1
 fi
 
 export DEBIAN_FRONTEND=noninteractive
