@@ -17,11 +17,12 @@ export interface ControlPlaneBinaries {
 }
 
 /** The message shown when the control plane is not provisioned. */
-export const NOT_PROVISIONED = "control plane not provisioned: run `npm run control-plane:install` as root (see README)";
+export const NOT_PROVISIONED = "control plane not provisioned: run `npm test` once as root, which provisions it (see README)";
 
-/** The cache directory written by scripts/control-plane/install.sh. */
+/** The cache directory written by scripts/control-plane/install.sh (as scripts/provision.sh points it). */
 export function cacheDirectory(): string {
-  return process.env["NETMEDIC_CP_CACHE"] ?? join(homedir(), ".cache/netmedic/control-plane/v1.20.2");
+  const cache = process.env["NETMEDIC_CACHE"] ?? join(homedir(), ".cache/netmedic");
+  return process.env["NETMEDIC_CP_CACHE"] ?? join(cache, "control-plane/v1.20.2");
 }
 
 function executable(path: string): boolean {
