@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Provisions a real Kubernetes control plane for the test suite (FACTS.md §4): etcd from Debian,
-# and kube-apiserver / kube-controller-manager / kube-scheduler v1.20.2 built from Debian
+# and kube-apiserver / kube-controller-manager / kube-scheduler / kubelet / kube-proxy v1.20.2 (and the static pause binary) built from Debian
 # bookworm's `kubernetes` source package (Go dependencies vendored; no other downloads).
 #
 # Idempotent: the binaries are cached outside the clone under $NETMEDIC_CP_CACHE
@@ -9,9 +9,9 @@
 set -euo pipefail
 
 VERSION="1.20.5+really1.20.2"
-STAMP="kubernetes=${VERSION};reflect2=1.0.2;go=1.19;cgo=0"
+STAMP="kubernetes=${VERSION};reflect2=1.0.2;go=1.19;cgo=0;kubelet;kube-proxy;pause"
 CACHE="${NETMEDIC_CP_CACHE:-$HOME/.cache/netmedic/control-plane/v1.20.2}"
-BINARIES=(kube-apiserver kube-controller-manager kube-scheduler)
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 
 say() { printf 'control-plane: %s\n' "$*"; }
 fail() { printf 'control-plane: FAILED: %s\n' "$*" >&2; exit 1; }
@@ -19,7 +19,7 @@ trap 'fail "step failed at line $LINENO (see output above)"' ERR
 
 cached() {
   [ -f "$CACHE/VERSION" ] && [ "$(cat "$CACHE/VERSION")" = "$STAMP" ] || return 1
-  for b in "${BINARIES[@]}"; do [ -x "$CACHE/bin/$b" ] || return 1; done
+  for b in "${BINARIES[@]}" pause; do [ -x "$CACHE/bin/$b" ] || return 1; done
   command -v etcd >/dev/null && command -v etcdctl >/dev/null
 }
 
@@ -35,9 +35,6 @@ apt-get install -y -qq etcd-server etcd-client golang-1.19-go golang-github-mode
   || fail "apt-get install failed (run apt-get update first?)"
 systemctl disable --now etcd >/dev/null 2>&1 || true   # the package's own etcd service is not used
 
-if [ -x "$CACHE/bin/kube-scheduler" ] && [ -f "$CACHE/VERSION" ] && [ "$(cat "$CACHE/VERSION")" = "$STAMP" ]; then
-  say "binaries already cached"; exit 0
-fi
 
 SRC_LIST=/etc/apt/sources.list.d/netmedic-deb-src.sources
 if ! apt-cache showsrc kubernetes >/dev/null 2>&1; then
@@ -85,6 +82,12 @@ mkdir -p "$CACHE/bin"
 for b in "${BINARIES[@]}"; do
   install -m 0755 "_output/bin/$b" "$CACHE/bin/$b" || fail "$b was not built"
 done
+# The pod sandbox ("pause") image's one binary, from the same source tree, linked statically so
+# the image needs nothing else (tests/real-node builds the image around it).
+say "compiling build/pause/linux/pause.c statically"
+gcc -Os -static -Wall -Werror -DVERSION=v3.4.1-netmedic -o "$CACHE/bin/pause" build/pause/linux/pause.c \
+  || fail "compiling pause.c failed"
+strip "$CACHE/bin/pause"
 echo "$STAMP" > "$CACHE/VERSION"
 "$CACHE/bin/kube-apiserver" --version || fail "the built kube-apiserver does not run"
 say "done: binaries in $CACHE/bin, etcd at $(command -v etcd)"
