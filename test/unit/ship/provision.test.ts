@@ -1,14 +1,16 @@
 /**
  * The README's `npm test` provisions a fresh machine by itself: npm's pretest runs
  * scripts/provision.sh, which runs every install script CI used to call, and CI calls nothing but
- * `npm test`. provision.sh itself runs for real here as a non-root user against temporary caches,
- * with fake `apt-get` (records calls) and, for the cached case, fake dpkg/etcd answers.
+ * `npm test`. provision.sh itself runs for real here as a non-root user, from a copy of scripts/
+ * against temporary caches, with a fake `apt-get` that records calls and, for the cached case, fake
+ * dpkg/etcd answers. The lab and control-plane checks are the real ones; a step script owned
+ * elsewhere (real node, images) is replaced by a stand-in that answers `--check` as told.
  */
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 const provision = readFileSync("scripts/provision.sh", "utf8");
 /** Install scripts in provision.sh's step list, in order. */
@@ -38,19 +40,31 @@ describe("wiring: npm test → pretest → scripts/provision.sh", () => {
   });
 });
 
-interface Run { status: number | null; lines: string[]; ms: number; aptCalls: string[] }
+/** What a run printed (stdout then stderr), how long it took, and the apt-get calls and installs it made. */
+interface Run { status: number | null; lines: string[]; ms: number; calls: string[] }
 
 describe("scripts/provision.sh run as a non-root user", () => {
   let dir = "";
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** A world-readable temp dir with bin/ (fakes first on PATH) and a world-writable calls/ dir. */
-  function sandbox(): string {
+  /** Scripts whose checks run for real here; any other step's script gets a stand-in. */
+  const realScripts = ["scripts/provision.sh", "scripts/lab/install.sh", "scripts/control-plane/install.sh"];
+
+  /**
+   * A world-readable temp dir holding repo/ (the scripts), bin/ (fakes first on PATH) and a
+   * world-writable calls/ dir. Stand-in steps answer `--check` with `othersProvisioned`.
+   */
+  function sandbox(othersProvisioned: boolean): string {
     dir = mkdtempSync(join(tmpdir(), "netmedic-provision-"));
-    mkdirSync(join(dir, "bin"));
-    mkdirSync(join(dir, "calls"));
+    for (const sub of ["bin", "calls"]) mkdirSync(join(dir, sub));
     chmodSync(dir, 0o755);
     chmodSync(join(dir, "calls"), 0o777);
+    for (const script of steps.filter((path) => existsSync(path)).concat(realScripts)) {
+      const target = join(dir, "repo", script);
+      mkdirSync(dirname(target), { recursive: true });
+      if (realScripts.includes(script)) copyFileSync(script, target);
+      else writeFileSync(target, `[ "$1" = --check ] && exit ${othersProvisioned ? 0 : 1}\necho "$0" >> ${dir}/calls/installs\n`);
+    }
     fake("apt-get", `echo "apt-get $*" >> ${dir}/calls/apt-get`);
     return dir;
   }
@@ -61,15 +75,14 @@ describe("scripts/provision.sh run as a non-root user", () => {
 
   /** Runs provision.sh as nobody when the test runs as root, else as the current (non-root) user. */
   function run(): Run {
-    const command = ["bash", "scripts/provision.sh"];
+    const command = ["bash", join(dir, "repo", "scripts", "provision.sh")];
     const argv = process.getuid?.() === 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...command] : command;
     const env = { PATH: `${dir}/bin:/usr/bin:/bin`, HOME: dir, NETMEDIC_CACHE: join(dir, "cache") };
     const start = performance.now();
     const result = spawnSync(argv[0]!, argv.slice(1), { env, encoding: "utf8", timeout: 20_000 });
     const ms = performance.now() - start;
-    const callsFile = join(dir, "calls", "apt-get");
-    const aptCalls = existsSync(callsFile) ? readFileSync(callsFile, "utf8").split("\n").filter(Boolean) : [];
-    return { status: result.status, lines: `${result.stdout}${result.stderr}`.split("\n").filter(Boolean), ms, aptCalls };
+    const calls = (name: string) => existsSync(join(dir, "calls", name)) ? readFileSync(join(dir, "calls", name), "utf8").split("\n").filter(Boolean) : [];
+    return { status: result.status, lines: `${result.stdout}${result.stderr}`.split("\n").filter(Boolean), ms, calls: [...calls("apt-get"), ...calls("installs")] };
   }
 
   /** What scripts/control-plane/install.sh writes when its build is complete: stamp and binaries. */
@@ -85,27 +98,27 @@ describe("scripts/provision.sh run as a non-root user", () => {
   }
 
   it("with nothing provisioned: exit 1 and one line naming what is missing and what to run as root; no apt-get", () => {
-    sandbox();
+    sandbox(false);
     const result = run();
     expect(result.status).toBe(1);
     expect(result.lines).toHaveLength(1);
     expect(result.lines[0]).toMatch(/^provision: not provisioned: .*control plane.* — run once as root: npm test /);
-    expect(result.aptCalls).toEqual([]);
+    expect(result.calls).toEqual([]);
   });
 
   it("with everything provisioned: one 'already provisioned' line per step, exit 0, < 2 s, no apt-get", () => {
-    sandbox();
+    sandbox(true);
     provisionedControlPlane();
     const result = run();
     expect(result.lines).toEqual(steps.filter((script) => existsSync(script)).map((script) => expect.stringMatching(
       new RegExp(`^provision: ${stepName(script)}: already provisioned$`))));
     expect(result.status).toBe(0);
     expect(result.ms).toBeLessThan(2000);
-    expect(result.aptCalls).toEqual([]);
+    expect(result.calls).toEqual([]);
   });
 
   it("a control-plane cache from another build (stale VERSION stamp) is not provisioned", () => {
-    sandbox();
+    sandbox(true);
     provisionedControlPlane("kubernetes=1.20.5+really1.20.2;an-older-build");
     const result = run();
     expect(result.status).toBe(1);
