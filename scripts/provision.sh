@@ -35,7 +35,7 @@ step() {
 step scripts/lab/install.sh --check \
   "node lab (Debian packages: firewalld, nftables, dbus, iproute2, kmod)" "~1 min"
 step scripts/control-plane/install.sh control_plane_built \
-  "control plane (etcd + kube-* v1.20.2 from Debian source, cached in $SHOWN_CACHE)" "~20 min"
+  "control plane (etcd + kube-* v1.20.2 from Debian source, cached in $SHOWN_CACHE)" "~15 min"
 step scripts/real-node/install.sh --check \
   "real node (Debian packages: containerd, runc, CNI plugins, socat, …)" "~3 min"
 step scripts/image/build.sh --check \
