@@ -39,6 +39,21 @@ export interface ApiServerSetup {
   watchCache: boolean;
   /** Serve /debug/pprof (off unless asked: the bench's `--apiserver-profile-seconds`). */
   profiling?: boolean;
+  /**
+   * A plane for real kubelets: ServiceAccount admission on (pods get tokens), the Node authorizer and
+   * NodeRestriction as kubeadm sets them, and traffic to kubelets through this egress selector file.
+   */
+  realNodes?: { egressSelectorConfig: string };
+}
+
+/**
+ * Admission and authorization. Without real nodes ServiceAccount admission is off: no kubelet mounts
+ * tokens, and with it every new namespace rejects pods until the token controller has caught up
+ * (flaky DaemonSet tests). With real nodes, as kubeadm runs a cluster.
+ */
+function accessArgv(setup: ApiServerSetup): string[] {
+  if (!setup.realNodes) return ["--disable-admission-plugins=ServiceAccount", "--authorization-mode=RBAC"];
+  return ["--enable-admission-plugins=NodeRestriction", "--authorization-mode=Node,RBAC", `--egress-selector-config-file=${setup.realNodes.egressSelectorConfig}`];
 }
 
 /**
@@ -47,12 +62,10 @@ export interface ApiServerSetup {
  */
 export function apiserverArgv(bin: ControlPlaneBinaries, setup: ApiServerSetup): string[] {
   const { pki } = setup;
-  // ServiceAccount admission is off: there are no kubelets to mount tokens, and with it every new
-  // namespace rejects pods until the token controller has caught up (flaky DaemonSet tests).
-  return [bin.apiserver, `--watch-cache=${setup.watchCache}`, "--disable-admission-plugins=ServiceAccount", `--etcd-servers=${setup.etcdEndpoint}`,
+  return [bin.apiserver, `--watch-cache=${setup.watchCache}`, ...accessArgv(setup), `--etcd-servers=${setup.etcdEndpoint}`,
     "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${setup.port}`, "--insecure-port=0",
     `--tls-cert-file=${pki.servingCert}`, `--tls-private-key-file=${pki.servingKey}`,
-    `--client-ca-file=${pki.caCert}`, `--token-auth-file=${setup.tokenFile}`, "--authorization-mode=RBAC",
+    `--client-ca-file=${pki.caCert}`, `--token-auth-file=${setup.tokenFile}`,
     `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
     "--service-account-issuer=https://kubernetes.default.svc.cluster.local", "--api-audiences=https://kubernetes.default.svc.cluster.local",
     "--service-cluster-ip-range=10.96.0.0/16", "--endpoint-reconciler-type=none", "--allow-privileged=true",
@@ -73,4 +86,18 @@ export function controllerManagerArgv(bin: ControlPlaneBinaries, kubeconfig: str
 /** kube-scheduler without leader election (there is one). */
 export function schedulerArgv(bin: ControlPlaneBinaries, kubeconfig: string): string[] {
   return [bin.scheduler, `--kubeconfig=${kubeconfig}`, "--port=0", "--secure-port=0", "--leader-elect=false", "--profiling=false", "--v=1"];
+}
+
+/**
+ * The apiserver's egress selector: cluster-bound traffic (kubelet logs and exec, aggregated APIs)
+ * goes through an HTTP CONNECT proxy on a UNIX socket, as with konnectivity — here because the
+ * kubelets live in lab network namespaces this machine's loopback cannot route to.
+ */
+export function writeEgressSelector(dir: string, socket: string): string {
+  const path = join(dir, "egress-selector.yaml");
+  writeFileSync(path, [
+    "apiVersion: apiserver.k8s.io/v1beta1", "kind: EgressSelectorConfiguration", "egressSelections:", "- name: cluster", "  connection:",
+    "    proxyProtocol: HTTPConnect", "    transport:", "      uds:", `        udsName: ${socket}`, "",
+  ].join("\n"));
+  return path;
 }

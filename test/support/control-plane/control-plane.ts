@@ -16,7 +16,7 @@ import { freePort, startProcess, stopProcess, type ManagedProcess } from "./proc
 import { writeKubeconfig } from "./kubeconfig-file.js";
 import { waitForReady } from "./readiness.js";
 import { applyCrds } from "./crds.js";
-import { apiserverArgv, auditArgv, controllerManagerArgv, etcdArgv, etcdDataDir, schedulerArgv } from "./argv.js";
+import { apiserverArgv, auditArgv, controllerManagerArgv, etcdArgv, etcdDataDir, schedulerArgv, writeEgressSelector } from "./argv.js";
 import { recordStartup, stopwatch } from "./startup-log.js";
 
 /** Options of a control plane. */
@@ -39,6 +39,20 @@ export interface ControlPlaneOptions {
   auditLog?: boolean;
   /** Serve the apiserver's Go profiles at /debug/pprof (default off). */
   apiserverProfiling?: boolean;
+  /** A plane for real kubelets (test/support/real-node/): see RealNodePlane. */
+  realNodes?: RealNodePlane;
+}
+
+/** What a plane needs so real kubelets, kube-proxies and pods can use it. */
+export interface RealNodePlane {
+  /** Addresses the apiserver is reached at besides loopback (ClusterIP, lab API address): its certificate's IP SANs. */
+  apiAddresses: string[];
+  /** UNIX socket of the HTTP CONNECT proxy that carries the apiserver's traffic to kubelets (egress selector "cluster"). */
+  egressSocket: string;
+  /** Static tokens of the kubelets, as user system:node:NAME in group system:nodes (the Node authorizer's identity). */
+  nodeTokens: Record<string, string>;
+  /** Static token of the kube-proxies: user system:kube-proxy, which the default system:node-proxier binding names. */
+  proxyToken: string;
 }
 
 /** A running control plane. */
@@ -147,14 +161,17 @@ interface Started { server: string; adminToken: string; kubeconfigPath: string; 
 async function startEtcdAndApiServer(bin: ControlPlaneBinaries, dir: string, processes: ManagedProcess[], options: ControlPlaneOptions): Promise<Started> {
   const [etcdPort, etcdPeer, port] = [await freePort(), await freePort(), await freePort()];
   processes.push(startProcess("etcd", etcdArgv(bin, dir, etcdPort, etcdPeer), join(dir, "etcd.log")));
-  const pki = generatePki(dir);
+  const pki = generatePki(dir, options.realNodes?.apiAddresses);
   const adminToken = randomBytes(24).toString("hex");
   const tokenFile = join(dir, "tokens.csv");
-  writeFileSync(tokenFile, `${adminToken},netmedic-test-admin,uid-admin,"system:masters"\n`, { mode: 0o600 });
+  const nodeLines = Object.entries(options.realNodes?.nodeTokens ?? {}).map(([node, token]) => `${token},system:node:${node},uid-node-${node},"system:nodes"\n`);
+  if (options.realNodes) nodeLines.push(`${options.realNodes.proxyToken},system:kube-proxy,uid-kube-proxy\n`);
+  writeFileSync(tokenFile, `${adminToken},netmedic-test-admin,uid-admin,"system:masters"\n${nodeLines.join("")}`, { mode: 0o600 });
   const server = `https://127.0.0.1:${port}`;
   const kubeconfigPath = writeKubeconfig(join(dir, "admin.kubeconfig"), server, pki.caCert, "admin", adminToken);
   const etcdEndpoint = `http://127.0.0.1:${etcdPort}`;
-  const setup = { etcdEndpoint, port, pki, tokenFile, certDir: join(dir, "certs"), watchCache: options.watchCache ?? true, profiling: options.apiserverProfiling };
+  const realNodes = options.realNodes && { egressSelectorConfig: writeEgressSelector(dir, options.realNodes.egressSocket) };
+  const setup = { etcdEndpoint, port, pki, tokenFile, certDir: join(dir, "certs"), watchCache: options.watchCache ?? true, profiling: options.apiserverProfiling, realNodes };
   const argv = [...apiserverArgv(bin, setup), ...(options.auditLog ? auditArgv(dir) : [])];
   const apiserver = startProcess("kube-apiserver", argv, join(dir, "kube-apiserver.log"));
   processes.push(apiserver);

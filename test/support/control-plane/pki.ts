@@ -37,14 +37,17 @@ function signed(dir: string, name: string, subject: string, pki: { caCert: strin
   return { cert, key };
 }
 
-/** Generates the PKI into `dir`. */
-export function generatePki(dir: string): Pki {
+/**
+ * Generates the PKI into `dir`. `extraIps` join the serving certificate's IP SANs: a plane that real
+ * nodes reach through the `kubernetes` Service's ClusterIP and an API address of the lab needs both.
+ */
+export function generatePki(dir: string, extraIps: readonly string[] = []): Pki {
   const caCert = join(dir, "ca.crt");
   const caKey = join(dir, "ca.key");
   openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", caKey, "-out", caCert, "-days", "2", "-subj", "/CN=netmedic-test-ca"]);
   const ca = { caCert, caKey };
   const serving = signed(dir, "apiserver", "/CN=kube-apiserver", ca,
-    "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n");
+    `subjectAltName=${["IP:127.0.0.1", ...extraIps.map((ip) => `IP:${ip}`), "DNS:localhost", "DNS:kubernetes.default.svc"].join(",")}\nextendedKeyUsage=serverAuth\n`);
   const proxy = signed(dir, "front-proxy-client", "/CN=front-proxy-client", ca, "extendedKeyUsage=clientAuth\n");
   const serviceAccountKey = join(dir, "sa.key");
   const serviceAccountPub = join(dir, "sa.pub");

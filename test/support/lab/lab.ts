@@ -8,6 +8,7 @@ import { endHolder, killNamespaces, pidsInNamespaces, startHolder, type Holder }
 import { writeK3sFiles, type K3sHostRootOptions, type K3sHostRootPaths } from "./k3s.js";
 import { coveredBy, scratchLayout, setupWorkerMounts, writeLabFile, type ScratchLayout } from "./mounts.js";
 import { checkPrerequisites } from "./prereqs.js";
+import type { NodeMounts } from "./node-mounts.js";
 import { killGroup, nsenterArgv, run, spawnDetached, waitFor, type NsKinds, type RunOptions, type RunResult } from "./run.js";
 import { startDbus, startFirewalld, startListeners } from "./services.js";
 import { initSystemctlLog, readFakeUnits, readSystemctlLog, writeFakeUnits, type FakeUnit, type SystemctlCall } from "./systemctl.js";
@@ -26,6 +27,8 @@ export interface LabOptions {
   bridgeNfCallIptables?: 0 | 1;
   /** TCP ports the control host listens on (default 8132 konnectivity, 6443 apiserver). */
   controlPorts?: number[];
+  /** The worker will run a real node: its mounts (node-mounts.ts), given the lab's scratch root. */
+  node?: (scratchRoot: string) => NodeMounts;
 }
 
 /** One of the lab's hosts. */
@@ -75,7 +78,9 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-const KINDS: Record<LabHost, NsKinds> = { worker: ["mount", "net", "uts", "ipc"], pod: ["net", "uts", "ipc"], control: ["net", "uts", "ipc"] };
+// The worker is also entered in its PID namespace: a real node's worker mounts its own /proc, where
+// /proc/self of a process outside that namespace would not resolve.
+const KINDS: Record<LabHost, NsKinds> = { worker: ["mount", "net", "uts", "ipc", "pid"], pod: ["net", "uts", "ipc"], control: ["net", "uts", "ipc"] };
 
 /**
  * Starts a lab: three namespace holders (control, worker with its private mount namespace, pod),
@@ -104,7 +109,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     const pids = { control: control.pid, worker: worker.pid, pod: pod.pid };
     const s = scratchLayout(rec.scratch);
     const hostname = `${opts.name ?? "lab-worker"}-${rec.index}`;
-    await setupWorkerMounts(worker.pid, s, hostname);
+    await setupWorkerMounts(worker.pid, s, hostname, opts.node?.(s.root));
     await writeFakeUnits(s.state, { firewalld: { active: opts.firewalld ?? true }, dbus: { active: true } });
     await initSystemctlLog(s.state);
     const addresses = addressesFor(rec.index);

@@ -6,6 +6,7 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { mustRun, nsenterArgv } from "./run.js";
 import { fakeSystemctlScript, LAB_STATE_DIR } from "./systemctl.js";
+import { nodeMountCommands, type NodeMounts } from "./node-mounts.js";
 
 /** Directories overlaid (lower = the machine's, upper = scratch): reads see the real content, writes stay in scratch. */
 export const OVERLAID = ["/etc", "/var", "/usr/bin"] as const;
@@ -50,9 +51,10 @@ export function scratchLayout(root: string): ScratchLayout {
  * sysfs of the worker's network namespace; overlays on /etc, /var (covers /var/lib/rancher) and
  * /usr/bin (adds the fake systemctl); a scratch /run (own D-Bus socket); a private tmpfs /tmp
  * (mounted last: the scratch dir itself may live in the machine's /tmp); /proc/sys read-only
- * except /proc/sys/net (kernel.*, fs.*, vm.* are machine-wide); the lab hostname.
+ * except /proc/sys/net (kernel.*, fs.*, vm.* are machine-wide); a real node's mounts when asked
+ * (node-mounts.ts); the lab hostname.
  */
-export async function setupWorkerMounts(pid: number, s: ScratchLayout, hostname: string): Promise<void> {
+export async function setupWorkerMounts(pid: number, s: ScratchLayout, hostname: string, node?: NodeMounts): Promise<void> {
   const under = OVERLAID.find((d) => s.root.startsWith(`${d}/`));
   if (under) throw new Error(`lab: scratch ${s.root} must not be under ${under} (overlay layers would overlap); set TMPDIR`);
   for (const dir of OVERLAID) {
@@ -66,26 +68,29 @@ export async function setupWorkerMounts(pid: number, s: ScratchLayout, hostname:
   await writeFile(systemctl, fakeSystemctlScript());
   await chmod(systemctl, 0o755);
 
-  const inWorker = (...argv: string[]): Promise<string> => mustRun(nsenterArgv(pid, ["mount", "net", "uts", "ipc"], argv));
+  const inWorker = (...argv: string[]): Promise<string> => mustRun(nsenterArgv(pid, ["mount", "net", "uts", "ipc", "pid"], argv));
   await inWorker("mount", "--make-rprivate", "/");
   await inWorker("mount", "-t", "sysfs", "-o", "ro,nosuid,nodev,noexec", "sysfs", "/sys");
+  // A node's containerd and shims look up their own processes in /proc: it must show the worker's PID namespace.
+  if (node) await inWorker("mount", "-t", "proc", "-o", "nosuid,nodev,noexec", "proc", "/proc");
   for (const dir of OVERLAID) {
     const options = `lowerdir=${dir},upperdir=${s.upper(dir)},workdir=${join(s.root, key(dir), "work")}`;
     await inWorker("mount", "-t", "overlay", "overlay", "-o", options, dir);
   }
   await inWorker("mount", "--bind", s.run, "/run");
-  await inWorker("mount", "-t", "tmpfs", "-o", "mode=1777,nosuid,nodev,size=64m", "tmpfs", "/tmp");
   await inWorker("mount", "--bind", "/proc/sys", "/proc/sys");
   await inWorker("mount", "-o", "remount,bind,ro", "/proc/sys");
   await inWorker("mount", "--bind", "/proc/sys/net", "/proc/sys/net");
   await inWorker("mount", "-o", "remount,bind,rw", "/proc/sys/net");
+  for (const argv of node ? nodeMountCommands(node) : []) await inWorker(...argv);
+  await inWorker("mount", "-t", "tmpfs", "-o", "mode=1777,nosuid,nodev,size=64m", "tmpfs", "/tmp");
   await inWorker("hostname", hostname);
   await verifyWorkerMounts(pid);
 }
 
 /** Refuses to go on unless the isolation really holds (a lab must never write the real host). */
 async function verifyWorkerMounts(pid: number): Promise<void> {
-  const inWorker = (...argv: string[]): Promise<string> => mustRun(nsenterArgv(pid, ["mount", "net", "uts", "ipc"], argv));
+  const inWorker = (...argv: string[]): Promise<string> => mustRun(nsenterArgv(pid, ["mount", "net", "uts", "ipc", "pid"], argv));
   const table = await inWorker("findmnt", "--raw", "--noheadings", "-o", "TARGET,FSTYPE,OPTIONS");
   const mounts = new Map(table.trim().split("\n").map((l) => {
     const [target = "", fstype = "", options = ""] = l.split(" ");

@@ -41,7 +41,7 @@ export async function startFirewalld(worker: number, s: ScratchLayout): Promise<
   const child = spawnDaemon(worker, WORKER_NS, ["firewalld", "--nofork", "--nopid"], join(s.logs, "firewalld.log"));
   await waitFor("firewalld to run", 60_000, async () => {
     if (child.exitCode !== null) throw new Error(`lab: firewalld exited ${child.exitCode}, see ${s.logs}/firewalld.log`);
-    const r = await run(nsenterArgv(worker, WORKER_NS, ["firewall-cmd", "--state"]), { timeoutMs: 10_000 });
+    const r = await run(nsenterArgv(worker, [...WORKER_NS, "pid"], ["firewall-cmd", "--state"]), { timeoutMs: 10_000 });
     return r.code === 0 && r.stdout.trim() === "running" ? true : undefined;
   }, 100);
   return child;
