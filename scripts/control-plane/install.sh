@@ -4,13 +4,15 @@
 # bookworm's `kubernetes` source package (Go dependencies vendored; no other downloads).
 #
 # Idempotent: the binaries are cached outside the clone under $NETMEDIC_CP_CACHE
-# (default ~/.cache/netmedic/control-plane/v1.20.2) with a VERSION stamp; a second run is a no-op.
+# (default $NETMEDIC_CACHE/control-plane/v1.20.2, $NETMEDIC_CACHE defaulting to ~/.cache/netmedic)
+# with a VERSION stamp; a second run is a no-op. `--check` only answers "cached?" (exit 0/1): no
+# root, no apt-get — scripts/provision.sh asks it on every `npm test`.
 # Needs root (apt-get). About 10–15 minutes on 2 cores the first time.
 set -euo pipefail
 
 VERSION="1.20.5+really1.20.2"
 STAMP="kubernetes=${VERSION};reflect2=1.0.2;go=1.19;cgo=0;kubelet;kube-proxy;pause"
-CACHE="${NETMEDIC_CP_CACHE:-$HOME/.cache/netmedic/control-plane/v1.20.2}"
+CACHE="${NETMEDIC_CP_CACHE:-${NETMEDIC_CACHE:-$HOME/.cache/netmedic}/control-plane/v1.20.2}"
 BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 
 say() { printf 'control-plane: %s\n' "$*"; }
@@ -23,6 +25,9 @@ cached() {
   command -v etcd >/dev/null && command -v etcdctl >/dev/null
 }
 
+if [ "${1:-}" = --check ]; then
+  if cached; then exit 0; else exit 1; fi
+fi
 if cached; then
   say "cached in $CACHE (etcd: $(command -v etcd))"
   exit 0
