@@ -1,6 +1,7 @@
 /**
- * The stable API contract of DESIGN.md in code: names, condition types and reasons, annotations,
- * field managers. Users, alerts and tests depend on these strings; change them only with the design.
+ * The stable API contract (docs/architecture.md §2) in code: names, condition types and reasons,
+ * annotations, field managers. Users, alerts and tests depend on these strings; change them only
+ * with the design.
  */
 
 /** API group, version and names of the NetworkHealth custom resource. */
@@ -30,7 +31,7 @@ export const CONFIG_MAP_NAME = "netmedic-config";
 export const REMEDIATION_MODES = ["Auto", "Observe", "Disabled"] as const;
 export type RemediationMode = (typeof REMEDIATION_MODES)[number];
 
-/** The allowlisted remediation actions, in the order they must run on one node (DESIGN.md). */
+/** The allowlisted remediation actions, in the order they must run on one node (docs/architecture.md §4). */
 export const ACTION_ORDER = [
   "OpenHostFirewall",
   "EnableIPForwarding",

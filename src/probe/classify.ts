@@ -1,7 +1,7 @@
 /**
  * Classifying a dial outcome into the stable result strings of ProbeResult.result: `ok` or the
- * errno code. The diagnosis depends on these exact strings (FACTS.md §3: firewalld's reject is
- * EHOSTUNREACH, ip_forward=0 is ETIMEDOUT, the iptables backend's reject is ECONNREFUSED).
+ * errno code. The diagnosis depends on these exact strings (docs/architecture.md §8.3: firewalld's
+ * reject is EHOSTUNREACH, ip_forward=0 is ETIMEDOUT, the iptables backend's reject is ECONNREFUSED).
  */
 
 /** The outcome codes the diagnosis distinguishes; any other errno code is passed through as is. */

@@ -1,8 +1,8 @@
 /**
  * Does a configured k3s/RKE2 server serve the Kubernetes API? One anonymous TLS GET of `/version`:
  * an etcd-only k3s server still answers on 6443 (its supervisor) but replies `apiserver disabled`
- * (FACTS.md §2). No credentials are sent and the certificate is not verified: this only classifies
- * the reply, it trusts nothing in it.
+ * (docs/architecture.md §8.2). No credentials are sent and the certificate is not verified: this
+ * only classifies the reply, it trusts nothing in it.
  */
 import { request } from "node:https";
 import { classifyDialError } from "./classify.js";
