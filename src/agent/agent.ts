@@ -2,8 +2,10 @@
  * The node agent's loop. Each round: read the node's NetworkHealth (created by the controller with
  * the probe targets in an annotation; until then the agent waits), execute the due part of an
  * approved order, collect host facts, run the probes, and apply facts + probes + agent status with
- * server-side apply when something changed or the heartbeat is due. Errors back off (capped,
- * jittered); nothing crashes the loop.
+ * server-side apply only when the content changed or the heartbeat is due. Between rounds the loop
+ * sleeps its interval, or less when the store (a watch, in production) shows an order to execute,
+ * the object's first appearance or new probe targets. Errors back off (capped, jittered); nothing
+ * crashes the loop.
  */
 import type { Logger } from "pino";
 import type { ActionResult, NetworkHealth, NetworkHealthStatus, PodNetworkFacts, ProbeTargets } from "../api/index.js";
@@ -13,15 +15,21 @@ import { collectFacts } from "./facts.js";
 import type { Dialer } from "./host-dialer.js";
 import type { HostExecutor } from "./host-executor.js";
 import { appendResult, dueOrder } from "./orders.js";
-import { waitForOrder } from "./order-watch.js";
 import { planProbes, runProbes } from "./probes.js";
 import { agentStatus, ReportGate, type AgentReport } from "./report.js";
 import { decodeProbeTargets, storedProbeTargets } from "../core/probe-targets.js";
 
-/** The two calls the agent makes to the API (NetworkHealthClient provides them). */
+/**
+ * Where the agent reads its NetworkHealth and writes its status. `follow` and `waitForChange` are
+ * the push side (WatchedNetworkHealthStore); a store without them is read once per interval.
+ */
 export interface NetworkHealthStore {
   get(name: string): Promise<NetworkHealth | undefined>;
   applyStatus(name: string, status: NetworkHealthStatus): Promise<unknown>;
+  /** Keeps the store current until `signal` aborts. */
+  follow?(signal: AbortSignal): Promise<void>;
+  /** Sleeps up to `ms`; true as soon as a new version of the object satisfies `wanted`. */
+  waitForChange?(ms: number, signal: AbortSignal, wanted: (object: NetworkHealth) => boolean): Promise<boolean>;
 }
 
 /** Agent settings (from flags). */
@@ -55,6 +63,12 @@ export class Agent {
   private adopted = false;
   /** The last annotation value refused (logged once, not every round). */
   private refusedTargets: string | undefined;
+  /** The probe-targets annotation the last round used (a new value wakes the loop). */
+  private usedTargets: string | undefined;
+  /** The object did not exist at the last round (its creation wakes the loop). */
+  private waiting = false;
+  /** Actions ran: the next round reports even unchanged facts, collected after them, for the controller to confirm. */
+  private reportAfterActions = false;
   private readonly report: AgentReport;
   private readonly gate: ReportGate;
   private readonly clock: () => Date;
@@ -74,6 +88,7 @@ export class Agent {
   /** One round. Throws on API errors (the loop backs off). */
   async round(): Promise<RoundOutcome> {
     const health = await this.deps.store.get(this.config.nodeName);
+    this.waiting = !health;
     if (!health) return "waiting";
     if (!this.adopted) {
       // Results written by a previous agent process: they prove which orders already ran.
@@ -90,12 +105,15 @@ export class Agent {
     } catch (error) {
       this.deps.logger.warn({ error: (error as Error).message }, "probe round failed; keeping the previous probes");
     }
-    return this.publish(false);
+    const force = this.reportAfterActions;
+    this.reportAfterActions = false;
+    return this.publish(force);
   }
 
   /** The controller's probe targets from the object's annotation; a refused value is logged once and probes nothing. */
   private targetsOf(health: NetworkHealth): ProbeTargets {
     const stored = storedProbeTargets(health);
+    this.usedTargets = stored;
     const decoded = decodeProbeTargets(stored);
     if (decoded.error === undefined) return decoded.targets;
     if (stored !== this.refusedTargets) this.deps.logger.warn({ error: decoded.error }, "probe targets refused");
@@ -114,6 +132,7 @@ export class Agent {
       this.outcomes.set(`${order.orderId}/${action.action}`, outcome);
       this.results = appendResult(this.results, { orderId: order.orderId, action: action.action, result: outcome.result, detail: outcome.detail, time: this.timestamp() });
       log.info({ action: action.action, result: outcome.result, detail: outcome.detail }, "action finished");
+      this.reportAfterActions = true;
       await this.publish(true);
       if (outcome.result === "Failed") break;
     }
@@ -130,31 +149,40 @@ export class Agent {
     return changed ? "changed" : "reported";
   }
 
-  /** Runs rounds until `signal` aborts; resolves after the round in flight finished. */
+  /** Whether a new version of the NetworkHealth needs a round now rather than at the next interval. */
+  wakesFor(health: NetworkHealth): boolean {
+    return this.waiting || storedProbeTargets(health) !== this.usedTargets || dueOrder(health.status?.remediation, this.results) !== undefined;
+  }
+
+  /** Sleeps `delayMs`, or until the store shows something to act on. */
+  private async pause(delayMs: number, signal: AbortSignal): Promise<void> {
+    const { store, logger } = this.deps;
+    if (!store.waitForChange) return sleep(delayMs, signal);
+    if (await store.waitForChange(delayMs, signal, (health) => this.wakesFor(health))) logger.debug("woken by a change of the NetworkHealth");
+  }
+
+  /** Runs rounds until `signal` aborts; resolves after the round in flight (and the store's watch) finished. */
   async run(signal: AbortSignal): Promise<void> {
     const log = this.deps.logger;
     const backoff = new Backoff(1000, 60_000);
-    let waiting = false;
+    let waitLogged = false;
     log.info({ node: this.config.nodeName, hostPid: this.deps.host.hostPid, version: this.config.version }, "agent starting");
-    const watch = { read: () => this.deps.store.get(this.config.nodeName), results: () => this.results };
+    const following = this.deps.store.follow?.(signal);
     while (!signal.aborted) {
-      let delay = this.config.intervalMs;
-      let outcome: RoundOutcome | undefined;
       try {
-        outcome = await this.round();
+        const outcome = await this.round();
         backoff.reset();
-        if (outcome === "waiting" && !waiting) log.info({ node: this.config.nodeName }, "waiting for the controller to create the NetworkHealth");
-        waiting = outcome === "waiting";
+        if (outcome === "waiting" && !waitLogged) log.info({ node: this.config.nodeName }, "waiting for the controller to create the NetworkHealth");
+        waitLogged = outcome === "waiting";
+        await this.pause(this.config.intervalMs, signal);
       } catch (error) {
-        delay = backoff.next();
+        // A failed round backs off in full: waking early for a due order would retry it at once.
+        const delay = backoff.next();
         log.warn({ error: (error as Error).message, retryInMs: delay }, "round failed");
-      }
-      if (outcome === "changed") {
-        if ((await waitForOrder(watch, delay, signal)) === "order") log.info("order seen between rounds");
-      } else {
         await sleep(delay, signal);
       }
     }
+    await following;
     log.info("agent stopped");
   }
 }

@@ -13,6 +13,7 @@ import { HostNetworkDialer } from "./host-dialer.js";
 import { HostExecutor } from "./host-executor.js";
 import { AgentUsageError, parseAgentArgs, type AgentOptions } from "./options.js";
 import { netmedicVersion } from "./version.js";
+import { WatchedNetworkHealthStore } from "./watched-store.js";
 
 /** Builds an Agent from parsed options, a store and a logger (the seam tests use). */
 export function createAgent(options: AgentOptions, store: NetworkHealthStore, logger: Logger): Agent {
@@ -49,9 +50,9 @@ export async function runAgent(argv: string[]): Promise<number> {
     return usage ? 2 : 1;
   }
   const logger = pino({ name: "netmedic-agent", level: options.logLevel });
-  let store: AgentApiClient;
+  let api: AgentApiClient;
   try {
-    store = await AgentApiClient.load(options.kubeconfig);
+    api = await AgentApiClient.load(options.kubeconfig);
   } catch (error) {
     logger.error({ error: (error as Error).message }, "cannot load the kubeconfig");
     return 1;
@@ -60,12 +61,13 @@ export async function runAgent(argv: string[]): Promise<number> {
   const onSignal = (): void => stop.abort();
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
+  const store = new WatchedNetworkHealthStore(api, options.nodeName, logger.child({ component: "watch", node: options.nodeName }));
   try {
     await createAgent(options, store, logger).run(stop.signal);
   } finally {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
-    store.close();
+    api.close();
   }
   return 0;
 }

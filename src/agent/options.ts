@@ -21,6 +21,13 @@ export interface AgentOptions {
   logLevel: string;
 }
 
+/**
+ * How often an agent with nothing new reports anyway, so the controller can tell it is alive:
+ * 5 minutes, node-problem-detector's force-sync period. Facts and probes still run every interval;
+ * a change is reported at once. The controller's staleness limit follows it (2.5 × by default).
+ */
+export const DEFAULT_HEARTBEAT = "30s";
+
 /** A bad flag; the message is for the user. */
 export class AgentUsageError extends Error {}
 
@@ -66,7 +73,7 @@ export function parseAgentArgs(argv: string[]): AgentOptions {
     nodeName, hostPid, logLevel,
     kubeconfig: values.kubeconfig,
     intervalMs: parseDuration(values.interval ?? "10s", "interval"),
-    heartbeatMs: parseDuration(values.heartbeat ?? "30s", "heartbeat"),
+    heartbeatMs: parseDuration(values.heartbeat ?? DEFAULT_HEARTBEAT, "heartbeat"),
     probeTimeoutMs: Math.min(parseDuration(values["probe-timeout"] ?? "3s", "probe-timeout"), 10_000),
     probeEndpoint: checked("probe-endpoint", values["probe-endpoint"], (v) => parseDialTarget(v).text),
     podInterface: checked("pod-interface", values["pod-interface"], validInterface),

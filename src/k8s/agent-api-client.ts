@@ -1,8 +1,9 @@
 /**
- * The agent's two API calls on NetworkHealth — get and server-side apply of its status — over the
- * small node:https RestClient instead of client-node's NetworkHealthClient: client-node's import
- * alone costs ~80 MB RSS, paid on every node for two calls (issue 7). Same semantics as
- * NetworkHealthClient.get/applyStatus; the controller and the CLI keep using that one.
+ * The agent's API calls on NetworkHealth — list and watch of its own object (a field selector on
+ * metadata.name), get, and server-side apply of its status — over the small node:https RestClient
+ * instead of client-node's NetworkHealthClient: client-node's import alone costs ~80 MB RSS, paid
+ * on every node for a handful of calls (issue 7). get/applyStatus have NetworkHealthClient's
+ * semantics; the controller and the CLI keep using that one.
  */
 import {
   API_GROUP,
@@ -15,10 +16,31 @@ import {
   type NetworkHealthStatus,
 } from "../api/index.js";
 import { loadRestCredentials } from "./rest-credentials.js";
-import { ApiRequestError, RestClient, type RestClientOptions } from "./rest-client.js";
+import { ApiRequestError, RestClient, type KubeStatus, type RestClientOptions } from "./rest-client.js";
 import { withoutEmptyStrings } from "./without-empty-strings.js";
 
 const COLLECTION = `/apis/${API_GROUP}/${API_VERSION}/${NETWORK_HEALTH_PLURAL}`;
+
+/** One watch event: a NetworkHealth, a BOOKMARK (only metadata.resourceVersion), or an ERROR's Status. */
+export interface NetworkHealthEvent {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+  object: NetworkHealth & KubeStatus;
+}
+
+/** What a list of one object gives: the object (absent: undefined) and the snapshot to watch from. */
+export interface OneObjectList {
+  object: NetworkHealth | undefined;
+  resourceVersion: string;
+}
+
+/** How one watch request runs. */
+export interface WatchOptions {
+  signal: AbortSignal;
+  /** The server ends the watch after this long (the caller then resumes). */
+  timeoutSeconds: number;
+}
+
+const selectName = (name: string): string => `fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`;
 
 /** Reads NetworkHealth objects and applies their status under one field manager. */
 export class AgentApiClient {
@@ -42,6 +64,33 @@ export class AgentApiClient {
       if (error instanceof ApiRequestError && error.code === 404) return undefined;
       throw error;
     }
+  }
+
+  /** Lists the one NetworkHealth named `name` (field selector): a consistent snapshot to watch from. */
+  async listOne(name: string): Promise<OneObjectList> {
+    const list = await this.rest.request<{ metadata?: { resourceVersion?: string }; items?: NetworkHealth[] }>({ method: "GET", path: `${COLLECTION}?${selectName(name)}` });
+    return { object: list.items?.[0], resourceVersion: list.metadata?.resourceVersion ?? "" };
+  }
+
+  /**
+   * Watches the NetworkHealth named `name` from `resourceVersion` (with bookmarks, so the position
+   * stays fresh while the object is quiet); resolves when the server ends the watch or `signal`
+   * aborts. A resourceVersion compacted away arrives as an ERROR event with code 410 (or an
+   * ApiRequestError 410); lines that are not JSON are skipped.
+   */
+  async watchOne(name: string, resourceVersion: string, onEvent: (event: NetworkHealthEvent) => void, options: WatchOptions): Promise<void> {
+    const query = `watch=true&${selectName(name)}&resourceVersion=${encodeURIComponent(resourceVersion)}&allowWatchBookmarks=true&timeoutSeconds=${options.timeoutSeconds}`;
+    const onLine = (line: string): void => {
+      let event: NetworkHealthEvent;
+      try {
+        event = JSON.parse(line) as NetworkHealthEvent;
+      } catch {
+        return;
+      }
+      if (event?.object) onEvent(event);
+    };
+    // Silence past the server's own timeout (plus slack) means a connection nobody will close.
+    await this.rest.stream({ path: `${COLLECTION}?${query}`, onLine, signal: options.signal, idleTimeoutMs: (options.timeoutSeconds + 30) * 1000 });
   }
 
   /**

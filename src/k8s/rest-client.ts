@@ -5,8 +5,9 @@
  * controller/api-errors.ts classifies (403 terminal, 5xx/429 transient, …). The bearer token is
  * sent only in the Authorization header and never appears in an error message.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { createInterface } from "node:readline";
 import type { RestCredentials } from "./rest-credentials.js";
 
 /** The parts of a Kubernetes Status object an error keeps. */
@@ -30,6 +31,16 @@ export interface RestRequest {
   path: string;
   body?: unknown;
   contentType?: string;
+}
+
+/** A long-lived GET (a watch): every line of its body goes to `onLine`. */
+export interface StreamRequest {
+  path: string;
+  onLine: (line: string) => void;
+  /** Ends the stream without error. */
+  signal: AbortSignal;
+  /** A stream silent this long (no headers, no bytes) is dead: it fails with code ETIMEDOUT. */
+  idleTimeoutMs: number;
 }
 
 /** Client settings. */
@@ -73,6 +84,39 @@ export class RestClient {
     }
   }
 
+  /**
+   * Opens `request.path` and feeds its body line by line to `onLine`. Resolves when the server ends
+   * the body or `signal` aborts; rejects with ApiRequestError for a non-2xx answer (after a 401 the
+   * token is re-read, so the caller's retry uses a rotated one), with ECONNRESET when the body is
+   * cut, and with ETIMEDOUT when nothing arrived for `idleTimeoutMs` (a half-open connection).
+   */
+  stream(request: StreamRequest): Promise<void> {
+    if (request.signal.aborted) return Promise.resolve();
+    const get: RestRequest = { method: "GET", path: request.path };
+    return new Promise((resolve, reject) => {
+      const req = this.open(get, undefined, (res) => {
+        if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) > 299) {
+          if (res.statusCode === 401) this.tokenRotated();
+          return void collect(res).then((raw) => reject(apiError(get, raw)), reject);
+        }
+        createInterface({ input: res }).on("line", request.onLine).on("error", () => undefined);
+        res.on("data", idle.refresh);
+        res.once("close", () => (res.complete || request.signal.aborted ? resolve() : reject(Object.assign(new Error(`GET ${request.path}: stream cut`), { code: "ECONNRESET" }))));
+      });
+      const idle = { timer: setTimeout(() => req.destroy(timeoutError(get, request.idleTimeoutMs)), request.idleTimeoutMs), refresh: () => idle.timer.refresh() };
+      const abort = (): void => void req.destroy();
+      request.signal.addEventListener("abort", abort, { once: true });
+      req.once("close", () => {
+        clearTimeout(idle.timer);
+        request.signal.removeEventListener("abort", abort);
+        if (request.signal.aborted) resolve();
+      });
+      req.once("error", (error) => (request.signal.aborted ? resolve() : reject(error)));
+      req.on("socket", (socket) => socket.setKeepAlive(true, 30_000));
+      req.end();
+    });
+  }
+
   /** Closes idle connections (the process can then exit without waiting for keep-alive). */
   close(): void {
     this.agent.destroy();
@@ -86,16 +130,20 @@ export class RestClient {
     }
   }
 
-  private send(request: RestRequest): Promise<RawResponse> {
+  private open(request: RestRequest, body: string | undefined, onResponse: (res: IncomingMessage) => void): ClientRequest {
     const url = new URL(this.credentials.server + request.path);
-    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     const headers: Record<string, string> = { Accept: "application/json", "User-Agent": this.userAgent };
     const token = this.credentials.token?.current();
     if (token) headers["Authorization"] = `Bearer ${token}`;
     if (body !== undefined) Object.assign(headers, { "Content-Type": request.contentType ?? "application/json", "Content-Length": String(Buffer.byteLength(body)) });
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+    return send(url, { method: request.method, headers, agent: this.agent }, onResponse);
+  }
+
+  private send(request: RestRequest): Promise<RawResponse> {
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     return new Promise((resolve, reject) => {
-      const req = send(url, { method: request.method, headers, agent: this.agent }, (res) => collect(res).then(resolve, reject));
+      const req = this.open(request, body, (res) => collect(res).then(resolve, reject));
       const timer = setTimeout(() => req.destroy(timeoutError(request, this.timeoutMs)), this.timeoutMs);
       req.once("close", () => clearTimeout(timer));
       req.once("error", reject);

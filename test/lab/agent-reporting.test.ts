@@ -1,5 +1,5 @@
 // The agent against the real kube-apiserver (shared control plane) with the node lab as its host:
-// it waits for the controller's NetworkHealth, reports facts/probes/heartbeat by server-side apply
+// it waits for the controller's NetworkHealth (watching it, as in production), reports facts/probes/heartbeat by server-side apply
 // under netmedic-agent without touching the controller's fields, executes an order read from the
 // object, and a restarted agent never executes it again. Its identity has exactly deploy/'s RBAC.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
@@ -12,6 +12,7 @@ import { encodeProbeTargets } from "../../src/core/index.js";
 import { AgentApiClient } from "../../src/k8s/agent-api-client.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { createAgent } from "../../src/agent/main.js";
+import { WatchedNetworkHealthStore } from "../../src/agent/watched-store.js";
 import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { applyCrds } from "../support/control-plane/crds.js";
 import { startLab, type Lab } from "../support/lab/index.js";
@@ -44,9 +45,9 @@ describe("agent reporting to a real kube-apiserver, host = node lab", () => {
     const { logger, lines } = captureLogger();
     const options = { nodeName: node, hostPid: lab.workerPid, intervalMs: 500, heartbeatMs: 2000, probeTimeoutMs: 1000, logLevel: "debug" };
     const stop = new AbortController();
-    const store = await AgentApiClient.load(agentKubeconfig);
-    const agent = createAgent(options, store, logger);
-    runs.push({ stop, done: agent.run(stop.signal).finally(() => store.close()), lines });
+    const api = await AgentApiClient.load(agentKubeconfig);
+    const agent = createAgent(options, new WatchedNetworkHealthStore(api, node, logger), logger);
+    runs.push({ stop, done: agent.run(stop.signal).finally(() => api.close()), lines });
   };
   const stopAgent = async (): Promise<void> => {
     const run = runs.at(-1);
@@ -132,7 +133,7 @@ describe("agent reporting to a real kube-apiserver, host = node lab", () => {
     expect((await read())?.status?.facts?.sysctl?.ipForward).toBe(0);
   }, 60_000);
 
-  it("its identity can do nothing but read NetworkHealth and patch its status", async () => {
+  it("its identity can do nothing but read and watch NetworkHealth and patch its status", async () => {
     await expect(agentConfig.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: "kube-system" })).rejects.toMatchObject({ code: 403 });
     await expect(agentConfig.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: "default" })).rejects.toMatchObject({ code: 403 });
     const patch = agentConfig.makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ group: "netmedic.io", version: "v1alpha1", plural: "networkhealths", name: node });

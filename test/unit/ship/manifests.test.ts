@@ -103,7 +103,7 @@ describe("deploy/ (kubectl kustomize) and deploy/monitoring", () => {
       if (rule.resources.includes("nodes")) expect(["get", "list", "watch"]).toEqual(expect.arrayContaining(rule.verbs));
     }
     const agentRules = rules.filter((r) => r.role === "netmedic-agent");
-    expect(agentRules.flatMap((r) => r.verbs).sort()).toEqual(["get", "patch"]);
+    expect(agentRules.map((r) => `${r.resources.join(",")}: ${[...r.verbs].sort().join(",")}`)).toEqual(["networkhealths: get,list,watch", "networkhealths/status: patch"]);
     const [probe] = byKind(objects, "ServiceAccount", "netmedic-probe");
     expect(probe?.["automountServiceAccountToken"]).toBe(false);
   });
