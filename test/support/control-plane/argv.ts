@@ -53,7 +53,9 @@ export interface ApiServerSetup {
  */
 function accessArgv(setup: ApiServerSetup): string[] {
   if (!setup.realNodes) return ["--disable-admission-plugins=ServiceAccount", "--authorization-mode=RBAC"];
-  return ["--enable-admission-plugins=NodeRestriction", "--authorization-mode=Node,RBAC", `--egress-selector-config-file=${setup.realNodes.egressSelectorConfig}`];
+  // Kubelets by their InternalIP first, as k0s and kubeadm configure it (node names resolve nowhere here).
+  return ["--enable-admission-plugins=NodeRestriction", "--authorization-mode=Node,RBAC", `--egress-selector-config-file=${setup.realNodes.egressSelectorConfig}`,
+    "--kubelet-preferred-address-types=InternalIP,Hostname"];
 }
 
 /**

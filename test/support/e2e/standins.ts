@@ -9,11 +9,16 @@ import type { Lab } from "../lab/index.js";
 import { startHeartbeat, type Heartbeat, type NodeSpec } from "../control-plane/kubelet.js";
 import { startProcess, type RunningProcess } from "./processes.js";
 
-// Fixed program: konnectivity-agent's dial loop. argv: host port. klog lines on stdout.
-const KONNECTIVITY_AGENT = String.raw`
+/**
+ * Fixed program: konnectivity-agent's dial loop, klog lines on stdout. argv: `host port`, or the
+ * real agent's flags (`--proxy-server-host=H --proxy-server-port=P …`) when it runs as a Pod.
+ */
+export const KONNECTIVITY_AGENT = String.raw`
 const net = require("net");
 const crypto = require("crypto");
-const [host, port] = process.argv.slice(1);
+const argv = process.argv.slice(1);
+const flag = (name) => { const a = argv.find((x) => x.startsWith("--" + name + "=")); return a && a.slice(name.length + 3); };
+const [host, port] = flag("proxy-server-host") ? [flag("proxy-server-host"), flag("proxy-server-port") || "8132"] : argv;
 const pad = (n, w = 2) => String(n).padStart(w, "0");
 const klog = (level, file, text) => {
   const d = new Date();

@@ -26,7 +26,7 @@ export const NODE_NOT_PROVISIONED = "real nodes not provisioned: run `npm test` 
 
 /** The image names the archives carry (scripts/image/build.sh tags them so). */
 export const NETMEDIC_IMAGE = "localhost/netmedic:dev";
-/** kubelet v1.20's default --pod-infra-container-image, so the node needs no override. */
+/** The sandbox image: containerd's CRI sandbox_image (containerd.ts) and kubelet v1.20's default --pod-infra-container-image alike. */
 export const PAUSE_IMAGE = "k8s.gcr.io/pause:3.2";
 
 /** Where scripts/image/build.sh leaves the image archives. */

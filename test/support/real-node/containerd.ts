@@ -43,22 +43,24 @@ export function containerdConfig(): string {
  * node's pod CIDR past the lab's own pod. isGateway is off because the lab already gave cni0 its
  * gateway address, and because with it the plugin turns on net.ipv4.ip_forward — which would hide
  * the k0s incident's forwarding fault (a CNI that forwards only on its own bridge, FACTS.md §1).
+ * ipMasq: whether the CNI masquerades pod egress itself (a healthy node's CNI does; the k0s
+ * incident's worker relied on firewalld's masquerade).
  */
-export function cniConfig(podCIDR: string, gateway: string): string {
+export function cniConfig(podCIDR: string, gateway: string, ipMasq: boolean): string {
   const prefix = podCIDR.split(".").slice(0, 3).join(".");
   return JSON.stringify({
     cniVersion: "0.4.0", name: "lab-pods",
     plugins: [{
-      type: "bridge", bridge: "cni0", isGateway: false, ipMasq: false, hairpinMode: true,
+      type: "bridge", bridge: "cni0", isGateway: false, ipMasq, hairpinMode: true,
       ipam: { type: "host-local", ranges: [[{ subnet: podCIDR, rangeStart: `${prefix}.10`, rangeEnd: `${prefix}.250`, gateway }]], routes: [{ dst: "0.0.0.0/0", gw: gateway }] },
     }],
   }, null, 2);
 }
 
 /** Starts containerd in the worker and waits for its socket; the process dies with the lab. */
-export async function startContainerd(lab: Lab, bin: NodeBinaries, logDir: string): Promise<ManagedProcess> {
+export async function startContainerd(lab: Lab, bin: NodeBinaries, logDir: string, ipMasq: boolean): Promise<ManagedProcess> {
   await lab.writeFile("/etc/containerd/config.toml", containerdConfig());
-  await lab.writeFile("/etc/cni/net.d/10-lab-pods.conflist", cniConfig(lab.addresses.podCIDR, lab.addresses.bridgeIP));
+  await lab.writeFile("/etc/cni/net.d/10-lab-pods.conflist", cniConfig(lab.addresses.podCIDR, lab.addresses.bridgeIP, ipMasq));
   const daemon = startProcess(`containerd-${lab.index}`, nsenterArgv(lab.workerPid, NODE_NAMESPACES, [bin.containerd, "--config", "/etc/containerd/config.toml"]),
     join(logDir, `containerd-${lab.index}.log`));
   const socket = lab.scratchPathOf(CONTAINERD_SOCKET);

@@ -43,7 +43,10 @@ function tunnel(client: Socket, head: string, socat: string, route: EgressRoute,
 /** Starts the proxy on `socket`; tunnels go through `socat` in the control host `route` names. */
 export async function startEgressProxy(socket: string, socat: string, route: EgressRoute): Promise<EgressProxy> {
   const opened: string[] = [];
+  const clients = new Set<Socket>();
   const server: Server = createServer((client) => {
+    clients.add(client);
+    client.once("close", () => clients.delete(client));
     let head = "";
     const onData = (chunk: Buffer): void => {
       head += chunk.toString("latin1");
@@ -60,6 +63,10 @@ export async function startEgressProxy(socket: string, socat: string, route: Egr
   await new Promise<void>((resolve, reject) => server.once("error", reject).listen(socket, resolve));
   return {
     socket, tunnels: () => [...opened],
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Open tunnels (the apiserver keeps connections to kubelets alive) would hold close() forever.
+    stop: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const client of clients) client.destroy();
+    }),
   };
 }

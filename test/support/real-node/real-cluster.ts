@@ -20,8 +20,8 @@ import { startRealNode, type RealNode, type RealNodeSetup } from "./real-node.js
 /** The `kubernetes` Service's ClusterIP in the plane's 10.96.0.0/16 service range. */
 export const KUBERNETES_CLUSTER_IP = "10.96.0.1";
 
-/** A node to start: its name and its lab's fault state. */
-export type RealNodeSpec = Pick<RealNodeSetup, "name" | "lab">;
+/** A node to start: its name, its lab's fault state, its CNI's masquerading, a preparation step. */
+export type RealNodeSpec = Pick<RealNodeSetup, "name" | "lab" | "ipMasq" | "prepare">;
 
 /** A running cluster of real nodes. */
 export interface RealCluster {
@@ -65,7 +65,9 @@ export async function startRealCluster(specs: readonly RealNodeSpec[]): Promise<
   const proxyToken = randomBytes(16).toString("hex");
   let plane: ControlPlane | undefined;
   let apiPath: ReturnType<typeof startApiPath> | undefined;
-  const stop = async (): Promise<void> => {
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= stopAll());
+  const stopAll = async (): Promise<void> => {
     for (const node of nodes) await node.stop().catch(() => undefined);
     await apiPath?.stop();
     await plane?.stop();
@@ -73,7 +75,8 @@ export async function startRealCluster(specs: readonly RealNodeSpec[]): Promise<
     if (process.env["NETMEDIC_E2E_KEEP"] !== "1") rmSync(dir, { recursive: true, force: true });
   };
   try {
-    plane = await startControlPlane({ realNodes: { apiAddresses: [KUBERNETES_CLUSTER_IP, API_ADDRESS], egressSocket: egress.socket, nodeTokens, proxyToken } });
+    // No CRD up front: the user's `kubectl apply -k` installs it.
+    plane = await startControlPlane({ crdsDir: null, realNodes: { apiAddresses: [KUBERNETES_CLUSTER_IP, API_ADDRESS], egressSocket: egress.socket, nodeTokens, proxyToken } });
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(plane.kubeconfigPath);
     await publishApiEndpoint(kubeConfig.makeApiClient(CoreV1Api));

@@ -28,6 +28,10 @@ export interface RealNode {
 export interface RealNodeSetup {
   name: string;
   lab?: Omit<LabOptions, "node" | "controlPorts">;
+  /** Whether the node's CNI masquerades pod egress (default true). */
+  ipMasq?: boolean;
+  /** Runs on the started lab before containerd and the kubelet (fault state, distribution markers). */
+  prepare?: (lab: Lab) => Promise<void>;
   bin: NodeBinaries;
   apiPath: ApiPath;
   caData: string;
@@ -85,7 +89,8 @@ export async function startRealNode(s: RealNodeSetup): Promise<RealNode> {
   };
   try {
     await s.apiPath.serveIn(lab);
-    daemons.push(await startContainerd(lab, s.bin, s.logDir));
+    await s.prepare?.(lab);
+    daemons.push(await startContainerd(lab, s.bin, s.logDir, s.ipMasq ?? true));
     await importImages(lab, s.bin, [s.bin.images.pause, s.bin.images.netmedic]);
     daemons.push(...(await startNodeDaemons({ lab, node: s.name, bin: s.bin, caData: s.caData, kubeletToken: s.kubeletToken, proxyToken: s.proxyToken, logDir: s.logDir })));
   } catch (error) {
