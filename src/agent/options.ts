@@ -1,6 +1,6 @@
 /**
  * The agent's flags:
- *   --node-name N (required)  --host-pid PID (1)  --kubeconfig PATH  --interval 10s  --heartbeat 30s
+ *   --node-name N (required)  --host-pid PID (1)  --kubeconfig PATH  --interval 10s  --heartbeat 5m
  *   --probe-endpoint IP:PORT  --probe-timeout 3s  --pod-interface IF  --pod-cidr CIDR  --log-level info
  */
 import { parseArgs } from "node:util";
@@ -26,7 +26,7 @@ export interface AgentOptions {
  * 5 minutes, node-problem-detector's force-sync period. Facts and probes still run every interval;
  * a change is reported at once. The controller's staleness limit follows it (2.5 × by default).
  */
-export const DEFAULT_HEARTBEAT = "30s";
+export const DEFAULT_HEARTBEAT = "5m";
 
 /** A bad flag; the message is for the user. */
 export class AgentUsageError extends Error {}

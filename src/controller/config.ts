@@ -6,7 +6,7 @@
  * Keys and defaults (deploy/30-config.yaml shows the same):
  *   remediation:   the RemediationPolicy — mode Auto, actions {}, maxConcurrent 1, cooldownSeconds 300,
  *                  maxAttempts 3, orderTimeoutSeconds 120, breaker {maxFailedNodes 3, windowSeconds 900},
- *                  staleAfterSeconds 120 (DEFAULT_POLICY)
+ *                  staleAfterSeconds 2.5 × agent.heartbeatSeconds = 750 (DEFAULT_POLICY)
  *   konnectivity:  namespace kube-system, selector k8s-app=konnectivity-agent, logTailLines 50,
  *                  logLimitBytes 16384, logTtlSeconds 60 (how long an agent pod's log is reused)
  *   resyncSeconds: 300 — every node is reconciled at least this often
@@ -14,13 +14,14 @@
  *                  apiQPS 50, apiBurst 100 (client-side limit on the requests reconciles make)
  *   agent:         DaemonSet placement for the agent (image: the controller's own when unset;
  *                  tolerations [{operator: Exists}] so it runs on tainted and NotReady nodes too;
- *                  nodeSelector {}; resources requests cpu 10m / memory 32Mi, limits memory 128Mi)
+ *                  nodeSelector {}; resources requests cpu 10m / memory 32Mi, limits memory 128Mi);
+ *                  heartbeatSeconds 300 — the agents' --heartbeat (a report at least this often)
  */
 import { parse } from "yaml";
 import {
   ACTION_ORDER, KONNECTIVITY_DEFAULT_NAMESPACE, KONNECTIVITY_DEFAULT_SELECTOR, REMEDIATION_MODES, type ActionName, type RemediationMode,
 } from "../api/index.js";
-import { DEFAULT_POLICY, type RemediationPolicy } from "../core/index.js";
+import { DEFAULT_AGENT_HEARTBEAT_SECONDS, DEFAULT_POLICY, staleAfterForHeartbeat, type RemediationPolicy } from "../core/index.js";
 import { integer, listOf, mapOf, mapping, matching, oneOf, type Problems, type Shape } from "./config-fields.js";
 import { findSecrets } from "./config-secrets.js";
 
@@ -59,6 +60,8 @@ export interface AgentDaemonSetConfig {
   tolerations: Toleration[];
   nodeSelector: Record<string, string>;
   resources: { requests: Record<string, string>; limits: Record<string, string> };
+  /** The agents' --heartbeat: an agent with nothing new reports this often; the staleness limit follows it. */
+  heartbeatSeconds: number;
 }
 
 /** The validated controller configuration. */
@@ -88,6 +91,7 @@ export const DEFAULT_CONFIG: ControllerConfig = {
     tolerations: [{ operator: "Exists" }],
     nodeSelector: {},
     resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+    heartbeatSeconds: DEFAULT_AGENT_HEARTBEAT_SECONDS,
   },
 };
 
@@ -100,7 +104,8 @@ const text = (what: RegExp, description: string) => matching(undefined, what, de
 
 const mode = (fallback: RemediationMode) => oneOf<RemediationMode>(fallback, REMEDIATION_MODES);
 
-const policyShape: Shape<RemediationPolicy> = {
+/** The policy as configured; the heartbeat comes from `agent:`, an absent staleAfterSeconds reads 0 (then derived). */
+const policyShape: Shape<Omit<RemediationPolicy, "agentHeartbeatSeconds">> = {
   mode: mode(DEFAULT_POLICY.mode),
   actions: mapOf<RemediationMode>(mode("Auto"), { pattern: new RegExp(`^(${ACTION_ORDER.join("|")})$`), what: ACTION_ORDER.join(", ") }) as Shape<RemediationPolicy>["actions"],
   maxConcurrent: integer(DEFAULT_POLICY.maxConcurrent, 1, 1000),
@@ -111,7 +116,7 @@ const policyShape: Shape<RemediationPolicy> = {
     maxFailedNodes: integer(DEFAULT_POLICY.breaker.maxFailedNodes, 1, 10_000),
     windowSeconds: integer(DEFAULT_POLICY.breaker.windowSeconds, 60, 86_400),
   }),
-  staleAfterSeconds: integer(DEFAULT_POLICY.staleAfterSeconds, 10, 86_400),
+  staleAfterSeconds: integer(0, 10, 86_400),
 };
 
 const konnectivityShape: Shape<KonnectivityConfig> = {
@@ -147,6 +152,7 @@ const agentShape: Shape<AgentDaemonSetConfig> = {
     const read = mapping({ requests: quantities, limits: quantities })(value, path, problems);
     return value === undefined ? DEFAULT_CONFIG.agent.resources : read;
   }) as Shape<AgentDaemonSetConfig>["resources"],
+  heartbeatSeconds: integer(DEFAULT_AGENT_HEARTBEAT_SECONDS, 10, 3600),
 };
 
 /** Drops the keys a reader left undefined or defaulted to "" (absent toleration fields). */
@@ -179,7 +185,18 @@ export function parseControllerConfig(yamlText: string, source: string): Control
   }
   const problems: Problems = [];
   const read = mapping(configShape)(document, "", problems);
-  if (problems.length > 0) throw new ConfigError(source, problems);
   const { remediation, ...rest } = read;
-  return { ...rest, policy: { ...remediation, actions: remediation.actions as Partial<Record<ActionName, RemediationMode>> } };
+  const heartbeat = rest.agent.heartbeatSeconds;
+  if (remediation.staleAfterSeconds && remediation.staleAfterSeconds <= heartbeat && heartbeatSet(document)) {
+    problems.push(`remediation.staleAfterSeconds: must exceed agent.heartbeatSeconds (${heartbeat}), or every idle agent turns Stale (got ${remediation.staleAfterSeconds})`);
+  }
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  const staleAfterSeconds = remediation.staleAfterSeconds || staleAfterForHeartbeat(heartbeat);
+  const actions = remediation.actions as Partial<Record<ActionName, RemediationMode>>;
+  return { ...rest, policy: { ...remediation, actions, staleAfterSeconds, agentHeartbeatSeconds: heartbeat } };
+}
+
+/** Whether the document sets agent.heartbeatSeconds itself (a bare staleAfterSeconds below the default heartbeat serves agents started with their own). */
+function heartbeatSet(document: unknown): boolean {
+  return (document as { agent?: { heartbeatSeconds?: unknown } } | null)?.agent?.heartbeatSeconds !== undefined;
 }

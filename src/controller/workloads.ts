@@ -62,7 +62,7 @@ export function agentDaemonSet(settings: WorkloadSettings): V1DaemonSet {
     containers: [{
       name: "agent",
       image: settings.image,
-      args: ["agent", "--node-name=$(NODE_NAME)", "--host-pid=1"],
+      args: ["agent", "--node-name=$(NODE_NAME)", "--host-pid=1", `--heartbeat=${settings.agent.heartbeatSeconds}s`],
       env: [NODE_NAME_ENV, { name: "NODE_OPTIONS", value: AGENT_NODE_OPTIONS }],
       resources: settings.agent.resources,
       securityContext: { privileged: true, runAsUser: 0, readOnlyRootFilesystem: true },

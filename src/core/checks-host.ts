@@ -2,7 +2,8 @@
  * Checks of the node's own state, from the agent's facts: is the agent reporting, IP forwarding,
  * bridge netfilter and the host firewall.
  */
-import type { CheckResult, NodeContext } from "./findings.js";
+import type { CheckResult, NodeContext, Staleness } from "./findings.js";
+import { staleAfterForHeartbeat } from "./policy.js";
 import { latestProbe, probeEvidence, unknownCheck } from "./findings.js";
 
 const NO_FACTS = "no host facts reported by the netmedic agent on this node";
@@ -18,10 +19,18 @@ export function checkAgentReporting(context: NodeContext): CheckResult {
     return { type: "AgentReporting", status: "False", reason: "NotRunning", message: "the netmedic agent on this node has never reported", evidence: [] };
   }
   if (!context.reportFresh) {
-    const message = `the netmedic agent's last report was at ${heartbeat}`;
+    const message = `the netmedic agent's last report was at ${heartbeat}: ${stalenessRule(context.staleness)}`;
     return { type: "AgentReporting", status: "False", reason: "Stale", message, evidence: [message] };
   }
-  return { type: "AgentReporting", status: "True", reason: "Reporting", message: "the netmedic agent reports", evidence: [] };
+  return { type: "AgentReporting", status: "True", reason: "Reporting", message: `the netmedic agent reports; ${stalenessRule(context.staleness)}`, evidence: [] };
+}
+
+/** The staleness limit in words, with the heartbeat it follows (an agent reports at least once per heartbeat, more often on change). */
+export function stalenessRule({ staleAfterSeconds, heartbeatSeconds }: Staleness): string {
+  const rule = `stale after ${staleAfterSeconds} s without a report`;
+  if (!heartbeatSeconds) return rule;
+  if (staleAfterSeconds === staleAfterForHeartbeat(heartbeatSeconds)) return `${rule} (2.5 × the agents' ${heartbeatSeconds} s heartbeat)`;
+  return `${rule} (the agents' heartbeat is ${heartbeatSeconds} s)`;
 }
 
 /** IPForwarding: net.ipv4.ip_forward (with the pod interface's own flag as context). */

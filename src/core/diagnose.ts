@@ -93,9 +93,13 @@ function failingAPIServices(apiServices: APIServiceView[]): Array<APIServiceView
     .map((service) => ({ ...service, failure: classifyAPIServiceFailure(service.reason, service.message) }));
 }
 
-/** Diagnoses one node; `undefined` when the observation has no such Node. Cost is independent of cluster size but for the node and APIService lists. */
-export function diagnoseNode(observation: Observation, name: string, staleAfterSeconds: number): NodeDiagnosis | undefined {
-  const context = nodeContext(observation, name, staleAfterSeconds);
+/**
+ * Diagnoses one node; `undefined` when the observation has no such Node. Cost is independent of
+ * cluster size but for the node and APIService lists. `heartbeatSeconds` (the agents') only
+ * explains the staleness limit in AgentReporting's message.
+ */
+export function diagnoseNode(observation: Observation, name: string, staleAfterSeconds: number, heartbeatSeconds?: number): NodeDiagnosis | undefined {
+  const context = nodeContext(observation, name, staleAfterSeconds, heartbeatSeconds);
   if (!context) return undefined;
   const checks = runChecks(context);
   const root = rootCauseOf(checks);

@@ -18,6 +18,12 @@ export interface CheckResult {
 /** Check types computed from evidence (Ready summarises them, Remediating comes from the plan). */
 export type EvidenceCheckType = Exclude<ConditionType, "Ready" | "Remediating">;
 
+/** How old an agent report may be, and why. */
+export interface Staleness {
+  staleAfterSeconds: number;
+  heartbeatSeconds?: number;
+}
+
 /** Everything the checks know about one node. */
 export interface NodeContext {
   observation: Observation;
@@ -28,6 +34,8 @@ export interface NodeContext {
   probes: ProbeResult[];
   /** Whether the agent's last report is younger than the staleness limit. */
   reportFresh: boolean;
+  /** The staleness limit, and the agents' heartbeat when known (for the AgentReporting message). */
+  staleness: Staleness;
   /** Seconds the agent still has for its first report (NetworkHealth younger than the staleness limit, no report yet); undefined otherwise. */
   firstReportDue?: number;
   /** konnectivity-agent pods scheduled on this node. */

@@ -42,7 +42,7 @@ export function firstStatusHoldSecondsLeft(health: NetworkHealth | undefined, no
 }
 
 /** The context of node `name`; `undefined` when the observation has no such Node. */
-export function nodeContext(observation: Observation, name: string, staleAfterSeconds: number): NodeContext | undefined {
+export function nodeContext(observation: Observation, name: string, staleAfterSeconds: number, heartbeatSeconds?: number): NodeContext | undefined {
   const node = nodeNamed(observation, name);
   if (!node) return undefined;
   const health = observation.networkHealth[name];
@@ -55,6 +55,7 @@ export function nodeContext(observation: Observation, name: string, staleAfterSe
     facts: health?.status?.facts,
     probes: health?.status?.probes ?? [],
     reportFresh: age <= staleAfterSeconds,
+    staleness: { staleAfterSeconds, heartbeatSeconds },
     firstReportDue: firstReportSecondsLeft(health, observation.now, staleAfterSeconds),
     konnectivityAgents: observation.konnectivityAgents.filter((agent) => agent.nodeName === name),
   };

@@ -21,8 +21,18 @@ export interface RemediationPolicy {
   orderTimeoutSeconds: number;
   /** Disruptive actions (service restarts) stop when this many nodes failed within the window. */
   breaker: { maxFailedNodes: number; windowSeconds: number };
-  /** Agent reports older than this are Stale. */
+  /** Agent reports older than this are Stale (by default 2.5 × agentHeartbeatSeconds: two heartbeats may be lost). */
   staleAfterSeconds: number;
+  /** How often an agent with nothing new reports anyway (its --heartbeat; condition messages quote it). */
+  agentHeartbeatSeconds: number;
+}
+
+/** The agents' default heartbeat: node-problem-detector's 5-minute force-sync. */
+export const DEFAULT_AGENT_HEARTBEAT_SECONDS = 300;
+
+/** The staleness limit that follows a heartbeat: 2.5 heartbeats, so one late and one lost report are not an alarm. */
+export function staleAfterForHeartbeat(heartbeatSeconds: number): number {
+  return Math.ceil(2.5 * heartbeatSeconds);
 }
 
 /** The documented defaults (README "Modes and safety knobs"). */
@@ -34,5 +44,6 @@ export const DEFAULT_POLICY: RemediationPolicy = {
   maxAttempts: 3,
   orderTimeoutSeconds: 120,
   breaker: { maxFailedNodes: 3, windowSeconds: 900 },
-  staleAfterSeconds: 120,
+  staleAfterSeconds: staleAfterForHeartbeat(DEFAULT_AGENT_HEARTBEAT_SECONDS),
+  agentHeartbeatSeconds: DEFAULT_AGENT_HEARTBEAT_SECONDS,
 };

@@ -98,7 +98,7 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
   const { observation, node, policy } = input;
   const health = observation.networkHealth[node];
   const previous = health?.status;
-  const diagnosis = diagnoseNode(observation, node, policy.staleAfterSeconds);
+  const diagnosis = diagnoseNode(observation, node, policy.staleAfterSeconds, policy.agentHeartbeatSeconds);
   const nodeView = nodeNamed(observation, node);
   if (!diagnosis || !nodeView) return { status: controllerStatusOf(previous), targets: {}, changed: false, events: [], records: [] };
   const remediation = advanceRemediation({

@@ -105,7 +105,7 @@ describe("actions roll back on failure", () => {
 describe("agent flags", () => {
   it("parses the documented flags with defaults", () => {
     expect(parseAgentArgs(["--node-name", "worker-1"])).toEqual({
-      nodeName: "worker-1", hostPid: 1, logLevel: "info", kubeconfig: undefined, intervalMs: 10_000, heartbeatMs: 30_000, probeTimeoutMs: 3000,
+      nodeName: "worker-1", hostPid: 1, logLevel: "info", kubeconfig: undefined, intervalMs: 10_000, heartbeatMs: 300_000, probeTimeoutMs: 3000,
       probeEndpoint: undefined, podInterface: undefined, podCIDR: undefined,
     });
     const o = parseAgentArgs(["--node-name", "w", "--host-pid", "4242", "--interval", "500ms", "--heartbeat", "2m", "--probe-endpoint", "10.244.1.2:9090", "--pod-interface", "cni0", "--pod-cidr", "10.244.1.0/24"]);

@@ -54,7 +54,18 @@ agent:
       tolerations: [{ key: "node-role.kubernetes.io/etcd", operator: "Exists", effect: "NoExecute" }],
       nodeSelector: { "kubernetes.io/os": "linux" },
       resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "1" } },
+      heartbeatSeconds: 300,
     });
+  });
+
+  it.each([
+    ["nothing set: the 5-minute heartbeat, stale after 2.5 of them", "{}", 300, 750],
+    ["a heartbeat: the staleness limit follows it", "agent: {heartbeatSeconds: 60}", 60, 150],
+    ["an explicit limit wins", "agent: {heartbeatSeconds: 60}\nremediation: {staleAfterSeconds: 100}", 60, 100],
+    ["a bare limit below the default heartbeat serves agents run with their own (the e2e tests')", "remediation: {staleAfterSeconds: 30}", 300, 30],
+  ])("heartbeat and staleness: %s", (_case, yamlText, heartbeat, stale) => {
+    const config = parseControllerConfig(yamlText, "test");
+    expect([config.agent.heartbeatSeconds, config.policy.agentHeartbeatSeconds, config.policy.staleAfterSeconds]).toEqual([heartbeat, heartbeat, stale]);
   });
 
   it.each([
@@ -71,6 +82,8 @@ agent:
     ["reconcile: {apiQPS: 2.5}", "reconcile.apiQPS: must be an integer from 1 to 10000 (got 2.5)"],
     ["agent: {resources: {requests: {memory: lots}}}", "agent.resources.requests.memory: must be a resource quantity like 100m or 64Mi (got \"lots\")"],
     ["agent: {tolerations: {operator: Exists}}", "agent.tolerations: must be a list (got {\"operator\":\"Exists\"})"],
+    ["agent: {heartbeatSeconds: 5}", "agent.heartbeatSeconds: must be an integer from 10 to 3600 (got 5)"],
+    ["{agent: {heartbeatSeconds: 300}, remediation: {staleAfterSeconds: 300}}", "remediation.staleAfterSeconds: must exceed agent.heartbeatSeconds (300), or every idle agent turns Stale (got 300)"],
     ["extra: 1", "extra: unknown key (allowed: remediation, konnectivity, resyncSeconds, reconcile, agent)"],
     ["- a list", "config: must be a mapping (got [\"a list\"])"],
   ])("rejects %s", (yamlText, problem) => {

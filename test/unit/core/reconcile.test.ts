@@ -207,7 +207,7 @@ describe("a node whose agent has not reported yet", () => {
     metadata: { name: W, generation: 1, creationTimestamp: new Date(Date.parse("2025-05-05T16:50:00Z") - secondsAgo * 1000).toISOString() },
   });
   const decide = (object: NetworkHealth) => reconcileNode({
-    observation: observe({ nodes: [node(W, "192.168.1.42")], pods: [konnectivityPod(W)], healths: [object] }), node: W, policy: policy(),
+    observation: observe({ nodes: [node(W, "192.168.1.42")], pods: [konnectivityPod(W)], healths: [object] }), node: W, policy: policy({ staleAfterSeconds: 120 }),
   });
 
   it.each([
