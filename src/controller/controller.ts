@@ -21,6 +21,7 @@ import { ApiRateLimiter } from "./api-rate-limiter.js";
 import { ALL_NODES, nodesForEvent, type WatchedResource } from "./event-keys.js";
 import { startHealthServer, type HealthServer } from "./http-server.js";
 import { KonnectivityLogCache } from "./konnectivity-logs.js";
+import { HeartbeatFilter } from "./heartbeat-filter.js";
 import { Leadership } from "./leadership.js";
 import { ControllerMetrics } from "./metrics.js";
 import { eventTargets, reconcileNodeByName, type ReconcilerDeps } from "./node-reconciler.js";
@@ -85,6 +86,7 @@ class Controller {
   private readonly elector: LeaseElector;
   private readonly logs: KonnectivityLogCache;
   private readonly overlay = new NetworkHealthOverlay();
+  private readonly heartbeats = new HeartbeatFilter();
   private readonly observations = new ObservationBuilder();
   private readonly client: NetworkHealthClient;
   private readonly workloads: WorkloadOwner;
@@ -225,10 +227,22 @@ class Controller {
   }
 
   private onCacheChange(resource: WatchedResource, change: ChangeType, object: KubernetesObject): void {
-    if (resource === "NetworkHealth" && change === "delete") this.overlay.forgetDeleted(object as unknown as NetworkHealth);
+    if (resource === "NetworkHealth" && this.heartbeatOnly(change, object as unknown as NetworkHealth)) return;
     if (resource === "Node") this.observations.nodeChanged(change, object, this.caches.nodes.version);
     const names = nodesForEvent(resource, object);
     this.leadership.enqueue(names === ALL_NODES ? this.nodeNames() : names);
+  }
+
+  /** Follows NetworkHealth changes for the heartbeat filter; true when this one needs no reconcile (counted). */
+  private heartbeatOnly(change: ChangeType, health: NetworkHealth): boolean {
+    if (change === "delete") {
+      this.overlay.forgetDeleted(health);
+      this.heartbeats.forget(health.metadata.name ?? "");
+      return false;
+    }
+    if (!this.heartbeats.heartbeatOnly(health)) return false;
+    this.metrics.heartbeatsSkipped.inc();
+    return true;
   }
 
   private onWatchRestart(resource: string, reason: string, delayMs: number): void {

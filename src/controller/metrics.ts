@@ -31,6 +31,7 @@ export class ControllerMetrics {
   readonly configReloadFailures: Counter;
   readonly eventWriteFailures: Counter;
   readonly eventsDropped: Counter;
+  readonly heartbeatsSkipped: Counter;
   private readonly conditions: Gauge<"node" | "type" | "status" | "reason">;
 
   constructor(sources: MetricSources) {
@@ -67,6 +68,7 @@ export class ControllerMetrics {
     this.statusWrites = new Counter({ name: "netmedic_status_writes_total", help: "NetworkHealth status applies sent by this replica", registers });
     this.configReloadFailures = new Counter({ name: "netmedic_config_reload_failures_total", help: "Config updates rejected (the last good config stays)", registers });
     this.eventWriteFailures = new Counter({ name: "netmedic_event_write_failures_total", help: "Events that could not be written", registers });
+    this.heartbeatsSkipped = new Counter({ name: "netmedic_heartbeat_updates_skipped_total", help: "NetworkHealth updates that only moved the agent's heartbeat, ended without a reconcile", registers });
     this.eventsDropped = new Counter({ name: "netmedic_events_dropped_total", help: "Events dropped because the send backlog was full", registers });
     new Gauge({
       name: "netmedic_event_backlog", help: "Events queued or being sent (they leave in the background)", registers,

@@ -18,3 +18,4 @@ export { TokenBucket } from "./token-bucket.js";
 export { konnectivityLogNeeded } from "./checks-konnectivity.js";
 export { encodeProbeTargets, decodeProbeTargets, storedProbeTargets, type DecodedProbeTargets } from "./probe-targets.js";
 export { FIRST_STATUS_HOLD_SECONDS } from "./node-context.js";
+export { verdictInputs, heartbeatCannotChangeVerdict } from "./heartbeat.js";

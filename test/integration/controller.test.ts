@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { ApiregistrationV1Api, CoreV1Api, type CoreV1Event, type KubeConfig } from "@kubernetes/client-node";
-import { PROBE_TARGETS_ANNOTATION, type NetworkHealth } from "../../src/api/index.js";
+import { FIELD_MANAGER_AGENT, PROBE_TARGETS_ANNOTATION, type NetworkHealth } from "../../src/api/index.js";
 import { startController, type RunningController } from "../../src/controller/controller.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { decodeProbeTargets, logMessageOf } from "../../src/core/index.js";
@@ -130,6 +130,37 @@ describe("netmedic controller on a real control plane", () => {
     expect(conditionsOf(verdict)).toMatchObject({ AgentReporting: "True/Reporting", IPForwarding: "True/Enabled" });
     await sleep(3000);
     expect(auditedWrites(cluster.auditLogPath, "networkhealths", [name], controllerUser)).toBe(2);
+    await nodes.remove(name);
+  }, 60_000);
+
+  it("a heartbeat-only report ends at its watch event: no reconcile of it, no status write, no Event; a changed report is reconciled", async () => {
+    const name = uniqueName("heartbeats");
+    await nodes.create(name);
+    await eventually(`NetworkHealth ${name}`, () => nh().get(name));
+    const probes = [probe("Host", "Konnectivity", "ok")];
+    await reportAsAgent(admin, name, healthyFacts(), probes);
+    const verdict = await eventually(`the verdict on ${name}`, async () => {
+      const health = await nh().get(name);
+      return health?.status?.conditions?.length ? health : undefined;
+    });
+    expect(conditionsOf(verdict)).toMatchObject({ AgentReporting: "True/Reporting" });
+    await sleep(1500);
+    const [skipped, writes, events] = [await metricValue(controller, "netmedic_heartbeat_updates_skipped_total"), await metricValue(controller, "netmedic_status_writes_total"), (await netmedicEvents(admin)).length];
+    for (let n = 0; n < 3; n += 1) {
+      await sleep(1100);
+      await reportAsAgent(admin, name, healthyFacts(), probes);
+    }
+    await eventually("three heartbeats skipped", async () => (await metricValue(controller, "netmedic_heartbeat_updates_skipped_total")) >= skipped + 3 || undefined);
+    expect(await metricValue(controller, "netmedic_status_writes_total")).toBe(writes);
+    expect((await netmedicEvents(admin)).length).toBe(events);
+    expect((await nh().get(name))?.metadata.resourceVersion).not.toBe(verdict.metadata.resourceVersion);
+    // A report whose content changed (here only the agent's version) is not a heartbeat: it goes to the queue.
+    const now = new Date().toISOString();
+    await new NetworkHealthClient(admin, FIELD_MANAGER_AGENT).applyStatus(name, {
+      facts: { ...healthyFacts(), collectedAt: now }, probes: probes.map((p) => ({ ...p, time: now })), agent: { heartbeatTime: now, version: "test-2" },
+    });
+    await sleep(2000);
+    expect(await metricValue(controller, "netmedic_heartbeat_updates_skipped_total")).toBe(skipped + 3);
     await nodes.remove(name);
   }, 60_000);
 
