@@ -47,7 +47,7 @@ export class NetworkHealthWatch {
 
   /** The object as last seen (undefined: it does not exist). Waits for the first list. */
   async current(signal?: AbortSignal): Promise<NetworkHealth | undefined> {
-    if (!this.synced) await new Promise<void>((resolve) => {
+    if (!this.synced && !signal?.aborted) await new Promise<void>((resolve) => {
       this.syncWaiters.push(resolve);
       signal?.addEventListener("abort", () => resolve(), { once: true });
     });
