@@ -1,4 +1,4 @@
-// ESLint flat config. The rule that matters most: src/core stays pure (DESIGN.md) — no Kubernetes
+// ESLint flat config. The rule that matters most: src/core stays pure (docs/architecture.md §6) — no Kubernetes
 // clients, no node: I/O, no adapters, no wall clock. Time and I/O enter the core only as data.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Provisions a real Kubernetes control plane for the test suite (FACTS.md §4): etcd from Debian,
+# Provisions a real Kubernetes control plane for the test suite (docs/architecture.md §8.4): etcd from Debian,
 # and kube-apiserver / kube-controller-manager / kube-scheduler / kubelet / kube-proxy v1.20.2 (and the static pause binary) built from Debian
 # bookworm's `kubernetes` source package (Go dependencies vendored; no other downloads).
 #
@@ -61,7 +61,7 @@ cd "$WORK"
 say "fetching the kubernetes source package ($VERSION) into $WORK"
 apt-get source -qq --download-only kubernetes >/dev/null || fail "apt-get source kubernetes failed"
 ls kubernetes_"${VERSION}"-*.dsc >/dev/null 2>&1 || fail "expected kubernetes ${VERSION}-*, got: $(ls kubernetes_*.dsc)"
-# With Debian's patches (the deb12u1 security fixes), as verified in FACTS.md §4.
+# With Debian's patches (the deb12u1 security fixes), as verified in docs/architecture.md §8.4.
 dpkg-source -x kubernetes_*.dsc src >/dev/null || fail "unpacking the source package failed"
 
 say "replacing vendored modern-go/reflect2 1.0.1 with Debian's 1.0.2 (1.0.1 crashes under Go >= 1.18)"

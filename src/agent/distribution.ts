@@ -35,7 +35,7 @@ const rke2UnitFiles = (unit: string) => [`/usr/local/lib/systemd/system/${unit}.
 /** The environment files an RKE2 unit reads, in its own order. */
 const rke2EnvFiles = (unit: string) => [`/etc/default/${unit}`, `/etc/sysconfig/${unit}`, `/usr/local/lib/systemd/system/${unit}.env`];
 
-/** The k3s and RKE2 layouts (FACTS.md §2). */
+/** The k3s and RKE2 layouts (docs/architecture.md §8.2). */
 export const AGENT_LAYOUTS: Record<"k3s" | "rke2", AgentLayout> = {
   k3s: {
     distribution: "k3s",

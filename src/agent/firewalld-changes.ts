@@ -1,7 +1,7 @@
 /**
  * firewalld changes as bindings that are checked against a zone listing and applied and undone in
  * either scope (runtime or --permanent). netmedic makes every change in both scopes: `--reload`
- * discards runtime-only changes, and permanent-only ones do nothing until a reload (FACTS.md §3).
+ * discards runtime-only changes, and permanent-only ones do nothing until a reload (docs/architecture.md §8.3).
  * It never stops firewalld, never uses firewall-offline-cmd, never --runtime-to-permanent.
  *
  * Every firewall-cmd call is a fresh Python process (0.2–1.2 s), so a scope's zones are read with
@@ -23,7 +23,7 @@ export type Zones = Map<string, ZoneListing>;
 const TIMEOUT = { timeoutMs: 30_000 };
 const scoped = (scope: Scope, ...args: string[]): string[] => ["firewall-cmd", ...(scope === "permanent" ? ["--permanent"] : []), ...args];
 
-/** Service definitions netmedic creates when the distribution does not ship them (FACTS.md §1). */
+/** Service definitions netmedic creates when the distribution does not ship them (docs/architecture.md §8.1). */
 export const KNOWN_SERVICES: Record<string, readonly string[]> = {
   "k0s-worker": ["179/tcp", "4789/udp", "10250/tcp"],
   "k0s-controller": ["2380/tcp", "6443/tcp", "8132/tcp", "9443/tcp"],

@@ -1,7 +1,7 @@
 /**
  * firewalld as pod traffic meets it: is it running, which zone the pod interface/CIDR is in (none
  * → the default zone applies), whether that zone accepts pod traffic, and whether masquerade is on
- * the zone the traffic leaves by (the uplink's zone, else the default zone; FACTS.md §3).
+ * the zone the traffic leaves by (the uplink's zone, else the default zone; docs/architecture.md §8.3).
  */
 import type { FirewallFacts, PodNetworkFacts } from "../api/index.js";
 import { HostCommandError, mustRun, type HostExecutor } from "./host-executor.js";

@@ -1,5 +1,5 @@
 /**
- * Pure readers of firewall-cmd's output (firewalld 1.x, as seen on real hosts; FACTS.md §3):
+ * Pure readers of firewall-cmd's output (firewalld 1.x, as seen on real hosts; docs/architecture.md §8.3):
  * `--state` says `running` (exit 0) or `not running` on stderr (exit 252); `--list-all-zones`
  * prints one block per zone, in either scope (a header like `trusted (active)`).
  */

@@ -17,7 +17,7 @@ export interface DueOrder {
 /**
  * The due part of the current order, or undefined. Only phases Pending/Applying carry an order to
  * execute; an order with a Failed result stops there (later actions could depend on it: the
- * firewall must be open before bridge netfilter, FACTS.md §3).
+ * firewall must be open before bridge netfilter, docs/architecture.md §8.3).
  */
 export function dueOrder(remediation: RemediationStatus | undefined, results: readonly ActionResult[]): DueOrder | undefined {
   if (!remediation?.orderId || (remediation.phase !== "Pending" && remediation.phase !== "Applying")) return undefined;

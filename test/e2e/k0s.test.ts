@@ -1,4 +1,4 @@
-// The k0s incident end to end (DESIGN.md "Test layers" 4): the real control plane, the node lab
+// The k0s incident end to end (docs/architecture.md §7, layer 4): the real control plane, the node lab
 // broken like the k0s worker (ip_forward=0 while the pod bridge forwards into firewalld's reject),
 // and real processes — a konnectivity-agent stand-in, `netmedic probe`, `netmedic agent` and
 // `netmedic controller`. The controller diagnoses, orders, the agent heals the lab for real, the
@@ -38,7 +38,7 @@ describe("e2e: the k0s firewalld incident, diagnosed and healed by the real proc
   beforeAll(async () => {
     before = await machineState();
     lab = await startLab({ ipForward: 0, bridgeNfCallIptables: 0 });
-    // The incident's twist (FACTS.md §3): ip_forward reads 0, yet the CNI enabled forwarding on its own
+    // The incident's twist (docs/architecture.md §8.3): ip_forward reads 0, yet the CNI enabled forwarding on its own
     // bridge, so pod traffic is forwarded straight into firewalld's reject → "no route to host".
     expect((await lab.execIn("worker", ["sysctl", "-w", `net.ipv4.conf.${lab.addresses.bridge}.forwarding=1`])).code).toBe(0);
     worker = await startK0sWorker(env, lab, node);

@@ -1,4 +1,4 @@
-// The k3s etcd-only incident end to end (FACTS.md §2): the shared control plane (upstream 40 s
+// The k3s etcd-only incident end to end (docs/architecture.md §8.2): the shared control plane (upstream 40 s
 // node-monitor grace: the worker really goes NotReady, so this file waits for it), an etcd-only server (a TLS stand-in in the lab's control netns answering `apiserver
 // disabled`) and a live apiserver (another stand-in) listed in default/kubernetes Endpoints, and the
 // lab worker as a k3s agent pinned to the etcd-only server: its Node is NotReady. The real agent

@@ -19,7 +19,7 @@ import {
   auditedWrites, createKonnectivityAgentPod, eventually, loopbackNodes, memoryLogger, reportAsAgent, sleep, startKubeletStandIn,
 } from "./controller-fixtures.js";
 
-/** The k0s worker's facts (FACTS.md §1). The pod interface is in no firewalld zone: the field is left out, because this
+/** The k0s worker's facts (docs/architecture.md §8.1). The pod interface is in no firewalld zone: the field is left out, because this
  * harness's apiserver build decodes "" in custom resources as null (reported to the harness owner). */
 function k0sFacts() {
   const facts = k0sBrokenFacts();

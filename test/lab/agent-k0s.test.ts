@@ -1,4 +1,4 @@
-// The k0s incident (FACTS.md §1, §3) on the node lab: real network namespaces, real firewalld. The
+// The k0s incident (docs/architecture.md §8.1, §8.3) on the node lab: real network namespaces, real firewalld. The
 // agent enters the worker through --host-pid, reports the broken facts and the pod network's
 // ETIMEDOUT/EHOSTUNREACH (asked from a real `netmedic probe` in the pod netns), executes the
 // approved order for real, verifies, and the pod reaches the controller's 8132 afterwards.

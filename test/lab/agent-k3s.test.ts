@@ -1,4 +1,4 @@
-// The k3s incident (FACTS.md §2) on the node lab: an agent pinned to an etcd-only server (a TLS
+// The k3s incident (docs/architecture.md §8.2) on the node lab: an agent pinned to an etcd-only server (a TLS
 // stand-in answering `apiserver disabled`) is re-pointed to a live apiserver for real — backup
 // kept, comments and token line intact, load-balancer state moved aside, k3s-agent restarted
 // through the lab's systemctl — and the join token never appears in any log, status or detail.

@@ -1,4 +1,4 @@
-// The k3s incident's RKE2 shape (FACTS.md §2) on the node lab: an RKE2 agent installed with
+// The k3s incident's RKE2 shape (docs/architecture.md §8.2) on the node lab: an RKE2 agent installed with
 // RKE2_URL, so its server lives in /etc/default/rke2-agent (one of the unit's EnvironmentFile=s)
 // and config.yaml has none. It is pinned to an etcd-only server (a TLS stand-in on the supervisor
 // port 9345 answering `apiserver disabled`) and re-pointed for real: the env file's URL line

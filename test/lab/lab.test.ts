@@ -1,5 +1,5 @@
 // Test layer 3, the node lab: the k0s incident's worker reproduced on the real kernel with real
-// firewalld (FACTS.md §1, §3), healed by hand the way the agent will, without touching this machine.
+// firewalld (docs/architecture.md §8.1, §8.3), healed by hand the way the agent will, without touching this machine.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -82,7 +82,7 @@ describe("node lab: k0s worker with firewalld (real namespaces, real firewalld)"
     for (const scope of [[], ["--permanent"]]) {
       expect((await agent("firewall-cmd", ...scope, "--zone=trusted", "--add-interface=cni0")).stdout.trim()).toBe("success");
     }
-    // Trusted alone is not enough: the controller has no route back to the pod CIDR (FACTS.md §3).
+    // Trusted alone is not enough: the controller has no route back to the pod CIDR (docs/architecture.md §8.3).
     expect((await lab.tcpConnect("pod", lab.addresses.control, 8132, DIAL_TIMEOUT_MS)).result).toBe("ETIMEDOUT");
     for (const scope of [[], ["--permanent"]]) {
       expect((await agent("firewall-cmd", ...scope, "--zone=public", "--add-masquerade")).stdout.trim()).toBe("success");

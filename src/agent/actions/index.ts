@@ -1,4 +1,4 @@
-/** The allowlisted remediation actions, by name (DESIGN.md "Remediation actions"). */
+/** The allowlisted remediation actions, by name (docs/architecture.md §4). */
 import type { ActionName, PlannedAction } from "../../api/index.js";
 import { runAction, type ActionBody, type ActionContext, type ActionOutcome } from "./action.js";
 import { openHostFirewall } from "./open-host-firewall.js";

@@ -1,7 +1,7 @@
 /**
  * OpenHostFirewall: let forwarded pod traffic through a running firewalld — the pod interface
  * and/or pod CIDR in the `trusted` zone, masquerade on the zone the traffic leaves by (the uplink's
- * zone, else the default zone: masquerade on `trusted` does nothing, FACTS.md §3), and optionally
+ * zone, else the default zone: masquerade on `trusted` does nothing, docs/architecture.md §8.3), and optionally
  * the distribution's service on that zone (created when missing: k0s ships no `k0s-worker`).
  * Runtime and permanent. firewalld absent or stopped is a clear Failed: it is never started,
  * stopped or bypassed.

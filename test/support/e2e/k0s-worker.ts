@@ -1,5 +1,5 @@
 /**
- * A k0s worker end to end, as in the k0s incident (FACTS.md §1): the lab worker registered as a
+ * A k0s worker end to end, as in the k0s incident (docs/architecture.md §8.1): the lab worker registered as a
  * heartbeating Node, a konnectivity-agent Pod (Running) whose stand-in process dials the lab's
  * control host from the pod netns, `netmedic probe` in the pod netns, and `netmedic agent`
  * entering the worker through --host-pid.

@@ -1,4 +1,4 @@
-// A k3s or RKE2 agent's host files, written into the worker's scratch layers (FACTS.md §2 shapes).
+// A k3s or RKE2 agent's host files, written into the worker's scratch layers (docs/architecture.md §8.2 shapes).
 import { writeLabFile } from "./mounts.js";
 
 /** What {@link writeK3sHostRoot} writes. `server` is the URL the agent is pinned to. */

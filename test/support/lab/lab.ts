@@ -1,5 +1,5 @@
 // The node lab (test layer 3): a broken k0s-style worker built from real network namespaces, with
-// real firewalld on its own D-Bus in its own mount namespace. See DESIGN.md "Test layers".
+// real firewalld on its own D-Bus in its own mount namespace. See docs/architecture.md §7.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ChildProcess, SpawnOptions } from "node:child_process";
@@ -15,7 +15,7 @@ import { initSystemctlLog, readFakeUnits, readSystemctlLog, writeFakeUnits, type
 import { dialFrom, type TcpResult } from "./tcp.js";
 import { addressesFor, setWorkerKernel, wireTopology, type LabAddresses } from "./topology.js";
 
-/** Options of {@link startLab}. Defaults reproduce the k0s incident's worker (FACTS.md §1). */
+/** Options of {@link startLab}. Defaults reproduce the k0s incident's worker (docs/architecture.md §8.1). */
 export interface LabOptions {
   /** Prefix of the worker's hostname (default `lab-worker`); the lab index is appended. */
   name?: string;

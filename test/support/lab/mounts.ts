@@ -1,6 +1,6 @@
 // The worker's private mount namespace: every host path an agent action may write is covered by a
 // scratch layer on this machine's disk, so writes land in the lab's scratch dir, never in the real
-// files (a private mount namespace isolates mounts, not files: FACTS.md §3).
+// files (a private mount namespace isolates mounts, not files: docs/architecture.md §8.3).
 import { existsSync, readFileSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";

@@ -3,7 +3,7 @@
 // and every address is private and derived from the lab's index, so labs can coexist.
 import { mustRun, nsenterArgv, run } from "./run.js";
 
-/** The lab's addresses. Only these (and loopback) may be dialed by tests: FACTS.md §5. */
+/** The lab's addresses. Only these (and loopback) may be dialed by tests: docs/architecture.md §8.5. */
 export interface LabAddresses {
   /** Controller host on the node network: listens on 8132 (konnectivity) and 6443 (apiserver). */
   control: string;
@@ -59,7 +59,7 @@ const sysctl = (pid: number, name: string, value: string | number): Promise<stri
 
 /**
  * Creates links, addresses and routes. The control host gets NO route to the pod CIDR, as on a real
- * node network: pod traffic only comes back if the worker masquerades it (FACTS.md §3).
+ * node network: pod traffic only comes back if the worker masquerades it (docs/architecture.md §8.3).
  */
 export async function wireTopology(p: LabPids, a: LabAddresses): Promise<void> {
   for (const pid of [p.control, p.worker, p.pod]) await ip(pid, "link", "set", "lo", "up");

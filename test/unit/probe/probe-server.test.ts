@@ -1,5 +1,5 @@
 // The probe server, the agent's probe client, the TLS version probe and the `dial` subcommand on
-// real sockets — loopback only (FACTS.md §5).
+// real sockets — loopback only (docs/architecture.md §8.5).
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
