@@ -37,7 +37,7 @@ describe("real nodes: kubectl apply -k installs netmedic, the kubelet runs it, t
     cluster = await startRealCluster([
       { name: BROKEN, lab: { ipForward: 0, bridgeNfCallIptables: 0 }, ipMasq: false, prepare: async (lab) => {
         await k0sMarker(lab);
-        // The incident's twist (FACTS.md §1): the CNI forwards on its own bridge while ip_forward reads 0.
+        // The incident's twist (docs/architecture.md §8.1): the CNI forwards on its own bridge while ip_forward reads 0.
         const r = await lab.execIn("worker", ["sysctl", "-w", `net.ipv4.conf.${lab.addresses.bridge}.forwarding=1`]);
         if (r.code !== 0) throw new Error(r.stderr);
       } },

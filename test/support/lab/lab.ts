@@ -129,7 +129,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
         return child;
       },
       async tcpConnect(from, host, port, timeoutMs) {
-        if (!isLabAddress(addresses, host)) throw new Error(`lab: ${host} is not a lab address (FACTS.md §5)`);
+        if (!isLabAddress(addresses, host)) throw new Error(`lab: ${host} is not a lab address (docs/architecture.md §8.5)`);
         return dialFrom(pids[from], KINDS[from], host, port, timeoutMs);
       },
       async readSysctl(name) {

@@ -42,7 +42,7 @@ export function containerdConfig(): string {
  * The pod network: the CNI bridge plugin on the lab's existing `cni0` bridge, addresses from the
  * node's pod CIDR past the lab's own pod. isGateway is off because the lab already gave cni0 its
  * gateway address, and because with it the plugin turns on net.ipv4.ip_forward — which would hide
- * the k0s incident's forwarding fault (a CNI that forwards only on its own bridge, FACTS.md §1).
+ * the k0s incident's forwarding fault (a CNI that forwards only on its own bridge, docs/architecture.md §8.1).
  * ipMasq: whether the CNI masquerades pod egress itself (a healthy node's CNI does; the k0s
  * incident's worker relied on firewalld's masquerade).
  */

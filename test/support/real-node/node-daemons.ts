@@ -25,11 +25,14 @@ export function nodeCgroupParent(node: string): string {
   return `/netmedic-real-nodes/${node}`;
 }
 
-/** Writes a kubeconfig inside the worker for the API address, with a static token. */
-async function writeNodeKubeconfig(lab: Lab, path: string, caData: string, user: string, token: string): Promise<void> {
+/** The API URL every node daemon uses unless the node says otherwise. */
+export const NODE_API_URL = `https://${API_ADDRESS}:${API_PORT}`;
+
+/** Writes a kubeconfig inside the worker for `server`, with a static token. */
+async function writeNodeKubeconfig(lab: Lab, path: string, server: string, caData: string, user: string, token: string): Promise<void> {
   const config = {
     apiVersion: "v1", kind: "Config", "current-context": "lab",
-    clusters: [{ name: "lab", cluster: { server: `https://${API_ADDRESS}:${API_PORT}`, "certificate-authority-data": caData } }],
+    clusters: [{ name: "lab", cluster: { server, "certificate-authority-data": caData } }],
     users: [{ name: user, user: { token } }],
     contexts: [{ name: "lab", context: { cluster: "lab", user } }],
   };
@@ -45,9 +48,11 @@ export interface NodeDaemonSetup {
   kubeletToken: string;
   proxyToken: string;
   logDir: string;
+  /** The kubelet's API URL (default NODE_API_URL; a k3s node's is its agent's load balancer). */
+  kubeletServer?: string;
 }
 
-/** kubelet flags (v1.20: flags, not a config file, as FACTS.md §6 verified). */
+/** kubelet flags (v1.20: flags, not a config file, as docs/architecture.md §8.6 verified). */
 function kubeletArgv(s: NodeDaemonSetup): string[] {
   return [s.bin.kubelet, "--kubeconfig=/etc/kubernetes/kubelet.conf", `--hostname-override=${s.node}`, `--node-ip=${s.lab.addresses.workerUplink}`,
     "--container-runtime=remote", `--container-runtime-endpoint=unix://${CONTAINERD_SOCKET}`, `--containerd=${CONTAINERD_SOCKET}`,
@@ -67,8 +72,8 @@ function kubeProxyArgv(s: NodeDaemonSetup): string[] {
 
 /** Starts kubelet and kube-proxy inside the worker; both die with the lab. */
 export async function startNodeDaemons(s: NodeDaemonSetup): Promise<ManagedProcess[]> {
-  await writeNodeKubeconfig(s.lab, "/etc/kubernetes/kubelet.conf", s.caData, `system:node:${s.node}`, s.kubeletToken);
-  await writeNodeKubeconfig(s.lab, "/etc/kubernetes/kube-proxy.conf", s.caData, "system:kube-proxy", s.proxyToken);
+  await writeNodeKubeconfig(s.lab, "/etc/kubernetes/kubelet.conf", s.kubeletServer ?? NODE_API_URL, s.caData, `system:node:${s.node}`, s.kubeletToken);
+  await writeNodeKubeconfig(s.lab, "/etc/kubernetes/kube-proxy.conf", NODE_API_URL, s.caData, "system:kube-proxy", s.proxyToken);
   const start = (name: string, argv: string[]): ManagedProcess =>
     startProcess(`${name}-${s.node}`, nsenterArgv(s.lab.workerPid, NODE_NAMESPACES, argv), join(s.logDir, `${name}-${s.node}.log`));
   return [start("kubelet", kubeletArgv(s)), start("kube-proxy", kubeProxyArgv(s))];

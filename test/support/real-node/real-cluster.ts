@@ -21,7 +21,7 @@ import { startRealNode, type RealNode, type RealNodeSetup } from "./real-node.js
 export const KUBERNETES_CLUSTER_IP = "10.96.0.1";
 
 /** A node to start: its name, its lab's fault state, its CNI's masquerading, a preparation step. */
-export type RealNodeSpec = Pick<RealNodeSetup, "name" | "lab" | "ipMasq" | "prepare">;
+export type RealNodeSpec = Pick<RealNodeSetup, "name" | "lab" | "ipMasq" | "prepare" | "kubeletServer">;
 
 /** A running cluster of real nodes. */
 export interface RealCluster {

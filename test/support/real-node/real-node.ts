@@ -32,6 +32,8 @@ export interface RealNodeSetup {
   ipMasq?: boolean;
   /** Runs on the started lab before containerd and the kubelet (fault state, distribution markers). */
   prepare?: (lab: Lab) => Promise<void>;
+  /** The kubelet's API URL (default: the labs' API address). */
+  kubeletServer?: string;
   bin: NodeBinaries;
   apiPath: ApiPath;
   caData: string;
@@ -92,7 +94,7 @@ export async function startRealNode(s: RealNodeSetup): Promise<RealNode> {
     await s.prepare?.(lab);
     daemons.push(await startContainerd(lab, s.bin, s.logDir, s.ipMasq ?? true));
     await importImages(lab, s.bin, [s.bin.images.pause, s.bin.images.netmedic]);
-    daemons.push(...(await startNodeDaemons({ lab, node: s.name, bin: s.bin, caData: s.caData, kubeletToken: s.kubeletToken, proxyToken: s.proxyToken, logDir: s.logDir })));
+    daemons.push(...(await startNodeDaemons({ lab, node: s.name, bin: s.bin, caData: s.caData, kubeletToken: s.kubeletToken, proxyToken: s.proxyToken, logDir: s.logDir, kubeletServer: s.kubeletServer })));
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
