@@ -37,9 +37,9 @@ step scripts/lab/install.sh --check \
 step scripts/control-plane/install.sh --check \
   "control plane (etcd + kube-* v1.20.2 from Debian source, cached in $SHOWN_CACHE)" "~15 min"
 step scripts/real-node/install.sh --check \
-  "real node (Debian packages: containerd, runc, CNI plugins, socat, …)" "~3 min"
+  "real node (Debian packages: containerd, runc, CNI plugins, socat, …)" "~1 min"
 step scripts/image/build.sh --check \
-  "container images (built into $SHOWN_CACHE/images)" "~5 min"
+  "container images (built into $SHOWN_CACHE/images)" "~2 min"
 
 say() { printf 'provision: %s\n' "$*"; }
 die() { printf 'provision: %s\n' "$*" >&2; exit 1; }
