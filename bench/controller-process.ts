@@ -19,7 +19,7 @@ export function buildOnce(): boolean {
   if (compiled !== undefined) return compiled;
   try {
     execFileSync("npx", ["tsc", "--outDir", BUILD_DIR, "--rootDir", ".", "--target", "ES2022", "--module", "NodeNext", "--moduleResolution", "NodeNext",
-      "--strict", "--skipLibCheck", "--esModuleInterop", "--resolveJsonModule", "--types", "node", "src/cli/main.ts", "src/probe/dial-main.ts"], { stdio: "ignore" });
+      "--strict", "--skipLibCheck", "--esModuleInterop", "--resolveJsonModule", "--types", "node", "src/cli/main.ts", "src/dial/dial-main.ts"], { stdio: "ignore" });
     compiled = existsSync(join(BUILD_DIR, "src/cli/main.js"));
   } catch {
     compiled = false;

@@ -1,12 +1,12 @@
 /**
  * Dials from the host's network namespace: the agent re-executes its own dialer program
- * (src/probe/dial-main) under `nsenter --target PID --net`, one process per probe round running
+ * (src/dial/dial-main) under `nsenter --target PID --net`, one process per probe round running
  * all jobs concurrently. The agent's own network (used by its API client) is never switched.
  */
-import { dialProgramArgv } from "../probe/dial-entry.js";
-import { MAX_DIAL_TIMEOUT_MS, type DialOutcome } from "../probe/tcp-dial.js";
-import { isDialResult } from "../probe/classify.js";
-import type { DialJob } from "../probe/dial.js";
+import { dialProgramArgv } from "../dial/dial-entry.js";
+import { MAX_DIAL_TIMEOUT_MS, type DialOutcome } from "../dial/tcp-dial.js";
+import { isDialResult } from "../dial/classify.js";
+import type { DialJob } from "../dial/dial.js";
 import { HostCommandError, type HostExecutor } from "./host-executor.js";
 
 /** Something that runs dial jobs from the host network. */

@@ -3,11 +3,11 @@
  * (hostNetwork in production) under field manager netmedic-agent, and to the host through the
  * namespaces of --host-pid. Stops cleanly on SIGTERM/SIGINT after the round in flight.
  * Nothing imported here may load @kubernetes/client-node: the agent runs on every node, and that
- * import alone would more than double its memory (k8s/agent-api-client.ts; a unit test checks).
+ * import alone would more than double its memory (k8s/light/agent-api-client.ts; a unit test checks).
  */
 import { setFlagsFromString } from "node:v8";
 import { pino, type Logger } from "pino";
-import { AgentApiClient } from "../k8s/agent-api-client.js";
+import { AgentApiClient } from "../k8s/light/agent-api-client.js";
 import { Agent, type NetworkHealthStore } from "./agent.js";
 import { HostNetworkDialer } from "./host-dialer.js";
 import { HostExecutor } from "./host-executor.js";

@@ -9,7 +9,7 @@
  */
 import type { Logger } from "pino";
 import type { NetworkHealth } from "../api/index.js";
-import type { NetworkHealthEvent, OneObjectList, WatchOptions } from "../k8s/agent-api-client.js";
+import type { NetworkHealthEvent, OneObjectList, WatchOptions } from "../k8s/light/agent-api-client.js";
 import { Backoff, sleep } from "./backoff.js";
 
 /** The two calls the watch makes (AgentApiClient provides them). */

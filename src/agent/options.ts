@@ -4,7 +4,7 @@
  *   --probe-endpoint IP:PORT  --probe-timeout 3s  --pod-interface IF  --pod-cidr CIDR  --log-level info
  */
 import { parseArgs } from "node:util";
-import { parseDialTarget } from "../probe/target.js";
+import { parseDialTarget } from "../dial/target.js";
 import { validCIDR, validInterface } from "./validate.js";
 
 /** Parsed agent options. */

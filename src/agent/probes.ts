@@ -5,9 +5,9 @@
  * k3s/RKE2 server (an etcd-only server answers `apiserver disabled`).
  */
 import type { ProbeResult, ProbeTargets } from "../api/index.js";
-import { PROBE_UNAVAILABLE } from "../probe/classify.js";
-import type { DialJob } from "../probe/dial.js";
-import { isDialTarget } from "../probe/target.js";
+import { PROBE_UNAVAILABLE } from "../dial/classify.js";
+import type { DialJob } from "../dial/dial.js";
+import { isDialTarget } from "../dial/target.js";
 import type { Dialer } from "./host-dialer.js";
 
 /** At most this many targets per purpose (the status keeps ≤ 32 probes). */

@@ -4,7 +4,7 @@
  * heartbeat interval has passed, so the controller can tell a live agent from a stale one.
  */
 import type { ActionResult, HostFacts, NetworkHealthStatus, ProbeResult } from "../api/index.js";
-import { withoutEmptyStrings } from "../k8s/without-empty-strings.js";
+import { withoutEmptyStrings } from "../k8s/light/without-empty-strings.js";
 
 /** What the agent reports. */
 export interface AgentReport {

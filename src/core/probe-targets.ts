@@ -32,7 +32,7 @@ function stringList(value: unknown, key: string): string[] | undefined {
 /**
  * Parses an annotation value. Absent → empty targets (nothing to probe yet). Anything that is not
  * an object of the expected shape is refused as a whole, with the reason; each address is still
- * validated where it is dialed or used (probe/target.ts, the actions).
+ * validated where it is dialed or used (dial/target.ts, the actions).
  */
 export function decodeProbeTargets(value: string | undefined): DecodedProbeTargets {
   if (value === undefined) return { targets: {} };

@@ -15,7 +15,7 @@ import {
   type NetworkHealth,
   type NetworkHealthStatus,
 } from "../api/index.js";
-import { withoutEmptyStrings } from "./without-empty-strings.js";
+import { withoutEmptyStrings } from "./light/without-empty-strings.js";
 
 /**
  * Typed access to NetworkHealth objects. Status writes are server-side apply under the caller's own

@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { pino, type Logger } from "pino";
 import { DEFAULT_TARGET_PORTS, defaultGatewayFromRouteTable, RateLimiter, SourceAllowlist, TargetPolicy } from "./policy.js";
 import { createProbeServer } from "./server.js";
-import { parseDialTarget } from "./target.js";
+import { parseDialTarget } from "../dial/target.js";
 
 /** Parsed probe configuration. */
 export interface ProbeConfig {

@@ -5,7 +5,7 @@
  * allowlisted ports or exact targets, and admits a bounded rate and concurrency of dials.
  */
 import { BlockList, isIP } from "node:net";
-import type { DialTarget } from "./target.js";
+import type { DialTarget } from "../dial/target.js";
 import { TokenBucket } from "../core/index.js";
 
 /** Ports the probe dials by default: konnectivity, apiserver, RKE2 supervisor, HTTPS. */

@@ -6,8 +6,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { dialTcp } from "./tcp-dial.js";
-import { parseDialTarget, type DialTarget } from "./target.js";
+import { dialTcp } from "../dial/tcp-dial.js";
+import { parseDialTarget, type DialTarget } from "../dial/target.js";
 import type { RateLimiter, SourceAllowlist, TargetPolicy } from "./policy.js";
 
 /** What the server enforces. */

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { CustomObjectsApi, RbacAuthorizationV1Api, type V1PolicyRule } from "@kubernetes/client-node";
 import { FIELD_MANAGER_CONTROLLER, type NetworkHealth } from "../../src/api/index.js";
-import { AgentApiClient } from "../../src/k8s/agent-api-client.js";
+import { AgentApiClient } from "../../src/k8s/light/agent-api-client.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { WatchedNetworkHealthStore } from "../../src/agent/watched-store.js";
 import { asServiceAccount, getTestCluster, uniqueName } from "../support/control-plane/cluster.js";

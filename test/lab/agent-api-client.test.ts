@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER_AGENT, FIELD_MANAGER_CONTROLLER, PROBE_TARGETS_ANNOTATION, type NetworkHealth } from "../../src/api/index.js";
-import { AgentApiClient } from "../../src/k8s/agent-api-client.js";
+import { AgentApiClient } from "../../src/k8s/light/agent-api-client.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { classifyError } from "../../src/controller/api-errors.js";
 import { asServiceAccount, getTestCluster, uniqueName } from "../support/control-plane/cluster.js";

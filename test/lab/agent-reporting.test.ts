@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER_AGENT, FIELD_MANAGER_CONTROLLER, PROBE_TARGETS_ANNOTATION, type NetworkHealth, type ProbeTargets } from "../../src/api/index.js";
 import { encodeProbeTargets } from "../../src/core/index.js";
-import { AgentApiClient } from "../../src/k8s/agent-api-client.js";
+import { AgentApiClient } from "../../src/k8s/light/agent-api-client.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { createAgent } from "../../src/agent/main.js";
 import { WatchedNetworkHealthStore } from "../../src/agent/watched-store.js";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { FIELD_MANAGER_CONTROLLER, PROBE_TARGETS_ANNOTATION, type NetworkHealth } from "../../src/api/index.js";
 import { encodeProbeTargets } from "../../src/core/index.js";
-import { AgentApiClient } from "../../src/k8s/agent-api-client.js";
+import { AgentApiClient } from "../../src/k8s/light/agent-api-client.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { createAgent } from "../../src/agent/main.js";
 import { WatchedNetworkHealthStore, type WatchedStoreApi } from "../../src/agent/watched-store.js";

@@ -11,7 +11,7 @@ const cli = (args: string[]) => `await (await import("./src/cli/main.ts")).main(
 describe("the agent's import graph", () => {
   it.each([
     ["src/agent/main.ts", `await import("./src/agent/main.ts");`, "src/agent/main.ts", []],
-    ["netmedic agent (kubeconfig path, until it fails to load)", cli(["agent", "--node-name", "n1", "--kubeconfig", "/nonexistent/kubeconfig"]), "src/k8s/kubeconfig-credentials.ts", []],
+    ["netmedic agent (kubeconfig path, until it fails to load)", cli(["agent", "--node-name", "n1", "--kubeconfig", "/nonexistent/kubeconfig"]), "src/k8s/light/kubeconfig-credentials.ts", []],
     ["netmedic probe (bad flag)", cli(["probe", "--no-such-flag"]), "src/probe/main.ts", []],
     ["control: netmedic diagnose (missing snapshot)", cli(["diagnose", "--snapshot", "/nonexistent.yaml"]), "src/cli/diagnose.ts", ["/node_modules/@kubernetes/client-node/"]],
   ])("%s", (_name, code, mustLoad, heavy) => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { pino } from "pino";
 import type { NetworkHealth } from "../../../src/api/index.js";
-import type { NetworkHealthEvent, OneObjectList, WatchOptions } from "../../../src/k8s/agent-api-client.js";
+import type { NetworkHealthEvent, OneObjectList, WatchOptions } from "../../../src/k8s/light/agent-api-client.js";
 import { Backoff } from "../../../src/agent/backoff.js";
 import { NetworkHealthWatch, type NetworkHealthWatchApi } from "../../../src/agent/networkhealth-watch.js";
 import { WatchedNetworkHealthStore } from "../../../src/agent/watched-store.js";

@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { kubeconfigCredentials } from "../../../src/k8s/kubeconfig-credentials.js";
-import { loadRestCredentials, type RestCredentials } from "../../../src/k8s/rest-credentials.js";
+import { kubeconfigCredentials } from "../../../src/k8s/light/kubeconfig-credentials.js";
+import { loadRestCredentials, type RestCredentials } from "../../../src/k8s/light/rest-credentials.js";
 
 const dir = mkdtempSync(join(tmpdir(), "netmedic-kubeconfig-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,8 +7,8 @@ import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileToken, StaticToken, type BearerToken } from "../../../src/k8s/bearer-token.js";
-import { ApiRequestError, RestClient } from "../../../src/k8s/rest-client.js";
+import { FileToken, StaticToken, type BearerToken } from "../../../src/k8s/light/bearer-token.js";
+import { ApiRequestError, RestClient } from "../../../src/k8s/light/rest-client.js";
 import { classifyError } from "../../../src/controller/api-errors.js";
 
 describe("FileToken", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { withoutEmptyStrings } from "../../../src/k8s/without-empty-strings.js";
+import { withoutEmptyStrings } from "../../../src/k8s/light/without-empty-strings.js";
 
 describe("withoutEmptyStrings", () => {
   it.each<[string, unknown, unknown]>([

@@ -1,11 +1,11 @@
 // Pure parts of the probe: errno classification, dial targets, jobs, the allowlists and the rate.
 import { describe, expect, it } from "@jest/globals";
-import { classifyDialError, isDialResult } from "../../../src/probe/classify.js";
-import { parseDialTarget } from "../../../src/probe/target.js";
-import { parseDialJobs, MAX_DIAL_JOBS } from "../../../src/probe/dial.js";
+import { classifyDialError, isDialResult } from "../../../src/dial/classify.js";
+import { parseDialTarget } from "../../../src/dial/target.js";
+import { parseDialJobs, MAX_DIAL_JOBS } from "../../../src/dial/dial.js";
 import { defaultGatewayFromRouteTable, normalizeSourceAddress, parseCIDR, RateLimiter, SourceAllowlist, TargetPolicy } from "../../../src/probe/policy.js";
-import { describeVersionReply } from "../../../src/probe/server-version.js";
-import { parseDialResponse } from "../../../src/probe/ask-probe.js";
+import { describeVersionReply } from "../../../src/dial/server-version.js";
+import { parseDialResponse } from "../../../src/dial/ask-probe.js";
 import { parseProbeArgs } from "../../../src/probe/main.js";
 
 describe("classifyDialError", () => {

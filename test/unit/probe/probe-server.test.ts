@@ -6,11 +6,11 @@ import { createServer as createTlsServer, type Server as TlsServer } from "node:
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { startProbe, type RunningProbe } from "../../../src/probe/main.js";
-import { askProbe } from "../../../src/probe/ask-probe.js";
-import { parseDialTarget } from "../../../src/probe/target.js";
-import { probeServerVersion } from "../../../src/probe/server-version.js";
-import { runDial } from "../../../src/probe/dial.js";
-import { dialTcp } from "../../../src/probe/tcp-dial.js";
+import { askProbe } from "../../../src/dial/ask-probe.js";
+import { parseDialTarget } from "../../../src/dial/target.js";
+import { probeServerVersion } from "../../../src/dial/server-version.js";
+import { runDial } from "../../../src/dial/dial.js";
+import { dialTcp } from "../../../src/dial/tcp-dial.js";
 import { TEST_TLS_CERT, TEST_TLS_KEY } from "./tls-fixture.js";
 
 const lines: string[] = [];

@@ -14,7 +14,7 @@ import {
   NETWORK_HEALTH_PLURAL,
   type NetworkHealth,
   type NetworkHealthStatus,
-} from "../api/index.js";
+} from "../../api/index.js";
 import { loadRestCredentials } from "./rest-credentials.js";
 import { ApiRequestError, RestClient, type KubeStatus, type RestClientOptions } from "./rest-client.js";
 import { withoutEmptyStrings } from "./without-empty-strings.js";
