@@ -16,6 +16,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=scripts/lib/debian-packages.sh
+source "$ROOT/scripts/lib/debian-packages.sh"
 CACHE="${NETMEDIC_CACHE:-$HOME/.cache/netmedic}"
 OUT="$CACHE/images"
 # The control plane's cache, defaulted as provision.sh and the tests do (under NETMEDIC_CACHE).
@@ -89,20 +91,12 @@ step() {
   fail "$1 (full log: $OUT/logs/$3.log)"
 }
 
-install_packages() {
-  local p missing=()
-  for p in buildah runc uidmap mmdebstrap containerd; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
+install_image_packages() {
+  local missing
+  mapfile -t missing < <(missing_packages buildah runc uidmap mmdebstrap containerd)
   ((${#missing[@]})) || { echo "all present"; return 0; }
-  export DEBIAN_FRONTEND=noninteractive
-  # Installing containerd must not start Debian's own containerd on this machine: a temporary
-  # policy-rc.d tells the maintainer scripts not to start services (as scripts/lab/install.sh does).
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  apt-get install -y --no-install-recommends "${missing[@]}" || { apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; }
+  # Installing containerd must not start Debian's own containerd on this machine.
+  install_packages "${missing[@]}"
   if [ -d /run/systemd/system ]; then systemctl disable --now containerd.service || true; fi
 }
 
@@ -179,7 +173,7 @@ export_archive() {
 }
 
 say "building into $OUT (stale: ${stale[*]}; logs in $OUT/logs)"
-step "1/5 Debian packages: buildah, runc, mmdebstrap, containerd" "~20 s if missing" packages install_packages
+step "1/5 Debian packages: buildah, runc, mmdebstrap, containerd" "~20 s if missing" packages install_image_packages
 if [[ " ${stale[*]} " == *" netmedic "* ]]; then
   if [ "$(recorded base)" = "$BASE_STAMP" ] && "${B[@]}" inspect --type image "$BASE_REF" >/dev/null 2>&1; then
     say "2/5 base $BASE_REF: current ($BASE_STAMP)"

@@ -11,12 +11,9 @@ set -euo pipefail
 
 packages=(firewalld nftables dbus dbus-daemon polkitd iproute2 util-linux mount procps kmod)
 
-# One dpkg-query for all packages keeps --check cheap; unknown packages only go to its stderr.
-installed="$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null | awk '$NF == "installed" { print $1 }')" || true
-missing=()
-for p in "${packages[@]}"; do
-  grep -qxF "$p" <<<"$installed" || missing+=("$p")
-done
+# shellcheck source=scripts/lib/debian-packages.sh
+source "$(dirname "$0")/../lib/debian-packages.sh"
+mapfile -t missing < <(missing_packages "${packages[@]}")
 if [[ "${1:-}" == "--check" ]]; then
   exit $((${#missing[@]} == 0 ? 0 : 1))
 fi
@@ -30,19 +27,8 @@ if [[ "$(id -u)" != "0" ]]; then
   exit 1
 fi
 
-export DEBIAN_FRONTEND=noninteractive
-# Installing firewalld must not start it on this machine (its default zone would firewall the host):
-# a temporary policy-rc.d tells Debian's maintainer scripts not to start services.
-if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-  chmod 0755 /usr/sbin/policy-rc.d
-  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-fi
-# A fresh machine may have no package lists yet.
-if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
-  apt-get update
-  apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+# Installing firewalld must not start it on this machine (its default zone would firewall the host).
+install_packages "${missing[@]}"
 # Nor at the next boot of a machine that runs systemd (the lab starts its own firewalld).
 if [[ " ${missing[*]} " == *" firewalld "* && -d /run/systemd/system ]]; then
   systemctl disable --now firewalld.service || true

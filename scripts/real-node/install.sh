@@ -11,10 +11,9 @@ set -euo pipefail
 
 packages=(containerd runc containernetworking-plugins socat iptables conntrack)
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+# shellcheck source=scripts/lib/debian-packages.sh
+source "$(dirname "$0")/../lib/debian-packages.sh"
+mapfile -t missing < <(missing_packages "${packages[@]}")
 if [[ "${1:-}" == "--check" ]]; then
   ((${#missing[@]} == 0))
   exit
@@ -28,17 +27,7 @@ if [[ "$(id -u)" != "0" ]]; then
   exit 1
 fi
 
-export DEBIAN_FRONTEND=noninteractive
-if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-  chmod 0755 /usr/sbin/policy-rc.d
-  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-fi
-install() { apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"; }
-if ! install; then
-  apt-get update -qq
-  install
-fi
+install_packages "${missing[@]}"
 # Nor at the next boot of a machine that runs systemd.
 if [[ -d /run/systemd/system ]]; then
   systemctl disable --now containerd.service || true

@@ -48,7 +48,7 @@ describe("scripts/provision.sh run as a non-root user", () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Scripts whose checks run for real here; any other step's script gets a stand-in. */
-  const realScripts = ["scripts/provision.sh", "scripts/lab/install.sh", "scripts/control-plane/install.sh"];
+  const realScripts = ["scripts/provision.sh", "scripts/lab/install.sh", "scripts/control-plane/install.sh", "scripts/lib/debian-packages.sh"];
 
   /**
    * A world-readable temp dir holding repo/ (the scripts), bin/ (fakes first on PATH) and a
