@@ -9,13 +9,14 @@
  */
 import type { Logger } from "pino";
 import type { ActionResult, NetworkHealth, NetworkHealthStatus, PodNetworkFacts, ProbeTargets } from "../api/index.js";
-import { executeAction, type ActionOutcome } from "./actions/index.js";
+import { executeAction } from "./actions/index.js";
 import { Backoff, sleep } from "./backoff.js";
 import { collectFacts } from "./facts.js";
 import type { Dialer } from "./host-dialer.js";
 import type { HostExecutor } from "./host-executor.js";
 import { appendResult, dueOrder } from "./orders.js";
 import { planProbes, runProbes } from "./probes.js";
+import { RecentOutcomes } from "./recent-outcomes.js";
 import { agentStatus, ReportGate, type AgentReport } from "./report.js";
 import { decodeProbeTargets, storedProbeTargets } from "../core/probe-targets.js";
 
@@ -72,8 +73,8 @@ export class Agent {
   private readonly report: AgentReport;
   private readonly gate: ReportGate;
   private readonly clock: () => Date;
-  /** Outcomes (with revert) of the actions this process executed, keyed `orderId/action`. */
-  readonly outcomes = new Map<string, ActionOutcome>();
+  /** Outcomes (with revert) of the newest actions this process executed, keyed `orderId/action`. */
+  readonly outcomes = new RecentOutcomes();
 
   constructor(private readonly config: AgentConfig, private readonly deps: AgentDeps) {
     this.report = { probes: [], results: [], version: config.version };

@@ -59,8 +59,6 @@ export const CONDITION_REASONS = {
 
 /** A condition type of NetworkHealth. */
 export type ConditionType = keyof typeof CONDITION_REASONS;
-/** A reason of the given condition type. */
-export type ConditionReason<T extends ConditionType = ConditionType> = (typeof CONDITION_REASONS)[T][number];
 
 /** Condition types in the order they are written and printed. */
 export const CONDITION_TYPES = Object.keys(CONDITION_REASONS) as ConditionType[];

@@ -10,7 +10,7 @@ import { latestProbe, probeEvidence } from "./findings.js";
 import { hostOf, serverFromNodeArgs } from "./evidence.js";
 
 /** The server URLs the node's agent is configured with: agent facts first, else the node-args annotation. */
-export function configuredServers(context: NodeContext): string[] {
+function configuredServers(context: NodeContext): string[] {
   const reported = context.facts?.apiServer?.configured ?? [];
   if (reported.length > 0) return reported;
   const annotations = context.node.annotations;
@@ -25,7 +25,7 @@ function hasRole(node: NodeView, label: string): boolean {
 }
 
 /** Whether a Node is an etcd-only server: etcd role without control-plane/master role. */
-export function isEtcdOnly(node: NodeView): boolean {
+function isEtcdOnly(node: NodeView): boolean {
   return hasRole(node, LABEL_ROLE_ETCD) && !hasRole(node, LABEL_ROLE_CONTROL_PLANE) && !hasRole(node, LABEL_ROLE_MASTER);
 }
 

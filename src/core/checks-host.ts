@@ -26,7 +26,7 @@ export function checkAgentReporting(context: NodeContext): CheckResult {
 }
 
 /** The staleness limit in words, with the heartbeat it follows (an agent reports at least once per heartbeat, more often on change). */
-export function stalenessRule({ staleAfterSeconds, heartbeatSeconds }: Staleness): string {
+function stalenessRule({ staleAfterSeconds, heartbeatSeconds }: Staleness): string {
   const rule = `stale after ${staleAfterSeconds} s without a report`;
   if (!heartbeatSeconds) return rule;
   if (staleAfterSeconds === staleAfterForHeartbeat(heartbeatSeconds)) return `${rule} (2.5 × the agents' ${heartbeatSeconds} s heartbeat)`;

@@ -27,7 +27,7 @@ function verdict(outcome: DialOutcome, how: string, evidence: string[]): CheckRe
 }
 
 /** APIServices whose failure is konnectivity's "No agent available". */
-export function noAgentAPIServices(apiServices: APIServiceView[]): APIServiceView[] {
+function noAgentAPIServices(apiServices: APIServiceView[]): APIServiceView[] {
   return apiServices.filter((s) => s.available === "False" && classifyAPIServiceFailure(s.reason, s.message) === "NoAgentAvailable");
 }
 

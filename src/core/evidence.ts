@@ -104,9 +104,3 @@ export function hostOf(serverOrAddress: string): string | undefined {
     return undefined;
   }
 }
-
-/** Maps a probe's result string onto the outcome classes the diagnosis reasons about. */
-export function dialOutcomeOf(result: string): DialOutcome {
-  const known: DialOutcome[] = ["ok", "EHOSTUNREACH", "ETIMEDOUT", "ECONNREFUSED", "ENETUNREACH"];
-  return (known as string[]).includes(result) ? (result as DialOutcome) : "other";
-}

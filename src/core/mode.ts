@@ -6,7 +6,7 @@ import type { RemediationPolicy } from "./policy.js";
 const STRICTNESS: Record<RemediationMode, number> = { Auto: 0, Observe: 1, Disabled: 2 };
 
 /** The stricter of two modes (Disabled > Observe > Auto). */
-export function stricterMode(a: RemediationMode, b: RemediationMode): RemediationMode {
+function stricterMode(a: RemediationMode, b: RemediationMode): RemediationMode {
   return STRICTNESS[a] >= STRICTNESS[b] ? a : b;
 }
 

@@ -90,7 +90,7 @@ export function apiServiceView(apiService: KubeAPIService): APIServiceView {
 }
 
 /** Reads `--flag=value` or `--flag value` from container args. */
-export function argValue(args: readonly string[], flag: string): string | undefined {
+function argValue(args: readonly string[], flag: string): string | undefined {
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index] ?? "";
     if (arg.startsWith(`${flag}=`)) return arg.slice(flag.length + 1);

@@ -4,9 +4,6 @@
  * reject is EHOSTUNREACH, ip_forward=0 is ETIMEDOUT, the iptables backend's reject is ECONNREFUSED).
  */
 
-/** The outcome codes the diagnosis distinguishes; any other errno code is passed through as is. */
-export const KNOWN_DIAL_RESULTS = ["ok", "EHOSTUNREACH", "ETIMEDOUT", "ECONNREFUSED", "ENETUNREACH", "ECONNRESET", "EPROBEUNAVAILABLE"] as const;
-
 /** The probe pod could not be asked (not deployed, not answering, or refused the request). */
 export const PROBE_UNAVAILABLE = "EPROBEUNAVAILABLE";
 

@@ -40,7 +40,7 @@ export function parseDialJobs(text: string): CheckedJob[] {
 }
 
 /** Runs one checked job. */
-export function runDialJob(job: CheckedJob): Promise<DialOutcome> {
+function runDialJob(job: CheckedJob): Promise<DialOutcome> {
   if (job.kind === "probe" && job.probe) return askProbe(job.probe, job.target, job.timeoutMs);
   if (job.kind === "version") return probeServerVersion(job.target, job.timeoutMs);
   return dialTcp(job.target, job.timeoutMs);

@@ -8,14 +8,11 @@ import {
   API_GROUP, API_VERSION, KONNECTIVITY_DEFAULT_NAMESPACE, KONNECTIVITY_DEFAULT_SELECTOR, NETWORK_HEALTH_PLURAL, type NetworkHealth,
 } from "../api/index.js";
 import type { KubeAPIService, KubeEndpoints, KubeNode, KubePod, ObservationSources } from "../core/index.js";
+import { readPodLogTail, type PodLogLimits, type PodLogResult } from "./pod-log-reader.js";
 
-/** Bounds on reading konnectivity-agent logs. */
-export interface LogLimits {
-  tailLines: number;
-  limitBytes: number;
-}
-
-const DEFAULT_LOG_LIMITS: LogLimits = { tailLines: 50, limitBytes: 16384 };
+// A konnectivity-agent log is read through the kubelet, which may be the very thing that is broken:
+// each read is bounded in lines, bytes and time so one dead kubelet cannot hang the diagnosis.
+const DEFAULT_LOG_LIMITS: PodLogLimits = { tailLines: 50, limitBytes: 16384, timeoutMs: 5000 };
 
 async function optional<T>(read: () => Promise<T>, fallback: T): Promise<T> {
   try {
@@ -26,21 +23,8 @@ async function optional<T>(read: () => Promise<T>, fallback: T): Promise<T> {
   }
 }
 
-/** Reads recent log lines of a pod; an unreadable log yields `error`, never an exception. */
-export async function readPodLog(core: CoreV1Api, pod: KubePod, limits: LogLimits): Promise<{ lines: string[]; error?: string }> {
-  try {
-    const text = await core.readNamespacedPodLog({
-      name: pod.metadata?.name ?? "", namespace: pod.metadata?.namespace ?? "", tailLines: limits.tailLines, limitBytes: limits.limitBytes,
-    });
-    return { lines: String(text).split("\n").filter((line) => line !== "") };
-  } catch (error) {
-    const message = error instanceof ApiException ? `HTTP ${error.code}` : (error as Error).message;
-    return { lines: [], error: `logs unavailable: ${message}` };
-  }
-}
-
 /** Reads a live cluster into ObservationSources stamped with `now`. */
-export async function readCluster(kubeConfig: KubeConfig, now: string, limits: LogLimits = DEFAULT_LOG_LIMITS): Promise<ObservationSources> {
+export async function readCluster(kubeConfig: KubeConfig, now: string, limits: PodLogLimits = DEFAULT_LOG_LIMITS): Promise<ObservationSources> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const registration = kubeConfig.makeApiClient(ApiregistrationV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -52,9 +36,10 @@ export async function readCluster(kubeConfig: KubeConfig, now: string, limits: L
     optional(() => custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL }), { items: [] }),
   ]);
   const konnectivityPods = pods.items as KubePod[];
-  const logs: Record<string, { lines: string[]; error?: string }> = {};
+  const logs: Record<string, PodLogResult> = {};
   for (const pod of konnectivityPods) {
-    logs[`${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`] = await readPodLog(core, pod, limits);
+    const { namespace = "", name = "" } = pod.metadata ?? {};
+    logs[`${namespace}/${name}`] = await readPodLogTail(core, namespace, name, limits);
   }
   return {
     now,
