@@ -20,7 +20,7 @@ type Command = (argv: string[]) => Promise<number>;
 const write = (text: string) => void process.stdout.write(text);
 
 // Each command's module is imported only when that command runs: @kubernetes/client-node alone
-// costs ~80 MB RSS, and the agent (on every node) and the probe never use it (issue 7).
+// costs ~80 MB RSS, and the agent (on every node) and the probe never use it.
 const COMMANDS: Record<string, Command> = {
   diagnose: async (argv) => (await import("./diagnose.js")).runDiagnose(argv, write),
   demo: async () => (await import("./demo.js")).runDemo(write),

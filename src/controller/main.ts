@@ -50,8 +50,8 @@ function terminationSignal(): Promise<string> {
 
 /**
  * V8 flags the controller sets on itself. `--optimize-for-size` makes V8 grow the heap in smaller
- * steps and collect sooner: at 5,000 nodes peak RSS 180-182 MB instead of 215-224, with controller
- * CPU within the runs' spread (bench/RESULTS.md "Scale (session 5)"). V8 reads it at each GC, so
+ * steps and collect sooner, which lowers the controller's peak RSS at fleet scale without costing
+ * CPU (figures in bench/RESULTS.md, the Scale section on memory). V8 reads it at each GC, so
  * setting it here works; NODE_OPTIONS refuses the flag (the agent does the same, agent/main.ts).
  */
 export const CONTROLLER_V8_FLAGS = "--optimize-for-size";

@@ -27,7 +27,7 @@ export function firstReportSecondsLeft(health: NetworkHealth | undefined, now: s
  * interval (10 s) of seeing the object, and a new node's agent pod usually starts within this
  * bound: its report then arrives before the controller has said anything, and the first status the
  * controller writes is the verdict — one status write per new node instead of "waiting" + verdict.
- * Past the bound the node shows AwaitingFirstReport as before.
+ * Past the bound the node shows AwaitingFirstReport, so a node whose agent never reports is visible.
  */
 export const FIRST_STATUS_HOLD_SECONDS = 30;
 

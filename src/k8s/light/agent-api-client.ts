@@ -2,7 +2,7 @@
  * The agent's API calls on NetworkHealth — list and watch of its own object (a field selector on
  * metadata.name), get, and server-side apply of its status — over the small node:https RestClient
  * instead of client-node's NetworkHealthClient: client-node's import alone costs ~80 MB RSS, paid
- * on every node for a handful of calls (issue 7). get/applyStatus have NetworkHealthClient's
+ * on every node for a handful of calls. get/applyStatus have NetworkHealthClient's
  * semantics; the controller and the CLI keep using that one.
  */
 import {

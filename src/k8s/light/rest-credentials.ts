@@ -3,7 +3,7 @@
  *
  * Why not client-node's KubeConfig: importing client-node loads its generated API models (~80 MB
  * RSS, even when deep-importing dist/config.js), and the agent runs on every node of the cluster
- * for two API calls. The controller and the CLI keep client-node (issue 7).
+ * for two API calls. The controller and the CLI keep client-node.
  *
  * The resolution order is loadKubeConfig's (client-node's loadFromDefault): `--kubeconfig FILE`,
  * else $KUBECONFIG, else ~/.kube/config, else the in-cluster service account. Only what the agent

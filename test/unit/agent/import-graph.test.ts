@@ -1,5 +1,5 @@
 // The agent runs on every node: nothing it imports may load @kubernetes/client-node (~80 MB RSS from
-// its generated models) or kubernetes-fluent-client (issue 7). Checked in a fresh process per entry,
+// its generated models) or kubernetes-fluent-client. Checked in a fresh process per entry,
 // with the diagnose command as the control that proves the trace does see client-node when loaded.
 import { describe, expect, it } from "@jest/globals";
 import { loadedModules } from "../../support/module-trace/loaded-modules.js";
