@@ -6,7 +6,7 @@
  * conntrack sizing (machine-wide), OOM scores left at 0 (this sandbox cannot lower one: no
  * CAP_SYS_RESOURCE); the kernel tunables the kubelet writes are the lab's copies (lab/node-mounts.ts).
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { stringify } from "yaml";
 import type { Lab } from "../lab/index.js";
 import { nsenterArgv } from "../lab/run.js";
@@ -14,6 +14,12 @@ import { startProcess, type ManagedProcess } from "../control-plane/processes.js
 import { API_ADDRESS, API_PORT } from "./api-path.js";
 import { CONTAINERD_SOCKET, NODE_NAMESPACES } from "./containerd.js";
 import type { NodeBinaries } from "./binaries.js";
+
+/**
+ * Where the worker sees the kubelet and kube-proxy binaries: their cache directory bound in, since it
+ * may live under /tmp, which the worker's private /tmp hides.
+ */
+export const NODE_BIN_DIR = "/var/lib/netmedic-node/bin";
 
 /** Where the kubelet keeps pods' volumes and state inside the worker (bound from a real directory). */
 export const KUBELET_ROOT = "/var/lib/kubelet";
@@ -54,7 +60,7 @@ export interface NodeDaemonSetup {
 
 /** kubelet flags (v1.20: flags, not a config file, as docs/architecture.md §8.6 verified). */
 function kubeletArgv(s: NodeDaemonSetup): string[] {
-  return [s.bin.kubelet, "--kubeconfig=/etc/kubernetes/kubelet.conf", `--hostname-override=${s.node}`, `--node-ip=${s.lab.addresses.workerUplink}`,
+  return [`${NODE_BIN_DIR}/${basename(s.bin.kubelet)}`, "--kubeconfig=/etc/kubernetes/kubelet.conf", `--hostname-override=${s.node}`, `--node-ip=${s.lab.addresses.workerUplink}`,
     "--container-runtime=remote", `--container-runtime-endpoint=unix://${CONTAINERD_SOCKET}`, `--containerd=${CONTAINERD_SOCKET}`,
     "--cgroup-driver=cgroupfs", "--cgroups-per-qos=false", "--enforce-node-allocatable=", `--cgroup-root=${nodeCgroupParent(s.node)}`,
     "--fail-swap-on=false", `--root-dir=${KUBELET_ROOT}`, `--cert-dir=${KUBELET_ROOT}/pki`, `--volume-plugin-dir=${KUBELET_ROOT}/volume-plugins`,
@@ -65,7 +71,7 @@ function kubeletArgv(s: NodeDaemonSetup): string[] {
 
 /** kube-proxy in iptables mode in the worker's network namespace; conntrack sizing left alone. */
 function kubeProxyArgv(s: NodeDaemonSetup): string[] {
-  return [s.bin.kubeProxy, "--kubeconfig=/etc/kubernetes/kube-proxy.conf", `--hostname-override=${s.node}`, "--proxy-mode=iptables",
+  return [`${NODE_BIN_DIR}/${basename(s.bin.kubeProxy)}`, "--kubeconfig=/etc/kubernetes/kube-proxy.conf", `--hostname-override=${s.node}`, "--proxy-mode=iptables",
     `--cluster-cidr=${CLUSTER_CIDR}`, "--conntrack-max-per-core=0", "--conntrack-tcp-timeout-established=0s", "--conntrack-tcp-timeout-close-wait=0s",
     "--metrics-bind-address=127.0.0.1:10249", "--healthz-bind-address=127.0.0.1:10256", "--oom-score-adj=0", "--v=1"];
 }

@@ -5,14 +5,14 @@
  * hostNetwork/hostPID pods see the lab worker, never this machine.
  */
 import { mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { startLab, type Lab, type LabOptions } from "../lab/index.js";
-import { machineCgroupHierarchies } from "../lab/node-mounts.js";
+import { machineCgroupHierarchies, type NodeMounts } from "../lab/node-mounts.js";
 import { stopProcess, type ManagedProcess } from "../control-plane/processes.js";
 import type { ApiPath } from "./api-path.js";
 import type { NodeBinaries } from "./binaries.js";
 import { importImages, startContainerd } from "./containerd.js";
-import { KUBELET_ROOT, nodeCgroupParent, startNodeDaemons } from "./node-daemons.js";
+import { KUBELET_ROOT, NODE_BIN_DIR, nodeCgroupParent, startNodeDaemons } from "./node-daemons.js";
 
 /** A running real node. */
 export interface RealNode {
@@ -42,11 +42,13 @@ export interface RealNodeSetup {
   logDir: string;
 }
 
-/** The worker's node mounts: real directories for containerd and the kubelet, private sysctl copies. */
-function nodeMounts(root: string): { binds: Array<{ source: string; target: string }>; sysctlDir: string } {
+/** The worker's node mounts: real directories for containerd and the kubelet, the node binaries, private sysctl copies. */
+function nodeMounts(root: string, bin: NodeBinaries): NodeMounts {
   const dirs = { containerd: join(root, "node", "containerd"), kubelet: join(root, "node", "kubelet"), sysctl: join(root, "node", "sysctl") };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
-  return { binds: [{ source: dirs.containerd, target: "/var/lib/containerd" }, { source: dirs.kubelet, target: KUBELET_ROOT }], sysctlDir: dirs.sysctl };
+  const binds = [{ source: dirs.containerd, target: "/var/lib/containerd" }, { source: dirs.kubelet, target: KUBELET_ROOT },
+    { source: dirname(bin.kubelet), target: NODE_BIN_DIR }];
+  return { binds, sysctlDir: dirs.sysctl };
 }
 
 /** Removes a cgroup directory tree bottom-up (cgroup dirs hold only control files, which rmdir takes). */
@@ -82,7 +84,7 @@ export function removeNodeCgroups(node: string): void {
 
 /** Starts a real node; on failure everything it started is stopped again. */
 export async function startRealNode(s: RealNodeSetup): Promise<RealNode> {
-  const lab = await startLab({ ...s.lab, controlPorts: [8132], node: nodeMounts });
+  const lab = await startLab({ ...s.lab, controlPorts: [8132], node: (root) => nodeMounts(root, s.bin) });
   const daemons: ManagedProcess[] = [];
   const stop = async (): Promise<void> => {
     for (const d of [...daemons].reverse()) await stopProcess(d, 3000);
