@@ -25,9 +25,10 @@ export function cacheDirectory(): string {
   return process.env["NETMEDIC_CP_CACHE"] ?? join(cache, "control-plane/v1.20.2");
 }
 
-function executable(path: string): boolean {
+/** Whether `path` is accessible with `mode` (default: executable) by this process. */
+export function accessible(path: string, mode = constants.X_OK): boolean {
   try {
-    accessSync(path, constants.X_OK);
+    accessSync(path, mode);
     return true;
   } catch {
     return false;
@@ -44,7 +45,7 @@ export function findBinaries(): ControlPlaneBinaries | Error {
     controllerManager: join(bin, "kube-controller-manager"),
     scheduler: join(bin, "kube-scheduler"),
   };
-  const missing = Object.values(found).filter((path) => !executable(path));
+  const missing = Object.values(found).filter((path) => !accessible(path));
   if (!existsSync(join(cacheDirectory(), "VERSION"))) missing.push(join(cacheDirectory(), "VERSION"));
   return missing.length ? new Error(`${NOT_PROVISIONED} (missing: ${missing.join(", ")})`) : found;
 }

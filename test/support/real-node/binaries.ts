@@ -4,10 +4,10 @@
  * containerd/runc/CNI plugins/socat/iptables from Debian (scripts/real-node/install.sh), and the
  * images built here (scripts/image/build.sh). Never a skip: a missing part fails the tests.
  */
-import { accessSync, constants } from "node:fs";
+import { constants } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { cacheDirectory } from "../control-plane/binaries.js";
+import { accessible, cacheDirectory } from "../control-plane/binaries.js";
 
 /** Programs and image archives of a real node. */
 export interface NodeBinaries {
@@ -34,15 +34,6 @@ export function imageDirectory(): string {
   return join(process.env["NETMEDIC_CACHE"] ?? join(homedir(), ".cache/netmedic"), "images");
 }
 
-function usable(path: string, mode = constants.X_OK): boolean {
-  try {
-    accessSync(path, mode);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The binaries and images, or an Error carrying NODE_NOT_PROVISIONED and what is missing. */
 export function findNodeBinaries(): NodeBinaries | Error {
   const bin = join(cacheDirectory(), "bin");
@@ -53,6 +44,6 @@ export function findNodeBinaries(): NodeBinaries | Error {
   };
   const programs = [found.kubelet, found.kubeProxy, found.containerd, found.ctr, found.socat, "/usr/bin/containerd-shim-runc-v2", "/usr/sbin/runc",
     join(found.cniBinDir, "bridge"), join(found.cniBinDir, "host-local"), join(found.cniBinDir, "loopback"), "/usr/sbin/iptables"];
-  const missing = [...programs.filter((p) => !usable(p)), ...Object.values(found.images).filter((p) => !usable(p, constants.R_OK))];
+  const missing = [...programs.filter((p) => !accessible(p)), ...Object.values(found.images).filter((p) => !accessible(p, constants.R_OK))];
   return missing.length ? new Error(`${NODE_NOT_PROVISIONED} (missing: ${missing.join(", ")})`) : found;
 }
