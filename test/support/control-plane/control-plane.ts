@@ -175,7 +175,8 @@ async function startEtcdAndApiServer(bin: ControlPlaneBinaries, dir: string, pro
   const argv = [...apiserverArgv(bin, setup), ...(options.auditLog ? auditArgv(dir) : [])];
   const apiserver = startProcess("kube-apiserver", argv, join(dir, "kube-apiserver.log"));
   processes.push(apiserver);
-  await waitForReady(server, adminToken, pki.caCert, apiserver, 20_000);
+  // ~5 s when the machine is idle; the margin is for a loaded 2-core machine, not for a slow plane.
+  await waitForReady(server, adminToken, pki.caCert, apiserver, 60_000);
   return { server, adminToken, kubeconfigPath, pki, tokenFile, etcdEndpoint, apiserver };
 }
 

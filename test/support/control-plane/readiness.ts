@@ -22,8 +22,17 @@ export async function waitForReady(server: string, token: string, caPath: string
   while (Date.now() < deadline) {
     if (apiserver.child.exitCode !== null) throw new Error(`kube-apiserver exited (${apiserver.child.exitCode}); see ${apiserver.logPath}`);
     if ((await readyz(server, token, ca)) === 200) return;
-    // Polled often: every 100 ms of latency here is start-up time of every run (issue 9).
+    // Polled often: every 100 ms of latency here is start-up time of every run.
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`kube-apiserver not ready within ${timeoutMs} ms; see ${apiserver.logPath}`);
+  throw new Error(`kube-apiserver not ready within ${timeoutMs} ms; see ${apiserver.logPath}; its last lines:\n${logTail(apiserver.logPath)}`);
+}
+
+/** The last lines of a log, for an error raised before the plane's directory is removed. */
+function logTail(path: string, lines = 15): string {
+  try {
+    return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
 }
