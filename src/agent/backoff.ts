@@ -1,9 +1,11 @@
 /**
  * Capped, jittered exponential backoff for API and host errors: the agent never crash-loops and
- * many agents do not retry in lockstep after an apiserver outage.
+ * many agents do not retry in lockstep after an apiserver outage. The formula is the core's
+ * `jitteredBackoffMs`, the one the controller retries by too.
  */
+import { jitteredBackoffMs } from "../core/backoff.js";
 
-/** Backoff state: base·2^n, capped, with "equal jitter" (half fixed, half random). */
+/** Backoff state: counts failures since the last success and asks the core formula for each delay. */
 export class Backoff {
   private failures = 0;
 
@@ -11,9 +13,9 @@ export class Backoff {
 
   /** The delay before the next attempt, and counts one more failure. */
   next(): number {
-    const ceiling = Math.min(this.capMs, this.baseMs * 2 ** Math.min(this.failures, 30));
+    const delay = jitteredBackoffMs(this.failures, this.baseMs, this.capMs, this.random());
     this.failures += 1;
-    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+    return delay;
   }
 
   /** Forgets past failures after a success. */

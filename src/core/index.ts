@@ -14,6 +14,7 @@ export * from "./views.js";
 export * from "./evidence.js";
 export * from "./observe.js";
 export { TokenBucket } from "./token-bucket.js";
+export { jitteredBackoffMs } from "./backoff.js";
 export { konnectivityLogNeeded } from "./checks-konnectivity.js";
 export { encodeProbeTargets, decodeProbeTargets, storedProbeTargets } from "./probe-targets.js";
 export { verdictInputs, heartbeatCannotChangeVerdict } from "./heartbeat.js";
