@@ -4,6 +4,8 @@
  * keys are problems too, so a typo (`maxConcurent`) fails loudly instead of silently defaulting.
  */
 
+import { isPlainRecord } from "../core/plain-record.js";
+
 /** Collects the problems of one validation pass. */
 export type Problems = string[];
 
@@ -15,10 +17,6 @@ function show(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** Whether `value` is a plain mapping (not an array, not null). */
-export function isMapping(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 /** An integer in [min, max], `fallback` when absent. */
 export function integer(fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): FieldReader<number> {
@@ -54,7 +52,7 @@ export function matching<T extends string | undefined>(fallback: T, pattern: Reg
 export function mapOf<T>(item: FieldReader<T | undefined>, keyPattern?: { pattern: RegExp; what: string }): FieldReader<Record<string, T>> {
   return (value, path, problems) => {
     if (value === undefined || value === null) return {};
-    if (!isMapping(value)) {
+    if (!isPlainRecord(value)) {
       problems.push(`${path}: must be a mapping (got ${show(value)})`);
       return {};
     }
@@ -96,7 +94,7 @@ export type Shape<T> = { [K in keyof T]-?: FieldReader<T[K]> };
 export function mapping<T>(shape: Shape<T>): FieldReader<T> {
   return (value, path, problems) => {
     const source = value === undefined || value === null ? {} : value;
-    if (!isMapping(source)) {
+    if (!isPlainRecord(source)) {
       problems.push(`${path || "config"}: must be a mapping (got ${show(value)})`);
       return mapping(shape)(undefined, path, problems);
     }

@@ -3,7 +3,7 @@
  * that lands in logs and support bundles; netmedic never needs a secret there (the agent reads
  * tokens, if ever, from the node). A finding names the path and the kind of secret, never the value.
  */
-import { isMapping } from "./config-fields.js";
+import { isPlainRecord } from "../core/plain-record.js";
 
 const SECRET_KEY = /token|passw(or)?d|secret|credential|api[-_]?key|private[-_]?key|bearer|client[-_]?key/i;
 
@@ -21,7 +21,7 @@ export function findSecrets(value: unknown, path = ""): string[] {
     return match ? [`${path || "config"}: value looks like ${match[1]}`] : [];
   }
   if (Array.isArray(value)) return value.flatMap((item, index) => findSecrets(item, `${path}[${index}]`));
-  if (!isMapping(value)) return [];
+  if (!isPlainRecord(value)) return [];
   return Object.entries(value).flatMap(([key, item]) => {
     const itemPath = path ? `${path}.${key}` : key;
     const byKey = SECRET_KEY.test(key) ? [`${itemPath}: a key named ${JSON.stringify(key)} looks like a credential`] : [];

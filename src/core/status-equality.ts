@@ -4,20 +4,17 @@
  * (the SSA client drops empty strings, see k8s/networkhealth-client.ts) — so "changed" means changed.
  */
 import type { NetworkHealthStatus } from "../api/index.js";
+import { isPlainRecord } from "./plain-record.js";
 
 /** Status fields written by the controller (field manager netmedic-controller). */
 export const CONTROLLER_STATUS_FIELDS = ["observedGeneration", "conditions", "diagnosis", "remediation", "history"] as const;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 function normalize(value: unknown): unknown {
   if (Array.isArray(value)) {
     const items = value.map(normalize).filter((item) => item !== undefined);
     return items.length ? items : undefined;
   }
-  if (isRecord(value)) {
+  if (isPlainRecord(value)) {
     const entries = Object.entries(value)
       .map(([key, item]) => [key, normalize(item)] as const)
       .filter(([, item]) => item !== undefined && item !== "");
@@ -30,7 +27,7 @@ function normalize(value: unknown): unknown {
 function vanishes(value: unknown): boolean {
   if (value === undefined) return true;
   if (Array.isArray(value)) return value.every(vanishes);
-  if (isRecord(value)) return Object.values(value).every((item) => item === "" || vanishes(item));
+  if (isPlainRecord(value)) return Object.values(value).every((item) => item === "" || vanishes(item));
   return false;
 }
 
@@ -46,7 +43,7 @@ function sameNormalized(a: unknown, b: unknown): boolean {
     const right = b.filter((item) => !vanishes(item));
     return left.length === right.length && left.every((item, i) => sameNormalized(item, right[i]));
   }
-  if (isRecord(a) && isRecord(b)) {
+  if (isPlainRecord(a) && isPlainRecord(b)) {
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
       const [left, right] = [a[key], b[key]];
       const leftGone = left === "" || vanishes(left);

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
 import { FileToken, StaticToken, type BearerToken } from "./bearer-token.js";
+import { isPlainRecord } from "../../core/plain-record.js";
 import type { RestCredentials, RestTls } from "./rest-credentials.js";
 
 type Fields = Record<string, unknown>;
@@ -54,7 +55,7 @@ function readKubeconfig(file: string): Kubeconfig {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message.split("\n")[0];
     throw new Error(`cannot load kubeconfig ${file}: ${reason}`, { cause: error });
   }
-  const root = isFields(doc) ? doc : {};
+  const root = isPlainRecord(doc) ? doc : {};
   const dir = dirname(resolve(file));
   const current = root["current-context"];
   return {
@@ -68,8 +69,8 @@ function readKubeconfig(file: string): Kubeconfig {
 function namedEntries(list: unknown, key: string, dir: string): Map<string, Entry> {
   const entries = new Map<string, Entry>();
   for (const item of Array.isArray(list) ? list : []) {
-    if (!isFields(item) || typeof item["name"] !== "string") continue;
-    entries.set(item["name"], { fields: isFields(item[key]) ? item[key] : {}, dir });
+    if (!isPlainRecord(item) || typeof item["name"] !== "string") continue;
+    entries.set(item["name"], { fields: isPlainRecord(item[key]) ? item[key] : {}, dir });
   }
   return entries;
 }
@@ -151,8 +152,4 @@ function usedKeys(fields: Fields): string[] {
 function stringField(fields: Fields, key: string): string | undefined {
   const value = fields[key];
   return typeof value === "string" && value ? value : undefined;
-}
-
-function isFields(value: unknown): value is Fields {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
