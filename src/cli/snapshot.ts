@@ -6,7 +6,7 @@
 import { parseAllDocuments } from "yaml";
 import { SnapshotError } from "./errors.js";
 import { KONNECTIVITY_DEFAULT_SELECTOR, type NetworkHealth } from "../api/index.js";
-import type { KubeAPIService, KubeEndpoints, KubeNode, KubePod, ObservationSources } from "../core/index.js";
+import { namespacedName, type KubeAPIService, type KubeEndpoints, type KubeNode, type KubePod, type ObservationSources } from "../core/index.js";
 
 export { SnapshotError };
 
@@ -80,6 +80,6 @@ function addObject(sources: ObservationSources, object: RawObject, where: string
     const lines = object["lines"];
     requireField(Array.isArray(lines) && lines.every((line) => typeof line === "string"), where, kind, "lines (a list of strings)");
     const namespace = typeof object.metadata?.namespace === "string" ? object.metadata.namespace : "default";
-    (sources.logs ??= {})[`${namespace}/${String(name)}`] = { lines: lines as string[] };
+    (sources.logs ??= {})[namespacedName({ namespace, name: String(name) })] = { lines: lines as string[] };
   }
 }

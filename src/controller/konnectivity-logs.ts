@@ -4,7 +4,7 @@
  * nodes does not become a storm of kubelet requests, and a steady cluster reads each log at most
  * once per TTL.
  */
-import type { KubePod } from "../core/index.js";
+import { namespacedName, type KubePod } from "../core/index.js";
 
 /** Log lines of one pod, or why there are none. */
 export interface LogLines {
@@ -42,7 +42,7 @@ export class KonnectivityLogCache {
     await Promise.all(pods.map(async (pod) => {
       const namespace = pod.metadata?.namespace ?? "";
       const name = pod.metadata?.name ?? "";
-      const key = `${namespace}/${name}`;
+      const key = namespacedName({ namespace, name });
       const cached = this.entries.get(key);
       if (cached && cached.uid === pod.metadata?.uid && now - cached.readAt < this.ttlMs) return;
       const { lines, error } = pod.spec?.nodeName ? await this.read(namespace, name) : { lines: [], error: "pod is not scheduled" };
@@ -54,7 +54,7 @@ export class KonnectivityLogCache {
 
   /** Forgets the logs of these pods (their node's probe decides now; a stale excerpt must not linger as evidence). */
   drop(pods: readonly KubePod[]): void {
-    for (const pod of pods) if (this.entries.delete(`${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`)) this.version += 1;
+    for (const pod of pods) if (this.entries.delete(namespacedName(pod.metadata))) this.version += 1;
   }
 
   /** Forgets pods no longer present; a no-op when `podsVersion` is the one already retained against. */
@@ -65,7 +65,7 @@ export class KonnectivityLogCache {
   }
 
   private retainPods(pods: readonly KubePod[]): void {
-    const present = new Set(pods.map((pod) => `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`));
+    const present = new Set(pods.map((pod) => namespacedName(pod.metadata)));
     for (const key of this.entries.keys()) if (!present.has(key) && this.entries.delete(key)) this.version += 1;
   }
 

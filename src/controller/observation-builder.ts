@@ -11,7 +11,7 @@
  */
 import type { NetworkHealth } from "../api/index.js";
 import {
-  apiServerEndpointsView, apiServiceView, konnectivityAgentView,
+  apiServerEndpointsView, apiServiceView, konnectivityAgentView, namespacedName,
   type APIServiceView, type KonnectivityAgentView, type KubeAPIService, type KubeEndpoints, type KubeNode, type KubePod, type Observation,
 } from "../core/index.js";
 import type { ChangeType } from "../k8s/supervised-informer.js";
@@ -128,7 +128,7 @@ export class ObservationBuilder {
   }
 
   private agentView(pod: KubePod, logs: Record<string, LogLines>): KonnectivityAgentView {
-    const log = logs[`${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`];
+    const log = logs[namespacedName(pod.metadata)];
     const cached = this.agents.get(pod);
     if (cached && cached.log === log) return cached.view;
     const view = konnectivityAgentView(pod, log?.lines ?? [], log?.error);

@@ -3,6 +3,7 @@
  * Pure: the caller supplies the objects, the konnectivity-agent log lines and the time.
  */
 import { KONNECTIVITY_DEFAULT_NAMESPACE, type NetworkHealth } from "../api/index.js";
+import { namespacedName } from "./object-key.js";
 import type { Observation } from "./observation.js";
 import {
   apiServerEndpointsView, apiServiceView, konnectivityAgentView, nodeView,
@@ -34,8 +35,9 @@ export function buildObservation(sources: ObservationSources): Observation {
     if (health.metadata.name) networkHealth[health.metadata.name] = health;
   }
   const konnectivityAgents = sources.konnectivityPods.map((pod) => {
-    const key = `${pod.metadata?.namespace ?? KONNECTIVITY_DEFAULT_NAMESPACE}/${pod.metadata?.name ?? ""}`;
-    const log = sources.logs?.[key];
+    // A pod without a namespace comes only from a snapshot file (the API always sets it); it is read
+    // as a konnectivity agent, and those live in kube-system unless configured otherwise.
+    const log = sources.logs?.[namespacedName(pod.metadata, KONNECTIVITY_DEFAULT_NAMESPACE)];
     return konnectivityAgentView(pod, log?.lines ?? [], log?.error);
   });
   return {

@@ -7,7 +7,7 @@ import { ApiException, ApiregistrationV1Api, CoreV1Api, CustomObjectsApi, type K
 import {
   API_GROUP, API_VERSION, KONNECTIVITY_DEFAULT_NAMESPACE, KONNECTIVITY_DEFAULT_SELECTOR, NETWORK_HEALTH_PLURAL, type NetworkHealth,
 } from "../api/index.js";
-import type { KubeAPIService, KubeEndpoints, KubeNode, KubePod, ObservationSources } from "../core/index.js";
+import { namespacedName, type KubeAPIService, type KubeEndpoints, type KubeNode, type KubePod, type ObservationSources } from "../core/index.js";
 import { readPodLogTail, type PodLogLimits, type PodLogResult } from "./pod-log-reader.js";
 
 // A konnectivity-agent log is read through the kubelet, which may be the very thing that is broken:
@@ -39,7 +39,7 @@ export async function readCluster(kubeConfig: KubeConfig, now: string, limits: P
   const logs: Record<string, PodLogResult> = {};
   for (const pod of konnectivityPods) {
     const { namespace = "", name = "" } = pod.metadata ?? {};
-    logs[`${namespace}/${name}`] = await readPodLogTail(core, namespace, name, limits);
+    logs[namespacedName({ namespace, name })] = await readPodLogTail(core, namespace, name, limits);
   }
   return {
     now,
