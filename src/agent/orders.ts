@@ -3,10 +3,10 @@
  * agent's own status.agent.results. An action runs at most once per order: once it has a result
  * for that orderId it is done, also after an agent restart (results live in the API object).
  */
-import { ACTION_ORDER, type ActionResult, type PlannedAction, type RemediationStatus } from "../api/index.js";
+import { ACTION_ORDER, MAX_AGENT_RESULTS, type ActionResult, type PlannedAction, type RemediationStatus } from "../api/index.js";
 
-/** The agent keeps at most this many results (the schema's maxItems). */
-export const MAX_RESULTS = 20;
+/** The agent keeps at most this many results (the schema's maxItems of status.agent.results). */
+export const MAX_RESULTS = MAX_AGENT_RESULTS;
 
 /** An order ready to execute: its id and the actions still without a result, in execution order. */
 export interface DueOrder {

@@ -10,7 +10,7 @@ import type { DialJob } from "../dial/dial.js";
 import { isDialTarget } from "../dial/target.js";
 import type { Dialer } from "./host-dialer.js";
 
-/** At most this many targets per purpose (the status keeps ≤ 32 probes). */
+/** At most this many targets per purpose (the status keeps ≤ MAX_STATUS_PROBES, 32, probes). */
 export const MAX_TARGETS_PER_PURPOSE = 4;
 
 /** What one planned probe measures. */

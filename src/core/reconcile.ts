@@ -3,7 +3,7 @@
  * diagnose → plan/advance the remediation → conditions → the complete controller-owned status,
  * whether it differs from what is stored, the events to emit, and when to look again.
  */
-import type { Condition, HistoryRecord, NetworkHealthStatus, ProbeTargets, RemediationStatus } from "../api/index.js";
+import { MAX_DIAGNOSIS_EVIDENCE, MAX_STATUS_HISTORY, type Condition, type HistoryRecord, type NetworkHealthStatus, type ProbeTargets, type RemediationStatus } from "../api/index.js";
 import type { CheckResult } from "./findings.js";
 import type { Observation } from "./observation.js";
 import type { RemediationPolicy } from "./policy.js";
@@ -30,9 +30,6 @@ export interface NodeReconcileResult {
   /** Look again after this long even without a watch event. */
   requeueAfterSeconds?: number;
 }
-
-const HISTORY_LIMIT = 20;
-const EVIDENCE_LIMIT = 50;
 
 function remediatingCheck(status: RemediationStatus): CheckResult {
   const phase = status.phase ?? "Idle";
@@ -121,9 +118,9 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
     // rootCause is left out when healthy rather than written as "": this build of kube-apiserver (v1.20.2
     // from Debian's source package) turns an applied "" in a custom resource into null, which the schema
     // (type: string) then rejects with 422 — every write of a healed node would fail (found by test/e2e/k0s).
-    diagnosis: { summary: diagnosis.summary, ...(diagnosis.rootCause ? { rootCause: diagnosis.rootCause } : {}), evidence: diagnosis.evidence.slice(0, EVIDENCE_LIMIT), affects: diagnosis.affects },
+    diagnosis: { summary: diagnosis.summary, ...(diagnosis.rootCause ? { rootCause: diagnosis.rootCause } : {}), evidence: diagnosis.evidence.slice(0, MAX_DIAGNOSIS_EVIDENCE), affects: diagnosis.affects },
     remediation: remediation.status,
-    history: [...(previous?.history ?? []), ...remediation.records].slice(-HISTORY_LIMIT),
+    history: [...(previous?.history ?? []), ...remediation.records].slice(-MAX_STATUS_HISTORY),
   };
   const normalized = controllerStatusOf(status);
   const hold = firstStatusHoldSecondsLeft(health, observation.now, policy.staleAfterSeconds);

@@ -5,6 +5,7 @@
  * It holds no credentials and takes its jobs only from argv.
  */
 import { parseArgs } from "node:util";
+import { MAX_STATUS_PROBES } from "../api/generated/limits.js";
 import { askProbe } from "./ask-probe.js";
 import { probeServerVersion } from "./server-version.js";
 import { boundedTimeout, dialTcp, type DialOutcome } from "./tcp-dial.js";
@@ -16,8 +17,8 @@ export type DialJob =
   | { kind: "probe"; probe: string; target: string; timeoutMs?: number }
   | { kind: "version"; target: string; timeoutMs?: number };
 
-/** At most this many jobs per run (the status keeps at most 32 probes). */
-export const MAX_DIAL_JOBS = 32;
+/** At most this many jobs per run: the status keeps at most this many probes (the schema's maxItems). */
+export const MAX_DIAL_JOBS = MAX_STATUS_PROBES;
 
 type CheckedJob = { kind: DialJob["kind"]; target: DialTarget; probe?: DialTarget; timeoutMs: number };
 
