@@ -38,6 +38,8 @@ step scripts/control-plane/install.sh --check \
   "control plane (etcd + kube-* v1.20.2 from Debian source, cached in $SHOWN_CACHE)" "~15 min"
 step scripts/real-node/install.sh --check \
   "real node (Debian packages: containerd, runc, CNI plugins, socat, …)" "~1 min"
+step scripts/monitoring/install.sh --check \
+  "monitoring (Debian package: prometheus 2.42, the server and promtool)" "~1 min"
 step scripts/image/build.sh --check \
   "container images (built into $SHOWN_CACHE/images)" "~2 min"
 
