@@ -44,7 +44,7 @@ const byKind = (objects: Manifest[], kind: string, name?: string) => objects.fil
 
 describe("deploy/ (kubectl kustomize) and deploy/monitoring", () => {
   const objects = rendered();
-  const monitoring = readdirSync("deploy/monitoring").flatMap((file) => fileObjects(`deploy/monitoring/${file}`));
+  const monitoring = readdirSync("deploy/monitoring").filter((file) => file.endsWith(".yaml")).flatMap((file) => fileObjects(`deploy/monitoring/${file}`));
 
   it("renders the whole install, CRD included", () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(expect.arrayContaining([
@@ -54,7 +54,7 @@ describe("deploy/ (kubectl kustomize) and deploy/monitoring", () => {
     ]));
   });
 
-  it.each([...rendered(), ...readdirSync("deploy/monitoring").flatMap((file) => fileObjects(`deploy/monitoring/${file}`))]
+  it.each([...rendered(), ...readdirSync("deploy/monitoring").filter((file) => file.endsWith(".yaml")).flatMap((file) => fileObjects(`deploy/monitoring/${file}`))]
     .map((o) => [`${o.kind}/${o.metadata.name}`, o] as const))("%s is valid against its OpenAPI schema", async (_name, object) => {
     const Model = await modelFor(object.apiVersion, object.kind);
     expect(() => new Model(object).validate()).not.toThrow();
