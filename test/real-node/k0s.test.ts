@@ -5,7 +5,7 @@
 // the agent heals the broken node through nsenter into the node's PID 1.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { AppsV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
-import type { NetworkHealth } from "../../src/api/index.js";
+import { REMEDIATION_ANNOTATION } from "../../src/api/index.js";
 import { hasCondition, NetworkHealthFollower } from "../support/e2e/networkhealth.js";
 import { eventually } from "../support/e2e/processes.js";
 import { machineState } from "../lab/agent-support.js";
@@ -45,9 +45,14 @@ describe("real nodes: kubectl apply -k installs netmedic, the kubelet runs it, t
     ]);
     healthyLabBefore = await k0sLabState(cluster.nodes[1]!.lab);
     await cluster.kubeConfig.makeApiClient(AppsV1Api).createNamespacedDaemonSet({ namespace: "kube-system", body: konnectivityAgentDaemonSet(API_ADDRESS) });
+    // The user looks before letting netmedic act: the broken node opts out until its diagnosis is read.
+    // Without this the order can come with the first verdict, before the probe pod (started beside the
+    // agent) has answered, and the heal can beat any KonnectivityReachable evidence.
+    const optOut = await kube("annotate", "node", BROKEN, `${REMEDIATION_ANNOTATION}=disabled`);
+    if (optOut.code !== 0) throw new Error(optOut.stderr);
     broken = new NetworkHealthFollower(cluster.kubeConfig, BROKEN).start(1000);
     healthy = new NetworkHealthFollower(cluster.kubeConfig, HEALTHY).start(1000);
-  }, 240_000);
+  }, 400_000);
 
   afterAll(async () => {
     broken?.stop();
@@ -86,14 +91,18 @@ describe("real nodes: kubectl apply -k installs netmedic, the kubelet runs it, t
     }
   }, STORY_MS * 3);
 
-  it("on the broken node: HostFirewall RejectingPodTraffic, IPForwarding Disabled, KonnectivityReachable NoRouteToHost, and the three fixes ordered", async () => {
-    const ordered = await broken.waitFor("an order with the diagnosis", (h) => (h.status?.remediation?.actions?.length ?? 0) > 0, STORY_MS);
-    // The order may arrive with the first verdict (the agent reports once and acts at once): look through every version seen.
-    const diagnosed = broken.transitions.map((t) => t.health).find((h): h is NetworkHealth =>
-      hasCondition(h, "HostFirewall", "False", "RejectingPodTraffic") && hasCondition(h, "IPForwarding", "False", "Disabled"));
-    expect(broken.transitions.some((t) => hasCondition(t.health, "KonnectivityReachable", "False", "NoRouteToHost"))).toBe(true);
-    expect(diagnosed?.status?.diagnosis?.rootCause).toBe("RejectingPodTraffic");
-    expect(diagnosed?.status?.diagnosis?.evidence?.join("\n")).toContain("EHOSTUNREACH");
+  it("while the broken node opts out: HostFirewall RejectingPodTraffic, IPForwarding Disabled, KonnectivityReachable NoRouteToHost from the pod-network probe, and no order", async () => {
+    const diagnosed = await broken.waitFor("the full diagnosis", (h) => hasCondition(h, "HostFirewall", "False", "RejectingPodTraffic") &&
+      hasCondition(h, "IPForwarding", "False", "Disabled") && hasCondition(h, "KonnectivityReachable", "False", "NoRouteToHost"), STORY_MS);
+    expect(diagnosed.status?.diagnosis?.rootCause).toBe("RejectingPodTraffic");
+    expect(diagnosed.status?.diagnosis?.evidence?.join("\n")).toContain("EHOSTUNREACH");
+    expect(broken.transitions.some((t) => (t.health?.status?.remediation?.actions?.length ?? 0) > 0)).toBe(false);
+  }, STORY_MS);
+
+  it("removing the opt-out annotation (kubectl annotate node …-) brings the three fixes ordered", async () => {
+    const optIn = await kube("annotate", "node", BROKEN, `${REMEDIATION_ANNOTATION}-`);
+    expect(optIn.code).toBe(0);
+    const ordered = await broken.waitFor("an order", (h) => (h.status?.remediation?.actions?.length ?? 0) > 0, STORY_MS);
     expect(ordered.status?.remediation?.actions?.map((a) => a.action)).toEqual(ORDER);
   }, STORY_MS);
 
