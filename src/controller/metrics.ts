@@ -6,8 +6,11 @@
  * label sets, ~8 MB at 5,000 nodes) exist only while a scrape renders them.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { NetworkHealth } from "../api/index.js";
+import { ACTION_ORDER, type NetworkHealth } from "../api/index.js";
 import type { APIServiceView } from "../core/index.js";
+
+/** The remediation results exported from the start (others, such as Skipped, appear when they happen). */
+const COUNTED_RESULTS = ["Succeeded", "Failed"] as const;
 
 /** Where the scrape-time gauges read from. */
 export interface MetricSources {
@@ -58,6 +61,9 @@ export class ControllerMetrics {
       },
     });
     this.remediations = new Counter({ name: "netmedic_remediations_total", help: "Remediation records by action and result", labelNames: ["action", "result"], registers });
+    // Exported at 0 from the start: increase() and rate() miss the first run of an action when its
+    // series is born at 1 (the failing-remediation alert and the dashboard count with increase()).
+    for (const action of ACTION_ORDER) for (const result of COUNTED_RESULTS) this.remediations.inc({ action, result }, 0);
     this.reconcileDuration = new Histogram({
       name: "netmedic_reconcile_duration_seconds", help: "Duration of one node reconcile", labelNames: ["result"], registers,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],

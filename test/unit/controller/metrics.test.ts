@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import type { NetworkHealth } from "../../../src/api/index.js";
+import { ACTION_ORDER, type NetworkHealth } from "../../../src/api/index.js";
 import { ControllerMetrics } from "../../../src/controller/metrics.js";
 import { health } from "../../fixtures/cluster.js";
 
@@ -32,5 +32,16 @@ describe("ControllerMetrics.scrape", () => {
     expect(second).not.toContain('node="n2"');
     expect(heldConditionSeries(metrics)).toBe(0);
     expect(metrics.contentType).toBe(metrics.registry.contentType);
+  });
+
+  it("exports every action's Succeeded and Failed remediation counts at 0 before any run, so increase() sees the first one", async () => {
+    const metrics = new ControllerMetrics({ networkHealths: () => [], apiServices: () => [] });
+    const text = await metrics.scrape();
+    for (const action of ACTION_ORDER) {
+      expect(text).toContain(`netmedic_remediations_total{action="${action}",result="Succeeded"} 0`);
+      expect(text).toContain(`netmedic_remediations_total{action="${action}",result="Failed"} 0`);
+    }
+    metrics.remediations.inc({ action: "EnableIPForwarding", result: "Failed" });
+    expect(await metrics.scrape()).toContain('netmedic_remediations_total{action="EnableIPForwarding",result="Failed"} 1');
   });
 });
