@@ -1,7 +1,7 @@
 /**
  * A real Prometheus server (Debian's 2.42, `npm run monitoring:install`) for the tests: on loopback,
  * with a scratch data directory, scraping the given targets as deploy/monitoring's ServiceMonitor
- * describes (`/metrics`, job `netmedic`) and evaluating the given rule groups. Stopped by PID.
+ * describes (`/metrics`, job `netmedic-metrics`) and evaluating the given rule groups. Stopped by PID.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -46,7 +46,8 @@ function writeConfig(options: PrometheusOptions): string {
   const config = {
     global: { scrape_interval: options.interval, evaluation_interval: options.interval },
     rule_files: [rules],
-    scrape_configs: [{ job_name: "netmedic", metrics_path: "/metrics", static_configs: [{ targets: options.targets }] }],
+    // The job is named as the Prometheus Operator names it from the ServiceMonitor: after its Service.
+    scrape_configs: [{ job_name: "netmedic-metrics", metrics_path: "/metrics", static_configs: [{ targets: options.targets }] }],
   };
   const path = join(options.dir, "prometheus.yml");
   writeFileSync(path, stringify(config));
