@@ -21,6 +21,8 @@ const LIMITS: Array<[name: string, path: Array<string | number>, keyword: string
   ["MAX_STATUS_HISTORY", [...STATUS, "history"], "maxItems"],
   ["MAX_DIAGNOSIS_EVIDENCE", ["definitions", "Diagnosis", "properties", "evidence"], "maxItems"],
   ["MAX_AGENT_RESULTS", ["definitions", "AgentStatus", "properties", "results"], "maxItems"],
+  ["MAX_UFW_RULES", ["definitions", "UfwFacts", "properties", "rules"], "maxItems"],
+  ["MAX_PLANNED_PORTS", ["definitions", "PlannedAction", "properties", "ports"], "maxItems"],
 ];
 const TS_ONLY_KEYS = new Set(["title", "tsType"]);
 

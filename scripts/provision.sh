@@ -33,7 +33,7 @@ step() {
 # The steps, in order: a later step may use what an earlier one installed (the images need the
 # pause binary and buildah).
 step scripts/lab/install.sh --check \
-  "node lab (Debian packages: firewalld, nftables, dbus, iproute2, kmod)" "~1 min"
+  "node lab (Debian packages: firewalld, ufw, nftables, dbus, iproute2, kmod)" "~1 min"
 step scripts/control-plane/install.sh --check \
   "control plane (etcd + kube-* v1.20.2 from Debian source, cached in $SHOWN_CACHE)" "~15 min"
 step scripts/real-node/install.sh --check \

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the node lab (test layer 3, test/support/lab/) needs on a Debian machine:
-# real firewalld (nftables backend) with its own D-Bus system bus and polkit, iproute2 for the
-# namespaces and veths, util-linux and mount for unshare/nsenter/mount, procps for sysctl, kmod for modprobe.
+# real firewalld (nftables backend) with its own D-Bus system bus and polkit, Debian's ufw (the lab's
+# k3s-on-Ubuntu node enables it on a worker's own netfilter; installing it leaves ENABLED=no, so this
+# machine's firewall stays as it is), iproute2 for the namespaces and veths, util-linux and mount for
+# unshare/nsenter/mount, procps for sysctl, kmod for modprobe.
 # Idempotent: apt-get skips what is already installed. Run as root (the lab itself needs root).
 # `--check` only answers "all installed?" (exit 0/1) from dpkg's database: no root, no apt-get, no
 # network — scripts/provision.sh calls it on every `npm test`.
@@ -9,7 +11,7 @@
 # firewalld and dbus-daemon inside its own namespaces).
 set -euo pipefail
 
-packages=(firewalld nftables dbus dbus-daemon polkitd iproute2 util-linux mount procps kmod)
+packages=(firewalld ufw nftables dbus dbus-daemon polkitd iproute2 util-linux mount procps kmod)
 
 # shellcheck source=scripts/lib/debian-packages.sh
 source "$(dirname "$0")/../lib/debian-packages.sh"

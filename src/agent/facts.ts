@@ -1,6 +1,6 @@
 /**
- * Collecting HostFacts: distribution, pod network, sysctls, firewalld and (k3s/RKE2) the configured
- * API server. Each part is read independently; a part that fails becomes an entry in `errors`
+ * Collecting HostFacts: distribution, pod network, sysctls, firewalld, ufw and (k3s/RKE2) the
+ * configured API server. Each part is read independently; a part that fails becomes an entry in `errors`
  * and is left out, so one unreadable file or a broken firewall-cmd never hides the rest.
  */
 import type { HostFacts, PodNetworkFacts } from "../api/index.js";
@@ -10,6 +10,7 @@ import { readPodNetwork } from "./pod-network.js";
 import { readSysctlFacts } from "./sysctl.js";
 import { readFirewalld, type FirewalldView } from "./firewalld-facts.js";
 import { layoutOf, readAPIServerFacts } from "./api-server-facts.js";
+import { readUfw } from "./ufw-facts.js";
 
 /** Facts plus what the actions need besides them (the uplink, the runtime firewalld zones). */
 export interface HostSnapshot {
@@ -39,19 +40,21 @@ export async function collectFacts(host: HostExecutor, override: PodNetworkFacts
   const distribution: Distribution = existing.size ? distributionFromPaths(existing) : "unknown";
   const network = await attempt(errors, "pod network", () => readPodNetwork(host, override));
   const pod = network?.pod ?? override;
-  const [sysctl, firewalld] = await Promise.all([
+  const [sysctl, firewalld, ufw] = await Promise.all([
     attempt(errors, "sysctl", () => readSysctlFacts(host, pod.interface)),
     attempt(errors, "firewall", () => readFirewalld(host, pod, network?.uplink)),
+    attempt(errors, "ufw", () => readUfw(host)),
   ]);
   const layout = layoutOf(distribution);
   const apiReading = layout ? await attempt(errors, "api server config", () => readAPIServerFacts(host, layout, existing)) : undefined;
-  errors.push(...(apiReading?.errors ?? []));
+  errors.push(...(ufw?.errors ?? []), ...(apiReading?.errors ?? []));
   const facts: HostFacts = {
     collectedAt: now(),
     distribution,
     ...(sysctl ? { sysctl } : {}),
     ...(pod.interface || pod.cidr ? { podNetwork: pod } : {}),
     ...(firewalld ? { firewall: firewalld.facts } : {}),
+    ...(ufw ? { ufw: ufw.facts } : {}),
     ...(apiReading ? { apiServer: apiReading.apiServer } : {}),
     ...(errors.length ? { errors } : {}),
   };

@@ -50,6 +50,21 @@ export function validCIDR(value: unknown): string {
   return value;
 }
 
+/** An IPv4 CIDR (ufw's user.rules holds the IPv4 rules; IPv6 ones live in user6.rules). */
+export function validIPv4CIDR(value: unknown): string {
+  const cidr = validCIDR(value);
+  if (isIP(cidr.split("/")[0] ?? "") !== 4) fail("IPv4 CIDR", value);
+  return cidr;
+}
+
+/** A node port as ufw takes it: `port/tcp` or `port/udp`, port 1–65535. */
+export function validPortProtocol(value: unknown): string {
+  const match = typeof value === "string" ? /^([0-9]{1,5})\/(tcp|udp)$/.exec(value) : null;
+  const port = Number(match?.[1]);
+  if (!match || port < 1 || port > 65535) fail("port/protocol", value);
+  return value as string;
+}
+
 /** A sysctl key (dotted, e.g. net.ipv4.conf.cni0.forwarding). */
 export const validSysctlName = matching(SYSCTL_NAME, "sysctl name");
 

@@ -34,6 +34,7 @@ export type RemediationMode = (typeof REMEDIATION_MODES)[number];
 /** The allowlisted remediation actions, in the order they must run on one node (docs/architecture.md §4). */
 export const ACTION_ORDER = [
   "OpenHostFirewall",
+  "OpenUfw",
   "EnableIPForwarding",
   "EnableBridgeNetfilter",
   "RepointAPIServerEndpoint",
@@ -47,7 +48,7 @@ export const CONDITION_REASONS = {
   Ready: ["Healthy", "Degraded", "Unknown"],
   IPForwarding: ["Enabled", "Disabled", "Unknown"],
   BridgeNetfilter: ["Enabled", "Disabled", "ModuleNotLoaded", "Unknown"],
-  HostFirewall: ["NotPresent", "NotRunning", "Allowing", "RejectingPodTraffic", "MasqueradeDisabled", "Unknown"],
+  HostFirewall: ["NotPresent", "NotRunning", "Allowing", "RejectingPodTraffic", "MasqueradeDisabled", "UfwBlockingPodTraffic", "Unknown"],
   KonnectivityReachable: [
     "Connected", "NoRouteToHost", "Timeout", "Refused", "NoAgentAvailable", "NotDeployed",
     "ControlPlaneUnreachable", "Unknown",

@@ -1,10 +1,11 @@
 /**
  * Checks of the node's own state, from the agent's facts: is the agent reporting, IP forwarding,
- * bridge netfilter and the host firewall.
+ * bridge netfilter and the host firewall (firewalld here, ufw in checks-ufw.ts).
  */
 import type { CheckResult, NodeContext, Staleness } from "./findings.js";
 import { staleAfterForHeartbeat } from "./policy.js";
 import { latestProbe, probeEvidence, unknownCheck } from "./findings.js";
+import { checkUfw } from "./checks-ufw.js";
 
 const NO_FACTS = "no host facts reported by the netmedic agent on this node";
 
@@ -69,12 +70,31 @@ export function checkBridgeNetfilter(context: NodeContext): CheckResult {
   return { type: "BridgeNetfilter", status: "False", reason: "Disabled", message, evidence };
 }
 
-/** HostFirewall: firewalld's treatment of forwarded pod traffic, cross-checked with pod probes. */
+/** How much a HostFirewall verdict says against the node: a failure first, then doubt, then an active firewall. */
+const WEIGHT: Record<string, number> = { NotPresent: 0, NotRunning: 1, Allowing: 2 };
+const weightOf = (check: CheckResult): number => (check.status === "False" ? 4 : check.status === "Unknown" ? 3 : (WEIGHT[check.reason] ?? 2));
+
+/**
+ * HostFirewall: how the node's firewall managers treat pod traffic. A node has firewalld or ufw
+ * (rarely both): each is judged on its own and the verdict that says most against the node wins,
+ * firewalld's on a tie; two managers that are both off share one message.
+ */
 export function checkHostFirewall(context: NodeContext): CheckResult {
+  const firewalld = checkFirewalld(context);
+  const ufw = checkUfw(context);
+  if (!ufw) return firewalld;
+  if (weightOf(ufw) > weightOf(firewalld)) return ufw;
+  if (firewalld.reason === "NotRunning" && ufw.reason === "NotRunning") return { ...firewalld, message: `${firewalld.message}; ${ufw.message}` };
+  return firewalld;
+}
+
+/** firewalld's treatment of forwarded pod traffic, cross-checked with pod probes. */
+function checkFirewalld(context: NodeContext): CheckResult {
   const firewall = context.facts?.firewall;
   if (!firewall) return unknownCheck("HostFirewall", context.facts ? "host firewall state could not be read" : NO_FACTS);
   if (firewall.manager === "none" || firewall.state === "notInstalled") {
-    return { type: "HostFirewall", status: "True", reason: "NotPresent", message: "no host firewall manager (firewalld) on this node", evidence: [] };
+    const message = `no host firewall manager (${context.facts?.ufw ? "firewalld or ufw" : "firewalld"}) on this node`;
+    return { type: "HostFirewall", status: "True", reason: "NotPresent", message, evidence: [] };
   }
   if (firewall.state === "notRunning") {
     return { type: "HostFirewall", status: "True", reason: "NotRunning", message: "firewalld is installed but not running", evidence: [] };

@@ -6,6 +6,7 @@ import { secondsBetween } from "./node-context.js";
 
 const CHECK_OF: Record<ActionName, EvidenceCheckType> = {
   OpenHostFirewall: "HostFirewall",
+  OpenUfw: "HostFirewall",
   EnableIPForwarding: "IPForwarding",
   EnableBridgeNetfilter: "BridgeNetfilter",
   RepointAPIServerEndpoint: "APIServerEndpoint",

@@ -31,6 +31,7 @@ const ROOT_CAUSE_ORDER: Array<[EvidenceCheckType, string]> = [
   ["APIServerEndpoint", "Unreachable"],
   ["KonnectivityReachable", "ControlPlaneUnreachable"],
   ["HostFirewall", "RejectingPodTraffic"],
+  ["HostFirewall", "UfwBlockingPodTraffic"],
   ["IPForwarding", "Disabled"],
   ["HostFirewall", "MasqueradeDisabled"],
   ["BridgeNetfilter", "ModuleNotLoaded"],

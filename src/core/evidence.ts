@@ -74,6 +74,14 @@ export function classifyAPIServiceFailure(reason: string | undefined, message: s
  * `undefined` when absent or unparsable.
  */
 export function serverFromNodeArgs(annotation: string | undefined): string | undefined {
+  return nodeArgValue(annotation, ["--server", "-s"]);
+}
+
+/**
+ * The value of a flag (any of `names`, as `--flag value` or `--flag=value`) in a k3s/RKE2
+ * node-args annotation; `undefined` when absent or unparsable.
+ */
+export function nodeArgValue(annotation: string | undefined, names: readonly string[]): string | undefined {
   if (!annotation) return undefined;
   let args: unknown;
   try {
@@ -84,8 +92,9 @@ export function serverFromNodeArgs(annotation: string | undefined): string | und
   if (!Array.isArray(args)) return undefined;
   for (let index = 0; index < args.length; index += 1) {
     const arg = String(args[index]);
-    if (arg === "--server" || arg === "-s") return stringOrUndefined(args[index + 1]);
-    if (arg.startsWith("--server=")) return arg.slice("--server=".length);
+    if (names.includes(arg)) return stringOrUndefined(args[index + 1]);
+    const joined = names.find((name) => name.startsWith("--") && arg.startsWith(`${name}=`));
+    if (joined) return arg.slice(joined.length + 1);
   }
   return undefined;
 }

@@ -4,6 +4,7 @@
  */
 import type { PlannedAction, ProbeTargets } from "../api/index.js";
 import type { CheckResult, EvidenceCheckType, NodeContext } from "./findings.js";
+import { ufwNeeds } from "./checks-ufw.js";
 
 /** The fixes for a node and, when something is wrong that no node fix addresses, why. */
 export interface FixChoice {
@@ -22,6 +23,13 @@ function firewallFix(context: NodeContext, check: CheckResult): PlannedAction {
     egressZone: firewall?.egressZone ?? firewall?.defaultZone,
     service: facts?.distribution === "k0s" ? "k0s-worker" : undefined,
   });
+}
+
+/** OpenUfw with everything pod traffic needs from ufw (the agent adds only what is missing). */
+function ufwFix(context: NodeContext, check: CheckResult): PlannedAction | string {
+  const needs = ufwNeeds(context);
+  if (!needs) return "the node's pod CIDR is unknown: nothing to allow in ufw";
+  return { action: "OpenUfw", reason: check.reason, ...needs };
 }
 
 function repointFix(context: NodeContext, check: CheckResult): PlannedAction | string {
@@ -46,7 +54,11 @@ export function chooseFixes(context: NodeContext, checks: Record<EvidenceCheckTy
   }
   const fixes: PlannedAction[] = [];
   const reasons: string[] = [];
-  if (checks.HostFirewall.status === "False") fixes.push(firewallFix(context, checks.HostFirewall));
+  if (checks.HostFirewall.reason === "UfwBlockingPodTraffic") {
+    const ufw = ufwFix(context, checks.HostFirewall);
+    if (typeof ufw === "string") reasons.push(ufw);
+    else fixes.push(ufw);
+  } else if (checks.HostFirewall.status === "False") fixes.push(firewallFix(context, checks.HostFirewall));
   if (checks.IPForwarding.status === "False") fixes.push({ action: "EnableIPForwarding", reason: "Disabled", ...podInterface(context) });
   if (checks.BridgeNetfilter.status === "False") fixes.push({ action: "EnableBridgeNetfilter", reason: checks.BridgeNetfilter.reason });
   if (checks.APIServerEndpoint.status === "False") {

@@ -123,6 +123,10 @@ export async function machineState(): Promise<Record<string, unknown>> {
     modulesConf: read("/etc/modules-load.d/netmedic.conf"),
     trustedZone: read("/etc/firewalld/zones/trusted.xml"),
     k0sService: read("/etc/firewalld/services/k0s-worker.xml"),
+    ufwConf: read("/etc/ufw/ufw.conf"),
+    ufwUserRules: read("/etc/ufw/user.rules"),
+    ufwUser6Rules: read("/etc/ufw/user6.rules"),
+    ufwDefaults: read("/etc/default/ufw"),
     rancher: existsSync("/etc/rancher"),
   };
 }

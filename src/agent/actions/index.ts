@@ -2,6 +2,7 @@
 import type { ActionName, PlannedAction } from "../../api/index.js";
 import { runAction, type ActionBody, type ActionContext, type ActionOutcome } from "./action.js";
 import { openHostFirewall } from "./open-host-firewall.js";
+import { openUfw } from "./open-ufw.js";
 import { enableBridgeNetfilter, enableIPForwarding } from "./sysctl-actions.js";
 import { repointAPIServer } from "./repoint-api-server.js";
 
@@ -10,6 +11,7 @@ export type { ActionContext, ActionOutcome } from "./action.js";
 /** Every action the agent can execute; nothing outside this table ever runs. */
 export const ACTION_BODIES: Readonly<Record<ActionName, ActionBody>> = {
   OpenHostFirewall: openHostFirewall,
+  OpenUfw: openUfw,
   EnableIPForwarding: enableIPForwarding,
   EnableBridgeNetfilter: enableBridgeNetfilter,
   RepointAPIServerEndpoint: repointAPIServer,

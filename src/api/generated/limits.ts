@@ -7,3 +7,7 @@ export const MAX_STATUS_HISTORY = 20;
 export const MAX_DIAGNOSIS_EVIDENCE = 50;
 /** maxItems of AgentStatus.results. */
 export const MAX_AGENT_RESULTS = 20;
+/** maxItems of UfwFacts.rules. */
+export const MAX_UFW_RULES = 200;
+/** maxItems of PlannedAction.ports. */
+export const MAX_PLANNED_PORTS = 8;

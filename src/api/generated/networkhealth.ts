@@ -3,7 +3,7 @@ import type {ObjectMeta} from "../object-meta.js";
 
 /** An allowlisted remediation action. */
 export type ActionName =
-  "EnableIPForwarding" | "EnableBridgeNetfilter" | "OpenHostFirewall" | "RepointAPIServerEndpoint";
+  "EnableIPForwarding" | "EnableBridgeNetfilter" | "OpenHostFirewall" | "OpenUfw" | "RepointAPIServerEndpoint";
 
 /** NetworkHealth reports the node-level networking health of the Node of the same name: what is wrong, the evidence, and what netmedic did about it. Created by the netmedic controller with an ownerReference to its Node, and with the annotation netmedic.io/probe-targets (JSON, controller-owned): what the node agent probes. */
 export interface NetworkHealth {
@@ -82,6 +82,7 @@ export interface HostFacts {
   sysctl?: SysctlFacts;
   podNetwork?: PodNetworkFacts;
   firewall?: FirewallFacts;
+  ufw?: UfwFacts;
   apiServer?: APIServerFacts;
   /** Facts that could not be read, each with the reason (for example an unreadable host file). */
   errors?: string[];
@@ -128,6 +129,25 @@ export interface FirewallFacts {
   services?: string[];
   /** The target of the zone that applies to pod traffic (default, ACCEPT, REJECT, DROP). */
   forwardPolicy?: string;
+}
+/** ufw (Uncomplicated Firewall) as the agent read it on the host - `ufw status verbose` and ufw's own files. Absent fields could not be read (the reason is in facts.errors). */
+export interface UfwFacts {
+  /** active or inactive as `ufw status` says, notInstalled (no ufw program), or unknown (ufw failed; the reason is in facts.errors). */
+  state: "active" | "inactive" | "notInstalled" | "unknown";
+  /** ENABLED=yes in /etc/ufw/ufw.conf (ufw loads its rules at boot). */
+  enabledAtBoot?: boolean;
+  /** DEFAULT_INPUT_POLICY in /etc/default/ufw (ACCEPT, DROP or REJECT). */
+  defaultInputPolicy?: string;
+  /** DEFAULT_FORWARD_POLICY in /etc/default/ufw (ACCEPT, DROP or REJECT); ufw shows it as the routed default. */
+  defaultForwardPolicy?: string;
+  /** The `Default:` line of `ufw status verbose`, as printed (for example "deny (incoming), allow (outgoing), deny (routed)"). */
+  defaults?: string;
+  /**
+   * The IPv4 allow rules of /etc/ufw/user.rules as ufw records them - its tuple lines without their marker and comment, in file order (for example "route:allow any any 0.0.0.0/0 any 10.42.0.0/16 in"). Absent when unreadable or longer than maxItems.
+   *
+   * @maxItems 200
+   */
+  rules?: string[];
 }
 /** The API server endpoint(s) the node's k3s/RKE2 agent is configured to use. Tokens are never collected. */
 export interface APIServerFacts {
@@ -208,8 +228,16 @@ export interface PlannedAction {
   reason?: string;
   /** OpenHostFirewall/EnableIPForwarding - the pod interface to trust or enable forwarding on. */
   podInterface?: string;
-  /** OpenHostFirewall - the pod CIDR to trust. */
+  /** OpenHostFirewall/OpenUfw - the pod CIDR to trust (ufw - routed both ways and in). */
   podCIDR?: string;
+  /** OpenUfw - the service CIDR to allow like the pod CIDR, when known. */
+  serviceCIDR?: string;
+  /**
+   * OpenUfw - the distribution's node ports to allow in, as port/protocol (for example 8472/udp).
+   *
+   * @maxItems 8
+   */
+  ports?: string[];
   /** OpenHostFirewall - the zone to enable masquerade on. */
   egressZone?: string;
   /** OpenHostFirewall - the firewalld service to add (created when the distribution does not ship it). */
