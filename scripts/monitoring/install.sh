@@ -34,8 +34,10 @@ install_packages "${missing[@]}"
 # The packaged daemon must not run here (it would listen on :9090 and scrape this machine).
 if [[ -d /run/systemd/system ]]; then
   systemctl disable --now prometheus.service || true
-elif command -v update-rc.d >/dev/null; then
-  update-rc.d prometheus disable >/dev/null 2>&1 || true
+else
+  # No running systemd: drop the enablement the maintainer scripts recorded for a later boot.
+  if command -v deb-systemd-helper >/dev/null; then deb-systemd-helper disable prometheus.service >/dev/null 2>&1 || true; fi
+  if command -v update-rc.d >/dev/null; then update-rc.d prometheus disable >/dev/null 2>&1 || true; fi
 fi
 if [[ -s "$PIDFILE" ]]; then
   pid="$(cat "$PIDFILE")"
