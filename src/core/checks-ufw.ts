@@ -49,9 +49,10 @@ function verdict(status: CheckResult["status"], reason: string, message: string,
 
 /**
  * The ufw verdict for HostFirewall; undefined when the agent reported no ufw (an older agent) or
- * ufw is not installed. A pod probe that gets through proves the routed path from the pod CIDR
- * open whatever the rules say (another chain may accept it first), so that allowance is then not
- * counted as missing; the others are not visible to that probe.
+ * ufw is not installed. A pod probe that gets through proves forwarded pod traffic accepted
+ * whatever ufw's rules say — another FORWARD rule accepted it first, as the CNI's own rules do
+ * (flannel accepts its cluster CIDR both ways) — so the routed allowances are then not counted as
+ * missing; the incoming ones are not visible to that probe and still count.
  */
 export function checkUfw(context: NodeContext): CheckResult | undefined {
   const ufw = context.facts?.ufw;
@@ -65,7 +66,7 @@ export function checkUfw(context: NodeContext): CheckResult | undefined {
   if (!missing) return verdict("Unknown", "Unknown", "ufw is active but its rules or default policies could not be read (see facts.errors)", evidence);
   const podProbe = latestProbe(context.probes, "Pod", "Konnectivity") ?? latestProbe(context.probes, "Pod", "APIServer");
   if (podProbe) evidence.push(probeEvidence(podProbe));
-  const counted = podProbe?.result === "ok" ? missing.filter((a) => a.kind !== "routeFrom") : missing;
+  const counted = podProbe?.result === "ok" ? missing.filter((a) => a.kind !== "routeFrom" && a.kind !== "routeTo") : missing;
   if (counted.length === 0) return verdict("True", "Allowing", "ufw lets pod traffic through", evidence);
   evidence.push(...counted.map((a) => `no ufw rule for: ${allowanceText(a)}`));
   const defaults = ufw.defaults ? ` (default: ${ufw.defaults})` : "";

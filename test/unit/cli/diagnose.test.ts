@@ -29,11 +29,21 @@ describe("the bundled examples", () => {
   it.each([
     ["k0s-firewalld.yaml", { "worker-1": ["RejectingPodTraffic", ["OpenHostFirewall", "EnableIPForwarding", "EnableBridgeNetfilter"]] }],
     ["k3s-etcd-only.yaml", { "etcd-1": ["", []], "cp-1": ["", []], "agent-1": ["EtcdOnlyEndpoint", ["RepointAPIServerEndpoint"]] }],
+    ["k3s-ufw.yaml", { "server-1": ["", []], "agent-1": ["UfwBlockingPodTraffic", ["OpenUfw"]] }],
     ["healthy.yaml", { "cp-1": ["", []], "worker-1": ["", []] }],
   ] as Array<[string, Record<string, [string, string[]]>]>)("%s → root cause and planned fix per node", (file, expected) => {
     const report = diagnoseSnapshotFile(join(examplesDirectory(), file));
     const actual = Object.fromEntries(report.nodes.map((n) => [n.node, [n.rootCause, n.plan.actions.map((a) => a.split("(")[0])]]));
     expect(actual).toEqual(expected);
+  });
+
+  it("k3s behind ufw: the server configured for k3s stays all-True, the agent gets exactly its pod CIDR and node ports", () => {
+    const report = diagnoseSnapshotFile(join(examplesDirectory(), "k3s-ufw.yaml"));
+    const server = report.nodes.find((n) => n.node === "server-1");
+    expect(server?.ready).toBe("True (Healthy)");
+    expect(server?.checks.filter((c) => c.status !== "True")).toEqual([]);
+    expect(server?.checks.find((c) => c.type === "HostFirewall")).toMatchObject({ reason: "Allowing", message: "ufw lets pod traffic through" });
+    expect(report.nodes.find((n) => n.node === "agent-1")?.plan.actions).toEqual(["OpenUfw(podCIDR=10.42.1.0/24, ports=8472/udp,10250/tcp)"]);
   });
 
   it("the k3s re-point targets the live apiserver from default/kubernetes", () => {
@@ -49,6 +59,7 @@ describe("netmedic demo", () => {
     expect(stdout).toMatch(/✘ worker-1: root cause RejectingPodTraffic/);
     expect(stdout).toMatch(/1\. OpenHostFirewall\(egressZone=public, podCIDR=10\.244\.0\.0\/24, podInterface=kube-bridge, service=k0s-worker\)/);
     expect(stdout).toMatch(/✘ agent-1: root cause EtcdOnlyEndpoint/);
+    expect(stdout).toMatch(/✘ agent-1: root cause UfwBlockingPodTraffic/);
     expect(stdout).toMatch(/1\. RepointAPIServerEndpoint\(server=https:\/\/192\.168\.10\.21:6443\)/);
     expect(stdout).toMatch(/=== healthy kubeadm cluster[^\n]*\n✔ cp-1: healthy\n✔ worker-1: healthy\n/);
   });

@@ -95,6 +95,8 @@ describe("HostFirewall on ufw nodes (diagnosis and plan)", () => {
     ["ufw active, configured per the k3s docs and routed", k3sFacts({ ...ACTIVE, rules: OPEN_RULES }), "ok", "Allowing", []],
     ["ufw active, forward and input policy ACCEPT", k3sFacts({ ...ACTIVE, defaultInputPolicy: "ACCEPT", defaultForwardPolicy: "ACCEPT", rules: [] }), "ok", "Allowing", []],
     ["ufw active, only routed-from missing but the pod probe gets through", k3sFacts({ ...ACTIVE, rules: OPEN_RULES.slice(1) }), "ok", "Allowing", []],
+    ["ufw active per the k3s docs (no route rules), flannel's FORWARD rules letting the pod probe through", k3sFacts({ ...ACTIVE, rules: OPEN_RULES.slice(2) }), "ok", "Allowing", []],
+    ["ufw active per the k3s docs (no route rules), the pod probe timing out", k3sFacts({ ...ACTIVE, rules: OPEN_RULES.slice(2) }), "ETIMEDOUT", "UfwBlockingPodTraffic", ["OpenUfw"]],
     ["ufw active, only the VXLAN port missing: still blocking", k3sFacts({ ...ACTIVE, rules: OPEN_RULES.filter((r) => !r.includes("8472")) }), "ok", "UfwBlockingPodTraffic", ["OpenUfw"]],
     ["ufw active, rules unreadable", k3sFacts({ ...ACTIVE, rules: undefined }), "ETIMEDOUT", "Unknown", []],
     ["ufw state unknown (ufw status failed)", k3sFacts({ state: "unknown", enabledAtBoot: true }), "ETIMEDOUT", "Unknown", []],
