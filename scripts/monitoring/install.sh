@@ -34,10 +34,10 @@ install_packages "${missing[@]}"
 # The packaged daemon must not run here (it would listen on :9090 and scrape this machine).
 if [[ -d /run/systemd/system ]]; then
   systemctl disable --now prometheus.service || true
-else
-  # No running systemd: drop the enablement the maintainer scripts recorded for a later boot.
-  if command -v deb-systemd-helper >/dev/null; then deb-systemd-helper disable prometheus.service >/dev/null 2>&1 || true; fi
-  if command -v update-rc.d >/dev/null; then update-rc.d prometheus disable >/dev/null 2>&1 || true; fi
+elif command -v update-rc.d >/dev/null; then
+  # No running systemd: Debian's update-rc.d turns the init links into K links and removes the
+  # multi-user.target.wants link the maintainer scripts created (seen on this image).
+  update-rc.d prometheus disable >/dev/null 2>&1 || true
 fi
 if [[ -s "$PIDFILE" ]]; then
   pid="$(cat "$PIDFILE")"
