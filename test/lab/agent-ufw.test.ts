@@ -141,6 +141,26 @@ describe("agent on a k3s lab node behind ufw: facts, diagnosis, OpenUfw for real
     }
   }, 60_000);
 
+  it("no ufw program: notInstalled without an error, HostFirewall back to firewalld's verdict, OpenUfw says so", async () => {
+    // /usr/sbin overlaid in the worker's own mount namespace (upper on its private /tmp): the
+    // removal is a whiteout there, this machine's ufw stays.
+    await inWorker(lab, "mkdir", "-p", "/tmp/usr-sbin/upper", "/tmp/usr-sbin/work");
+    await inWorker(lab, "mount", "-t", "overlay", "overlay", "-o", "lowerdir=/usr/sbin,upperdir=/tmp/usr-sbin/upper,workdir=/tmp/usr-sbin/work", "/usr/sbin");
+    try {
+      await inWorker(lab, "rm", "/usr/sbin/ufw");
+      await agent.round();
+      expect(status().facts?.ufw).toEqual({ state: "notInstalled" });
+      expect(status().facts?.errors).toBeUndefined();
+      expect(diagnosis().checks.HostFirewall).toMatchObject({ status: "True", reason: "NotRunning", message: "firewalld is installed but not running" });
+      order("ufw-o4", plan);
+      await agent.round();
+      expect(resultsOf("ufw-o4")).toEqual([expect.objectContaining({ result: "Failed", detail: "ufw is not installed: nothing to open" })]);
+    } finally {
+      await inWorker(lab, "umount", "/usr/sbin");
+    }
+    expect(readFileSync("/usr/sbin/ufw", "utf8")).toMatch(/^#!/);
+  }, 60_000);
+
   it("never reports the k3s join token, and this machine's firewall, ufw files and /etc never changed", async () => {
     expect(JSON.stringify(store.applied)).not.toContain(UFW_LAB_TOKEN.split("::")[1]);
     expect(await machineState()).toEqual(before);
