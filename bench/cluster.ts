@@ -114,7 +114,7 @@ export function agentFacts(broken: boolean): HostFacts {
 }
 
 /** A successful pod-network probe to the konnectivity server (what a healthy agent reports). */
-function podProbe(): ProbeResult {
+export function podProbe(): ProbeResult {
   return { from: "Pod", purpose: "Konnectivity", result: "ok", target: `${KONNECTIVITY_SERVER}:8132`, latencyMs: 1, time: new Date().toISOString() };
 }
 

@@ -9,6 +9,7 @@
  *                    [--heal-runs N (time to heal, k0s incident; 0 = skip; needs root)]
  *                    [--controller-node-flags="--cpu-prof --cpu-prof-dir=DIR" (node flags of the scale bench's controller)]
  *                    [--agent-node-flags="--jitless" (node flags of the agent-footprint bench's agent; default: what the DaemonSet ships)]
+ *                    [--protocol-sizes 1000,5000] [--protocol-seconds S (agents' steady state, shipped vs previous protocol; 0 = skip)]
  */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
@@ -16,6 +17,7 @@ import { AGENT_NODE_OPTIONS } from "../src/controller/workloads.js";
 import { runAgentFootprint } from "./agent-footprint.js";
 import { shippedControllerEnv } from "./controller-process.js";
 import { runScale, type ScaleResult } from "./scale.js";
+import { protocolRequestTable, protocolTable, runProtocolBench } from "./protocol.js";
 import { runStartup } from "./startup.js";
 import { healTable, runTimeToHeal } from "./time-to-heal.js";
 
@@ -30,6 +32,7 @@ export function benchOptions(argv: string[]) {
     "startup-runs": { type: "string", default: "3" }, "agent-seconds": { type: "string", default: "180" },
     "heal-runs": { type: "string", default: "5" }, "controller-node-flags": { type: "string", default: "" }, "controller-env": { type: "string", default: "shipped" },
     "agent-node-flags": { type: "string", default: AGENT_NODE_OPTIONS }, "apiserver-profile-seconds": { type: "string", default: "0" },
+    "protocol-sizes": { type: "string", default: "1000,5000" }, "protocol-seconds": { type: "string", default: "300" },
   } });
   const qps = values.qps === "shipped" ? undefined : Number(values.qps);
   return {
@@ -42,6 +45,7 @@ export function benchOptions(argv: string[]) {
     controllerNodeFlags: values["controller-node-flags"].split(/\s+/).filter(Boolean),
     agentNodeFlags: values["agent-node-flags"].split(/\s+/).filter(Boolean),
     apiserverProfileSeconds: Number(values["apiserver-profile-seconds"]),
+    protocolSizes: values["protocol-sizes"].split(",").map(Number).filter((n) => n > 0), protocolSeconds: Number(values["protocol-seconds"]),
   };
 }
 
@@ -112,6 +116,16 @@ async function main(): Promise<void> {
   if (results.length > 0) {
     log(`\n## scale, all sizes (${machine()})\n${scaleTable(results)}\n\n${requestTable(results)}`);
     for (const r of results) log(`steady ${r.size}: ${[...r.steady.requests].map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  }
+  if (options.protocolSeconds > 0) await protocolPhase(options.protocolSizes, options.protocolSeconds);
+}
+
+/** The agents' steady state: shipped vs previous protocol, side by side per size. */
+async function protocolPhase(sizes: readonly number[], seconds: number): Promise<void> {
+  for (const size of sizes) {
+    log(`## agent protocol at ${size} nodes (${seconds} s per protocol)`);
+    const windows = await runProtocolBench(size, seconds, log);
+    log(`${protocolTable(size, windows)}\n\n${protocolRequestTable(size, windows)}\n(${machine()})`);
   }
 }
 

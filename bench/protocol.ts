@@ -1,0 +1,146 @@
+/**
+ * The agents' steady state at one cluster size, side by side in one run on one real control plane:
+ * the shipped protocol (watch + 5-min heartbeat) and the one it replaced (GET every 10 s + apply
+ * every 30 s), each for a window of real time with a few nodes breaking and being healed by order.
+ * Prints what the issue asks for: requests/s from all agents by verb, apiserver requests/s by verb
+ * (all clients), apiserver / etcd / controller CPU, the controller's reconciles/s, and the time from
+ * a node's broken report to its agent acting on the order (which bounds order-written → acting).
+ */
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
+import { basename } from "node:path";
+import { API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL } from "../src/api/index.js";
+import { loadKubeConfig } from "../src/k8s/kubeconfig.js";
+import { kubeconfigCredentials } from "../src/k8s/light/kubeconfig-credentials.js";
+import { startControlPlane } from "../test/support/control-plane/control-plane.js";
+import { populate, startsBroken } from "./cluster.js";
+import { shippedControllerEnv, startControllerChild, type ControllerChild } from "./controller-process.js";
+import { apiserverRequests, controlPlaneCpu, delta, median, metricSum, sleep, startKubeletStandIn } from "./lib.js";
+import { PROTOCOLS, ProtocolFleet, type AgentRequests, type Protocol } from "./protocol-fleet.js";
+
+/** Figures of one protocol's window. */
+export interface ProtocolWindow {
+  protocol: Protocol["name"];
+  seconds: number;
+  agentRequests: AgentRequests;
+  apiserverRequests: Map<string, number>;
+  /** CPU seconds in the window: kube-apiserver, etcd, netmedic controller, the bench (all agents). */
+  cpu: Map<string, number>;
+  reconciles: number;
+  orderLatenciesMs: number[];
+  flips: number;
+  errors: number;
+}
+
+const HEALTHY_LOG = "I1123 09:00:00.000000       1 client.go:224] \"Connect to server\" serverID=\"bench\"\n";
+const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+/** One node breaks this often during a window (maxConcurrent 1 lets one order run at a time). */
+const FLIP_EVERY_MS = 20_000;
+
+/** Lets `name`'s remediation run (spec.remediation Auto) while the cluster default stays Observe; retries until the controller created the object. */
+async function allowRemediation(admin: KubeConfig, name: string): Promise<void> {
+  const api = admin.makeApiClient(CustomObjectsApi);
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await api.patchClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL, name, body: { spec: { remediation: "Auto" } } }, MERGE);
+      return;
+    } catch (error) {
+      if ((error as { code?: number }).code !== 404 || attempt > 120) throw error;
+      await sleep(1000);
+    }
+  }
+}
+
+/** Runs one protocol's fleet: start (spread), settle, then the measured window with flips. */
+async function runWindow(context: { admin: KubeConfig; controller: ControllerChild; marker: string; credentialsPath: string; names: string[]; flipNodes: string[] },
+  protocol: Protocol, seconds: number, log: (line: string) => void): Promise<ProtocolWindow> {
+  const nodes = new Map(context.names.map((name, i) => [name, startsBroken(i)]));
+  const fleet = new ProtocolFleet(kubeconfigCredentials([context.credentialsPath]), nodes, protocol);
+  try {
+    const spreadMs = Math.min(60_000, context.names.length * 12);
+    await fleet.start(spreadMs);
+    await sleep(60_000);
+    log(`  ${protocol.name}: ${context.names.length} agents started over ${(spreadMs / 1000).toFixed(0)} s, settled 60 s (${fleet.errors} errors so far)`);
+    const requestsBefore = await apiserverRequests(context.admin);
+    const agentBefore = fleet.snapshot();
+    const cpuBefore = cpuNow(context.marker, context.controller);
+    const reconcilesBefore = metricSum(await context.controller.metrics(), "netmedic_reconcile_duration_seconds_count");
+    const errorsBefore = fleet.errors;
+    const started = Date.now();
+    let flips = 0;
+    while (Date.now() - started < seconds * 1000) {
+      const node = context.flipNodes[flips];
+      if (node !== undefined && Date.now() - started >= flips * FLIP_EVERY_MS) {
+        await fleet.breakNode(node);
+        flips += 1;
+      }
+      await sleep(1000);
+    }
+    const elapsed = (Date.now() - started) / 1000;
+    const after = fleet.snapshot();
+    const agentRequests = Object.fromEntries(Object.entries(after).map(([verb, n]) => [verb, n - agentBefore[verb as keyof AgentRequests]])) as AgentRequests;
+    return {
+      protocol: protocol.name, seconds: elapsed, agentRequests,
+      apiserverRequests: delta(requestsBefore, await apiserverRequests(context.admin)),
+      cpu: delta(cpuBefore, cpuNow(context.marker, context.controller)),
+      reconciles: metricSum(await context.controller.metrics(), "netmedic_reconcile_duration_seconds_count") - reconcilesBefore,
+      orderLatenciesMs: [...fleet.orderLatenciesMs], flips, errors: fleet.errors - errorsBefore,
+    };
+  } finally {
+    await fleet.close();
+  }
+}
+
+function cpuNow(marker: string, controller: ControllerChild): Map<string, number> {
+  const own = process.cpuUsage();
+  return new Map([...controlPlaneCpu(marker), ["netmedic controller", controller.usage()?.cpuSeconds ?? 0], ["bench (all agents)", (own.user + own.system) / 1e6]]);
+}
+
+/** Both protocols at `size` nodes, `seconds` each, on one control plane and one controller. */
+export async function runProtocolBench(size: number, seconds: number, log: (line: string) => void): Promise<ProtocolWindow[]> {
+  const plane = await startControlPlane({ nodeMonitorGracePeriodSeconds: 3600 });
+  const kubelet = await startKubeletStandIn(HEALTHY_LOG);
+  let controller: ControllerChild | undefined;
+  try {
+    const admin = loadKubeConfig(plane.kubeconfigPath);
+    const names = await populate(admin, size, kubelet.port);
+    const config = "remediation: {mode: Observe}\nreconcile: {workers: 8, apiQPS: 1000, apiBurst: 1000}\n";
+    controller = await startControllerChild(plane.dir, plane.kubeconfigPath, config, shippedControllerEnv());
+    const healthy = names.filter((_, i) => !startsBroken(i));
+    const flipsPerWindow = Math.ceil((seconds * 1000) / FLIP_EVERY_MS);
+    const flipNodes = Array.from({ length: 2 * flipsPerWindow }, (_, k) => healthy[(k * 7919) % healthy.length] as string);
+    for (const name of new Set(flipNodes)) await allowRemediation(admin, name);
+    const context = { admin, controller, marker: basename(plane.dir), credentialsPath: plane.kubeconfigPath, names };
+    const windows: ProtocolWindow[] = [];
+    for (const [i, protocol] of [PROTOCOLS.watch, PROTOCOLS.poll].entries()) {
+      windows.push(await runWindow({ ...context, flipNodes: flipNodes.slice(i * flipsPerWindow, (i + 1) * flipsPerWindow) }, protocol, seconds, log));
+    }
+    return windows;
+  } finally {
+    await controller?.stop();
+    await kubelet.close();
+    await plane.stop();
+  }
+}
+
+const perSecond = (n: number, seconds: number) => (n / seconds).toFixed(2);
+
+/** One row per protocol: agents' requests/s by verb, CPU per minute, reconciles/s, order latency. */
+export function protocolTable(size: number, windows: readonly ProtocolWindow[]): string {
+  const rows = windows.map((w) => {
+    const a = w.agentRequests;
+    const total = a.GET + a.LIST + a.WATCH + a.APPLY;
+    const cpuPerMinute = (name: string) => (((w.cpu.get(name) ?? 0) / w.seconds) * 60).toFixed(1);
+    const latency = w.orderLatenciesMs.length ? `${(median(w.orderLatenciesMs) / 1000).toFixed(2)} s (n ${w.orderLatenciesMs.length}/${w.flips})` : `— (0/${w.flips})`;
+    return `| ${size} | ${w.protocol} | ${w.seconds.toFixed(0)} | ${perSecond(total, w.seconds)} (GET ${perSecond(a.GET, w.seconds)}, LIST ${perSecond(a.LIST, w.seconds)}, WATCH ${perSecond(a.WATCH, w.seconds)}, APPLY ${perSecond(a.APPLY, w.seconds)}) | ` +
+      `${cpuPerMinute("kube-apiserver")} | ${cpuPerMinute("etcd")} | ${((w.cpu.get("netmedic controller") ?? 0) / w.seconds).toFixed(3)} | ${cpuPerMinute("bench (all agents)")} | ${perSecond(w.reconciles, w.seconds)} | ${latency} | ${w.errors} |`;
+  });
+  return ["| nodes | protocol | window s | agent requests/s (by verb) | apiserver CPU s/min | etcd CPU s/min | controller CPU s/s | bench (agents) CPU s/min | reconciles/s | broken report → agent acting, median | agent errors |",
+    "|---|---|---|---|---|---|---|---|---|---|---|", ...rows].join("\n");
+}
+
+/** apiserver requests/s by verb and resource (all clients), one column per window. */
+export function protocolRequestTable(size: number, windows: readonly ProtocolWindow[]): string {
+  const keys = [...new Set(windows.flatMap((w) => [...w.apiserverRequests.keys()]))].sort();
+  const rows = keys.map((key) => `| ${key} | ${windows.map((w) => perSecond(w.apiserverRequests.get(key) ?? 0, w.seconds)).join(" | ")} |`);
+  return [`| apiserver requests/s at ${size} nodes (all clients) | ${windows.map((w) => w.protocol).join(" | ")} |`, `|---|${windows.map(() => "---|").join("")}`, ...rows].join("\n");
+}
