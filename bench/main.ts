@@ -10,6 +10,7 @@
  *                    [--controller-node-flags="--cpu-prof --cpu-prof-dir=DIR" (node flags of the scale bench's controller)]
  *                    [--agent-node-flags="--jitless" (node flags of the agent-footprint bench's agent; default: what the DaemonSet ships)]
  *                    [--protocol-sizes 1000,5000] [--protocol-seconds S (agents' steady state, shipped vs previous protocol; 0 = skip)]
+ *                    [--status-write-size N] [--status-write-rounds N (controller status write: apply vs merge patch; 0 = skip)]
  */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
@@ -19,6 +20,7 @@ import { shippedControllerEnv } from "./controller-process.js";
 import { runScale, type ScaleResult } from "./scale.js";
 import { protocolRequestTable, protocolTable, runProtocolBench } from "./protocol.js";
 import { runStartup } from "./startup.js";
+import { runStatusWrites, statusWriteTable } from "./status-writes.js";
 import { healTable, runTimeToHeal } from "./time-to-heal.js";
 
 const log = (line: string) => void process.stdout.write(`${line}\n`);
@@ -33,6 +35,7 @@ export function benchOptions(argv: string[]) {
     "heal-runs": { type: "string", default: "5" }, "controller-node-flags": { type: "string", default: "" }, "controller-env": { type: "string", default: "shipped" },
     "agent-node-flags": { type: "string", default: AGENT_NODE_OPTIONS }, "apiserver-profile-seconds": { type: "string", default: "0" },
     "protocol-sizes": { type: "string", default: "1000,5000" }, "protocol-seconds": { type: "string", default: "300" },
+    "status-write-size": { type: "string", default: "2000" }, "status-write-rounds": { type: "string", default: "3" },
   } });
   const qps = values.qps === "shipped" ? undefined : Number(values.qps);
   return {
@@ -46,6 +49,7 @@ export function benchOptions(argv: string[]) {
     agentNodeFlags: values["agent-node-flags"].split(/\s+/).filter(Boolean),
     apiserverProfileSeconds: Number(values["apiserver-profile-seconds"]),
     protocolSizes: values["protocol-sizes"].split(",").map(Number).filter((n) => n > 0), protocolSeconds: Number(values["protocol-seconds"]),
+    statusWriteSize: Number(values["status-write-size"]), statusWriteRounds: Number(values["status-write-rounds"]),
   };
 }
 
@@ -118,6 +122,11 @@ async function main(): Promise<void> {
     for (const r of results) log(`steady ${r.size}: ${[...r.steady.requests].map(([k, v]) => `${k} ${v}`).join(", ")}`);
   }
   if (options.protocolSeconds > 0) await protocolPhase(options.protocolSizes, options.protocolSeconds);
+  if (options.statusWriteRounds > 0) {
+    log(`## controller status writes at ${options.statusWriteSize} nodes: server-side apply vs JSON merge patch`);
+    const rounds = await runStatusWrites(options.statusWriteSize, options.statusWriteRounds, log);
+    log(`${statusWriteTable(options.statusWriteSize, rounds)}\n(${machine()})`);
+  }
 }
 
 /** The agents' steady state: shipped vs previous protocol, side by side per size. */

@@ -6,7 +6,7 @@
  * (all clients), apiserver / etcd / controller CPU, the controller's reconciles/s, and the time from
  * a node's broken report to its agent acting on the order (which bounds order-written → acting).
  */
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
 import { basename } from "node:path";
 import { API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL } from "../src/api/index.js";
 import { loadKubeConfig } from "../src/k8s/kubeconfig.js";
@@ -29,6 +29,8 @@ export interface ProtocolWindow {
   orderLatenciesMs: number[];
   flips: number;
   errors: number;
+  /** Events written during the window, by the component that reported them. */
+  eventsBySource: Map<string, number>;
 }
 
 const HEALTHY_LOG = "I1123 09:00:00.000000       1 client.go:224] \"Connect to server\" serverID=\"bench\"\n";
@@ -84,10 +86,23 @@ async function runWindow(context: { admin: KubeConfig; controller: ControllerChi
       cpu: delta(cpuBefore, cpuNow(context.marker, context.controller)),
       reconciles: metricSum(await context.controller.metrics(), "netmedic_reconcile_duration_seconds_count") - reconcilesBefore,
       orderLatenciesMs: [...fleet.orderLatenciesMs], flips, errors: fleet.errors - errorsBefore,
+      eventsBySource: await eventsSince(context.admin, started),
     };
   } finally {
     await fleet.close();
   }
+}
+
+/** Events last seen at or after `sinceMs`, counted by reporting component (whose Events the apiserver took). */
+async function eventsSince(admin: KubeConfig, sinceMs: number): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const event of (await admin.makeApiClient(CoreV1Api).listEventForAllNamespaces()).items) {
+    const at = event.lastTimestamp ?? event.eventTime ?? event.metadata?.creationTimestamp;
+    if (!at || new Date(at).getTime() < sinceMs - 1000) continue;
+    const source = `${event.source?.component ?? event.reportingComponent ?? "?"} ${event.reason ?? ""}`;
+    counts.set(source, (counts.get(source) ?? 0) + (event.count ?? 1));
+  }
+  return counts;
 }
 
 function cpuNow(marker: string, controller: ControllerChild): Map<string, number> {
@@ -140,7 +155,11 @@ export function protocolTable(size: number, windows: readonly ProtocolWindow[]):
 
 /** apiserver requests/s by verb and resource (all clients), one column per window. */
 export function protocolRequestTable(size: number, windows: readonly ProtocolWindow[]): string {
-  const keys = [...new Set(windows.flatMap((w) => [...w.apiserverRequests.keys()]))].sort();
+  // Rows under 0.01/s in every window (the plane's own resyncs of idle kinds) are left out.
+  const keys = [...new Set(windows.flatMap((w) => [...w.apiserverRequests.keys()]))].sort()
+    .filter((key) => windows.some((w) => (w.apiserverRequests.get(key) ?? 0) / w.seconds >= 0.01));
   const rows = keys.map((key) => `| ${key} | ${windows.map((w) => perSecond(w.apiserverRequests.get(key) ?? 0, w.seconds)).join(" | ")} |`);
-  return [`| apiserver requests/s at ${size} nodes (all clients) | ${windows.map((w) => w.protocol).join(" | ")} |`, `|---|${windows.map(() => "---|").join("")}`, ...rows].join("\n");
+  const sources = [...new Set(windows.flatMap((w) => [...w.eventsBySource.keys()]))].sort();
+  const events = sources.map((source) => `| Events from ${source} | ${windows.map((w) => w.eventsBySource.get(source) ?? 0).join(" | ")} |`);
+  return [`| apiserver requests/s at ${size} nodes (all clients) | ${windows.map((w) => w.protocol).join(" | ")} |`, `|---|${windows.map(() => "---|").join("")}`, ...rows, ...events].join("\n");
 }
