@@ -24,11 +24,14 @@ export interface DiagnoseReport {
   apiServices: Array<{ name: string; failure: string; message: string; nodes: string[] }>;
 }
 
-/** Diagnoses every node and plans its remediation under `policy`, without writing anything. */
+/**
+ * Diagnoses every node once and plans its remediation under `policy` from that diagnosis, without
+ * writing anything.
+ */
 export function buildReport(observation: Observation, policy: RemediationPolicy): DiagnoseReport {
   const diagnosis = diagnose(observation, policy.staleAfterSeconds);
   const nodes = diagnosis.nodes.map((node): NodeReport => {
-    const { status } = reconcileNode({ observation, node: node.node, policy });
+    const { status } = reconcileNode({ observation, node: node.node, policy, diagnosis: node });
     const remediation = status.remediation ?? {};
     const checks = Object.values(node.checks).map(({ type, status: s, reason, message }) => ({ type, status: s, reason, message }));
     return {

@@ -13,6 +13,7 @@ import { SupervisedInformer, type ChangeType, type ListPage } from "../k8s/super
 import { withTimeout } from "../k8s/request-options.js";
 import type { KonnectivityConfig } from "./config.js";
 import type { WatchedResource } from "./event-keys.js";
+import type { ClusterReader } from "./node-store.js";
 import { COMPONENT_LABEL } from "./workloads.js";
 
 /** How informers recover, and who hears about changes. */
@@ -26,7 +27,7 @@ export interface CacheHooks {
 const LIST_TIMEOUT_MS = 60_000;
 
 /** The caches a reconcile reads. */
-export class ClusterCaches {
+export class ClusterCaches implements ClusterReader {
   readonly nodes: SupervisedInformer<V1Node>;
   readonly apiServices: SupervisedInformer<V1APIService>;
   readonly endpoints: SupervisedInformer<V1Endpoints>;
@@ -66,6 +67,16 @@ export class ClusterCaches {
   /** The NetworkHealth objects in the cache. */
   listNetworkHealths(): NetworkHealth[] {
     return this.networkHealths.list() as unknown as NetworkHealth[];
+  }
+
+  /** Node `name`'s cached NetworkHealth. */
+  networkHealth(name: string): NetworkHealth | undefined {
+    return this.networkHealths.get(name) as NetworkHealth | undefined;
+  }
+
+  /** The default/kubernetes Endpoints. */
+  kubernetesEndpoints(): V1Endpoints | undefined {
+    return this.endpoints.get("kubernetes", "default");
   }
 
   /** Starts every informer; does not wait for the sync. */

@@ -3,7 +3,7 @@
  * the health/metrics server and the Lease elector. Every replica keeps its caches warm and serves
  * /healthz, /readyz and /metrics; only the Lease holder reconciles and writes.
  */
-import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Node } from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { CONFIG_MAP_NAME, FIELD_MANAGER_CONTROLLER, type NetworkHealth } from "../api/index.js";
 import { EventRecorder } from "../k8s/event-recorder.js";
@@ -26,6 +26,7 @@ import { Leadership } from "./leadership.js";
 import { ControllerMetrics } from "./metrics.js";
 import { eventTargets, reconcileNodeByName, type ReconcilerDeps } from "./node-reconciler.js";
 import { ObservationBuilder } from "./observation-builder.js";
+import { NodeStores } from "./node-store.js";
 import { NetworkHealthOverlay } from "./status-overlay.js";
 import { DEFAULT_WORK_QUEUE_OPTIONS, type WorkQueueOptions } from "./work-queue.js";
 import { WorkloadOwner } from "./workload-owner.js";
@@ -91,6 +92,8 @@ class Controller {
   private readonly client: NetworkHealthClient;
   private readonly workloads: WorkloadOwner;
   private readonly limiter: ApiRateLimiter;
+  private readonly stores: NodeStores;
+  private readonly reconcilerDeps: ReconcilerDeps;
   private readonly log: Logger;
   private server: HealthServer | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -105,7 +108,7 @@ class Controller {
     this.workloads = new WorkloadOwner(options.kubeConfig, options.namespace, options.logger);
     this.limiter = new ApiRateLimiter({ qps: this.configValue.reconcile.apiQPS, burst: this.configValue.reconcile.apiBurst });
     this.metrics = new ControllerMetrics({
-      networkHealths: () => this.overlay.merge(this.caches.listNetworkHealths()),
+      networkHealths: () => this.stores.networkHealths(),
       apiServices: () => this.caches.apiServices.list().map((s) => apiServiceView(s as KubeAPIService)),
       rateLimitWaitSeconds: () => this.limiter.totalWaitMs / 1000,
       eventBacklog: () => this.recorder.backlog,
@@ -118,6 +121,8 @@ class Controller {
       watchTimeoutSeconds: options.watchTimeoutSeconds,
     });
     this.logs = this.createLogCache();
+    this.stores = new NodeStores({ caches: this.caches, overlay: this.overlay, observations: this.observations, logs: this.logs });
+    this.reconcilerDeps = this.createReconcilerDeps();
     this.leadership = this.createLeadership();
     this.elector = this.createElector();
   }
@@ -146,7 +151,7 @@ class Controller {
   private createLeadership(): Leadership {
     return new Leadership({
       queueOptions: this.options.queue ?? DEFAULT_WORK_QUEUE_OPTIONS,
-      reconcile: (name, log) => reconcileNodeByName(this.reconcilerDeps(), name, log),
+      reconcile: (name, log) => reconcileNodeByName(this.reconcilerDeps, name, log),
       reportTerminal: (name, description) => this.reportTerminal(name, description),
       allNodes: () => this.nodeNames(),
       workers: () => this.config().reconcile.workers,
@@ -214,9 +219,9 @@ class Controller {
     this.log.info("stopped");
   }
 
-  private reconcilerDeps(): ReconcilerDeps {
+  private createReconcilerDeps(): ReconcilerDeps {
     return {
-      caches: this.caches, overlay: this.overlay, logs: this.logs, observations: this.observations,
+      stores: this.stores, overlay: this.overlay, logs: this.logs,
       client: this.client, events: this.recorder, metrics: this.metrics, config: () => this.config(),
       now: () => new Date(), requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000, beforeRequest: () => this.limiter.acquire(),
     };
@@ -277,8 +282,7 @@ class Controller {
   private async reportTerminal(name: string, description: string): Promise<void> {
     const node = this.caches.nodes.get(name);
     if (!node) return;
-    const health = this.overlay.resolve(name, this.caches.networkHealths.get(name) as NetworkHealth | undefined);
-    this.recorder.record(eventTargets(node as V1Node, health), { type: "Warning", reason: "ReconcileFailed", message: `netmedic cannot update this node's NetworkHealth: ${description}` });
+    this.recorder.record(eventTargets(node, this.stores.health(name)), { type: "Warning", reason: "ReconcileFailed", message: `netmedic cannot update this node's NetworkHealth: ${description}` });
   }
 
 }

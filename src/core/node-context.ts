@@ -13,11 +13,13 @@ export function secondsBetween(a: string, b: string): number {
  * Seconds left for a node's agent to send its first report: a NetworkHealth younger than the
  * staleness limit whose agent has never reported is waiting for it, not missing it (the agent
  * starts with its node, after the controller created the object). undefined when not waiting.
+ * An object stamped after `now` (the apiserver's clock, or a pass that read its clock before
+ * creating it) is as young as can be, never younger.
  */
 export function firstReportSecondsLeft(health: NetworkHealth | undefined, now: string, staleAfterSeconds: number): number | undefined {
   const created = health?.metadata.creationTimestamp;
   if (!created || health?.status?.agent?.heartbeatTime) return undefined;
-  const left = staleAfterSeconds - secondsBetween(String(created), now);
+  const left = staleAfterSeconds - Math.max(0, secondsBetween(String(created), now));
   return left > 0 ? Math.ceil(left) : undefined;
 }
 

@@ -4,7 +4,8 @@
  * whether it differs from what is stored, the events to emit, and when to look again.
  */
 import { MAX_DIAGNOSIS_EVIDENCE, MAX_STATUS_HISTORY, type Condition, type HistoryRecord, type NetworkHealthStatus, type ProbeTargets, type RemediationStatus } from "../api/index.js";
-import type { CheckResult } from "./findings.js";
+import type { NetworkHealth } from "../api/index.js";
+import type { CheckResult, NodeDiagnosis } from "./findings.js";
 import type { Observation } from "./observation.js";
 import type { RemediationPolicy } from "./policy.js";
 import { diagnoseNode } from "./diagnose.js";
@@ -52,11 +53,25 @@ export function clusterRemediationState(others: () => Array<RemediationStatus | 
   };
 }
 
-/** The counts from a whole-cluster Observation: only NetworkHealths of existing Nodes count (an orphan awaits GC). */
+/**
+ * The remediation statuses of the NetworkHealths of existing nodes other than `node`: what
+ * maxConcurrent and the breaker count. An orphan (its Node gone) awaits the garbage collector and
+ * counts for nothing. The one definition for the controller's caches and a whole-cluster Observation.
+ */
+export function otherRemediations(healths: Iterable<NetworkHealth>, node: string, exists: (name: string) => boolean): Array<RemediationStatus | undefined> {
+  const others: Array<RemediationStatus | undefined> = [];
+  for (const health of healths) {
+    const name = health.metadata.name ?? "";
+    if (name !== node && exists(name)) others.push(health.status?.remediation);
+  }
+  return others;
+}
+
+/** The counts from a whole-cluster Observation. */
 function clusterState(observation: Observation, node: string, policy: RemediationPolicy): ClusterRemediationState {
   const others = () => {
     const existing = new Set(observation.nodes.map((n) => n.name));
-    return Object.entries(observation.networkHealth).filter(([name]) => name !== node && existing.has(name)).map(([, nh]) => nh.status?.remediation);
+    return otherRemediations(Object.values(observation.networkHealth), node, (name) => existing.has(name));
   };
   return clusterRemediationState(others, observation.now, policy);
 }
@@ -82,6 +97,11 @@ export interface NodeReconcileInput {
    * caller observing only this node's NetworkHealth (the controller, at scale) supplies them.
    */
   cluster?: ClusterRemediationState;
+  /**
+   * The node's diagnosis, when the caller already made it from this same observation (the CLI
+   * diagnoses the whole cluster first); default: diagnosed here.
+   */
+  diagnosis?: NodeDiagnosis;
 }
 
 /** The earlier of two optional requeue delays (a waiting first report must flip to NotRunning on time). */
@@ -95,7 +115,7 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
   const { observation, node, policy } = input;
   const health = observation.networkHealth[node];
   const previous = health?.status;
-  const diagnosis = diagnoseNode(observation, node, policy.staleAfterSeconds, policy.agentHeartbeatSeconds);
+  const diagnosis = input.diagnosis ?? diagnoseNode(observation, node, policy.staleAfterSeconds, policy.agentHeartbeatSeconds);
   const nodeView = nodeNamed(observation, node);
   if (!diagnosis || !nodeView) return { status: controllerStatusOf(previous), targets: {}, changed: false, events: [], records: [] };
   const remediation = advanceRemediation({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { ObservationBuilder } from "../../../src/controller/observation-builder.js";
-import { buildObservation, clusterRemediationState, DEFAULT_POLICY, reconcileNode } from "../../../src/core/index.js";
+import { buildObservation, clusterRemediationState, DEFAULT_POLICY, otherRemediations, reconcileNode } from "../../../src/core/index.js";
 import { NO_AGENT_MESSAGE, NO_ROUTE_LINE, NOW, health, k0sBrokenFacts, konnectivityPod, metricsAPIService, node } from "../../fixtures/cluster.js";
 
 const endpoints = { metadata: { name: "kubernetes", namespace: "default" }, subsets: [{ addresses: [{ ip: "192.168.1.41" }], ports: [{ name: "https", port: 6443 }] }] };
@@ -48,7 +48,7 @@ describe("ObservationBuilder", () => {
     for (const name of ["controller", "worker"]) {
       const full = whole();
       const scoped = builder.buildForNode(name, inputs(name), new Date(NOW));
-      const others = () => sources.networkHealths.filter((h) => h.metadata.name !== name).map((h) => h.status?.remediation);
+      const others = () => otherRemediations(sources.networkHealths, name, () => true);
       const cluster = clusterRemediationState(others, full.now, DEFAULT_POLICY);
       expect(reconcileNode({ observation: scoped, node: name, policy: DEFAULT_POLICY, cluster })).toEqual(reconcileNode({ observation: full, node: name, policy: DEFAULT_POLICY }));
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { ActionResult, NetworkHealth, NetworkHealthStatus, RemediationStatus } from "../../../src/api/index.js";
-import { DEFAULT_POLICY, reconcileNode, type NodeReconcileResult, type Observation, type RemediationPolicy } from "../../../src/core/index.js";
+import { DEFAULT_POLICY, diagnose, otherRemediations, reconcileNode, type NodeReconcileResult, type Observation, type RemediationPolicy } from "../../../src/core/index.js";
 import { health, healthyFacts, k0sBrokenFacts, konnectivityPod, node, observe, probe } from "../../fixtures/cluster.js";
 
 const W = "worker-1";
@@ -211,6 +211,7 @@ describe("a node whose agent has not reported yet", () => {
   });
 
   it.each([
+    { age: -2, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", written: false, requeue: 30 },
     { age: 10, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", written: false, requeue: 20 },
     { age: 29, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", written: false, requeue: 1 },
     { age: 30, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", written: true, requeue: 90 },
@@ -249,5 +250,22 @@ describe("a node whose agent has not reported yet", () => {
     const missing = decide(created(200));
     const recovered = decide({ ...created(200), status: { ...missing.status, ...healedStatus(), agent: { heartbeatTime: "2025-05-05T16:49:58Z" } } });
     expect(recovered.events.map((e) => e.reason).sort()).toEqual(["Healthy", "Reporting"]);
+  });
+});
+
+describe("the other nodes' remediations", () => {
+  it("are those of existing nodes other than this one: an orphan awaiting GC counts for nothing", () => {
+    const healths = ["w1", "w2", "gone"].map((name) => health(name, { remediation: { phase: "Pending", orderId: `${name}-1` } }));
+    expect(otherRemediations(healths, "w1", (name) => name !== "gone")).toEqual([{ phase: "Pending", orderId: "w2-1" }]);
+  });
+});
+
+describe("reconcileNode from a diagnosis already made", () => {
+  it("decides as it does diagnosing itself (the CLI diagnoses the whole cluster once)", () => {
+    const observation = observe({ nodes: [node(W, "192.168.1.42")], pods: [konnectivityPod(W)], healths: [health(W, brokenStatus())] });
+    const made = diagnose(observation, DEFAULT_POLICY.staleAfterSeconds).nodes.find((n) => n.node === W);
+    const given = reconcileNode({ observation, node: W, policy: DEFAULT_POLICY, diagnosis: made });
+    expect(given.status.remediation).toEqual(reconcileNode({ observation, node: W, policy: DEFAULT_POLICY }).status.remediation);
+    expect(given.status.remediation?.phase).toBe("Pending");
   });
 });
