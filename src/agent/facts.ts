@@ -1,5 +1,5 @@
 /**
- * Collecting HostFacts: distribution, pod network, sysctls, firewalld, ufw and (k3s/RKE2) the
+ * Collecting HostFacts: distribution, pod network, sysctls, rp_filter, firewalld, ufw and (k3s/RKE2) the
  * configured API server. Each part is read independently; a part that fails becomes an entry in `errors`
  * and is left out, so one unreadable file or a broken firewall-cmd never hides the rest.
  */
@@ -11,6 +11,7 @@ import { readSysctlFacts } from "./sysctl.js";
 import { readFirewalld, type FirewalldView } from "./firewalld-facts.js";
 import { layoutOf, readAPIServerFacts } from "./api-server-facts.js";
 import { readUfw } from "./ufw-facts.js";
+import { readRpFilter } from "./rp-filter.js";
 
 /** Facts plus what the actions need besides them (the uplink, the runtime firewalld zones). */
 export interface HostSnapshot {
@@ -40,8 +41,9 @@ export async function collectFacts(host: HostExecutor, override: PodNetworkFacts
   const distribution: Distribution = existing.size ? distributionFromPaths(existing) : "unknown";
   const network = await attempt(errors, "pod network", () => readPodNetwork(host, override));
   const pod = network?.pod ?? override;
-  const [sysctl, firewalld, ufw] = await Promise.all([
+  const [sysctl, rpFilter, firewalld, ufw] = await Promise.all([
     attempt(errors, "sysctl", () => readSysctlFacts(host, pod.interface)),
+    attempt(errors, "rp_filter", () => readRpFilter(host, pod.interface)),
     attempt(errors, "firewall", () => readFirewalld(host, pod, network?.uplink)),
     attempt(errors, "ufw", () => readUfw(host)),
   ]);
@@ -55,6 +57,7 @@ export async function collectFacts(host: HostExecutor, override: PodNetworkFacts
     ...(pod.interface || pod.cidr ? { podNetwork: pod } : {}),
     ...(firewalld ? { firewall: firewalld.facts } : {}),
     ...(ufw ? { ufw: ufw.facts } : {}),
+    ...(rpFilter ? { rpFilter } : {}),
     ...(apiReading ? { apiServer: apiReading.apiServer } : {}),
     ...(errors.length ? { errors } : {}),
   };

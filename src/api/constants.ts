@@ -37,6 +37,7 @@ export const ACTION_ORDER = [
   "OpenUfw",
   "EnableIPForwarding",
   "EnableBridgeNetfilter",
+  "LoosenReversePathFilter",
   "RepointAPIServerEndpoint",
 ] as const;
 
@@ -54,6 +55,7 @@ export const CONDITION_REASONS = {
     "ControlPlaneUnreachable", "Unknown",
   ],
   APIServerEndpoint: ["Healthy", "EtcdOnlyEndpoint", "Unreachable", "NotApplicable", "Unknown"],
+  ReversePathFilter: ["NotStrict", "StrictWithoutDrops", "ManagedByCNI", "StrictOnPodLinks", "Unknown"],
   AgentReporting: ["Reporting", "Stale", "NotRunning", "AwaitingFirstReport"],
   Remediating: ["Idle", "Pending", "Applying", "Succeeded", "Failed", "Blocked"],
 } as const;

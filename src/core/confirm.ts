@@ -9,6 +9,7 @@ const CHECK_OF: Record<ActionName, EvidenceCheckType> = {
   OpenUfw: "HostFirewall",
   EnableIPForwarding: "IPForwarding",
   EnableBridgeNetfilter: "BridgeNetfilter",
+  LoosenReversePathFilter: "ReversePathFilter",
   RepointAPIServerEndpoint: "APIServerEndpoint",
 };
 

@@ -7,6 +7,7 @@ import type { APIServiceView, Observation } from "./observation.js";
 import { checkAgentReporting, checkBridgeNetfilter, checkHostFirewall, checkIPForwarding } from "./checks-host.js";
 import { checkKonnectivity } from "./checks-konnectivity.js";
 import { checkAPIServerEndpoint } from "./checks-apiserver.js";
+import { checkReversePathFilter } from "./checks-rp-filter.js";
 import { chooseFixes, probeTargets } from "./fixes.js";
 import { nodeContext } from "./node-context.js";
 import { classifyAPIServiceFailure, type APIServiceFailure } from "./evidence.js";
@@ -36,6 +37,7 @@ const ROOT_CAUSE_ORDER: Array<[EvidenceCheckType, string]> = [
   ["HostFirewall", "MasqueradeDisabled"],
   ["BridgeNetfilter", "ModuleNotLoaded"],
   ["BridgeNetfilter", "Disabled"],
+  ["ReversePathFilter", "StrictOnPodLinks"],
 ];
 
 function runChecks(context: NodeContext): Record<EvidenceCheckType, CheckResult> {
@@ -45,6 +47,7 @@ function runChecks(context: NodeContext): Record<EvidenceCheckType, CheckResult>
     HostFirewall: checkHostFirewall(context),
     KonnectivityReachable: checkKonnectivity(context),
     APIServerEndpoint: checkAPIServerEndpoint(context),
+    ReversePathFilter: checkReversePathFilter(context),
     AgentReporting: checkAgentReporting(context),
   };
 }

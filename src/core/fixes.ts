@@ -5,6 +5,7 @@
 import type { PlannedAction, ProbeTargets } from "../api/index.js";
 import type { CheckResult, EvidenceCheckType, NodeContext } from "./findings.js";
 import { ufwNeeds } from "./checks-ufw.js";
+import { podLinkOwner, strictSettings } from "./checks-rp-filter.js";
 
 /** The fixes for a node and, when something is wrong that no node fix addresses, why. */
 export interface FixChoice {
@@ -30,6 +31,19 @@ function ufwFix(context: NodeContext, check: CheckResult): PlannedAction | strin
   const needs = ufwNeeds(context);
   if (!needs) return "the node's pod CIDR is unknown: nothing to allow in ufw";
   return { action: "OpenUfw", reason: check.reason, ...needs };
+}
+
+/**
+ * LoosenReversePathFilter naming the strict links (all and default are judged again on the node).
+ * Not for Cilium, which needs its per-pod links off and persists that with a glob of its own.
+ */
+function rpFilterFix(context: NodeContext): PlannedAction | string {
+  const rp = context.facts?.rpFilter;
+  if (rp && podLinkOwner(rp) === "cilium") {
+    return "Cilium needs rp_filter 0 on its lxc* links: add `net.ipv4.conf.lxc*.rp_filter = 0` to a sysctl.d file sorting last (Cilium's own 99-zzz-override_cilium.conf), then restart systemd-sysctl and recreate the pods";
+  }
+  const links = rp ? strictSettings(rp).filter((s) => s !== "all" && s !== "default") : [];
+  return { action: "LoosenReversePathFilter", reason: "StrictOnPodLinks", ...(links.length ? { links } : {}) };
 }
 
 function repointFix(context: NodeContext, check: CheckResult): PlannedAction | string {
@@ -61,6 +75,11 @@ export function chooseFixes(context: NodeContext, checks: Record<EvidenceCheckTy
   } else if (checks.HostFirewall.status === "False") fixes.push(firewallFix(context, checks.HostFirewall));
   if (checks.IPForwarding.status === "False") fixes.push({ action: "EnableIPForwarding", reason: "Disabled", ...podInterface(context) });
   if (checks.BridgeNetfilter.status === "False") fixes.push({ action: "EnableBridgeNetfilter", reason: checks.BridgeNetfilter.reason });
+  if (checks.ReversePathFilter.status === "False") {
+    const rp = rpFilterFix(context);
+    if (typeof rp === "string") reasons.push(rp);
+    else fixes.push(rp);
+  }
   if (checks.APIServerEndpoint.status === "False") {
     const repoint = repointFix(context, checks.APIServerEndpoint);
     if (typeof repoint === "string") reasons.push(repoint);

@@ -5,6 +5,7 @@ import { openHostFirewall } from "./open-host-firewall.js";
 import { openUfw } from "./open-ufw.js";
 import { enableBridgeNetfilter, enableIPForwarding } from "./sysctl-actions.js";
 import { repointAPIServer } from "./repoint-api-server.js";
+import { loosenReversePathFilter } from "./loosen-rp-filter.js";
 
 export type { ActionContext, ActionOutcome } from "./action.js";
 
@@ -14,6 +15,7 @@ export const ACTION_BODIES: Readonly<Record<ActionName, ActionBody>> = {
   OpenUfw: openUfw,
   EnableIPForwarding: enableIPForwarding,
   EnableBridgeNetfilter: enableBridgeNetfilter,
+  LoosenReversePathFilter: loosenReversePathFilter,
   RepointAPIServerEndpoint: repointAPIServer,
 };
 

@@ -15,7 +15,7 @@ import { ActionFailure, verify, type ActionBody } from "./action.js";
 import type { ChangeJournal } from "./journal.js";
 
 /** Rewrites a host file through the journal (undo restores the previous content, or removes it). */
-async function rewriteFile(host: HostExecutor, journal: ChangeJournal, path: string, previous: string | undefined, next: string): Promise<void> {
+export async function rewriteFile(host: HostExecutor, journal: ChangeJournal, path: string, previous: string | undefined, next: string): Promise<void> {
   if (previous === next) return;
   await writeHostFileAtomic(host, path, next);
   journal.record(`wrote ${path}`, () => (previous === undefined ? removeHostFile(host, path) : writeHostFileAtomic(host, path, previous)));

@@ -3,7 +3,12 @@ import type {ObjectMeta} from "../object-meta.js";
 
 /** An allowlisted remediation action. */
 export type ActionName =
-  "EnableIPForwarding" | "EnableBridgeNetfilter" | "OpenHostFirewall" | "OpenUfw" | "RepointAPIServerEndpoint";
+  | "EnableIPForwarding"
+  | "EnableBridgeNetfilter"
+  | "OpenHostFirewall"
+  | "OpenUfw"
+  | "LoosenReversePathFilter"
+  | "RepointAPIServerEndpoint";
 
 /** NetworkHealth reports the node-level networking health of the Node of the same name: what is wrong, the evidence, and what netmedic did about it. Created by the netmedic controller with an ownerReference to its Node, and with the annotation netmedic.io/probe-targets (JSON, controller-owned): what the node agent probes. */
 export interface NetworkHealth {
@@ -24,7 +29,7 @@ export interface NetworkHealthSpec {
 export interface NetworkHealthStatus {
   /** The .metadata.generation the controller last reconciled. */
   observedGeneration?: number;
-  /** Current state of each check. Types: Ready, IPForwarding, BridgeNetfilter, HostFirewall, KonnectivityReachable, APIServerEndpoint, AgentReporting, Remediating. */
+  /** Current state of each check. Types: Ready, IPForwarding, BridgeNetfilter, HostFirewall, KonnectivityReachable, APIServerEndpoint, ReversePathFilter, AgentReporting, Remediating. */
   conditions?: Condition[];
   diagnosis?: Diagnosis;
   facts?: HostFacts;
@@ -83,6 +88,7 @@ export interface HostFacts {
   podNetwork?: PodNetworkFacts;
   firewall?: FirewallFacts;
   ufw?: UfwFacts;
+  rpFilter?: ReversePathFilterFacts;
   apiServer?: APIServerFacts;
   /** Facts that could not be read, each with the reason (for example an unreadable host file). */
   errors?: string[];
@@ -148,6 +154,29 @@ export interface UfwFacts {
    * @maxItems 200
    */
   rules?: string[];
+}
+/** Reverse-path filtering (net.ipv4.conf.*.rp_filter; 0 off, 1 strict, 2 loose) of the host network namespace, for all interfaces, for links created later (default) and for the pod-facing links. The kernel applies the larger of the all value and the link's own. */
+export interface ReversePathFilterFacts {
+  /** net.ipv4.conf.all.rp_filter. */
+  all: number;
+  /** net.ipv4.conf.default.rp_filter (what a link created later, such as a new pod's veth, starts with). */
+  default: number;
+  /**
+   * The pod-facing links (the pod interface and the CNI's links, such as cni0, flannel.1, cali*, lxc*, veth*) with their own rp_filter, strict ones first, then by name.
+   *
+   * @maxItems 64
+   */
+  links?: LinkValue[];
+  /** How many pod-facing links there are (links lists at most maxItems of them). */
+  linkCount?: number;
+  /** Whether the kernel has dropped packets that failed the reverse-path check in the host network namespace since it started (IPReversePathFilter in /proc/net/netstat above 0); absent when unreadable. A yes/no rather than the count, so a node that keeps dropping does not change its facts, and its report, on every round. */
+  dropped?: boolean;
+}
+/** One network link's value of a per-link setting. */
+export interface LinkValue {
+  /** The link's name, for example cni0 or flannel.1. */
+  name: string;
+  value: number;
 }
 /** The API server endpoint(s) the node's k3s/RKE2 agent is configured to use. Tokens are never collected. */
 export interface APIServerFacts {
@@ -238,6 +267,12 @@ export interface PlannedAction {
    * @maxItems 8
    */
   ports?: string[];
+  /**
+   * LoosenReversePathFilter - the pod-facing links whose own rp_filter is strict (all and default are judged on the node).
+   *
+   * @maxItems 64
+   */
+  links?: string[];
   /** OpenHostFirewall - the zone to enable masquerade on. */
   egressZone?: string;
   /** OpenHostFirewall - the firewalld service to add (created when the distribution does not ship it). */

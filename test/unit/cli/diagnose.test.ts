@@ -30,6 +30,7 @@ describe("the bundled examples", () => {
     ["k0s-firewalld.yaml", { "worker-1": ["RejectingPodTraffic", ["OpenHostFirewall", "EnableIPForwarding", "EnableBridgeNetfilter"]] }],
     ["k3s-etcd-only.yaml", { "etcd-1": ["", []], "cp-1": ["", []], "agent-1": ["EtcdOnlyEndpoint", ["RepointAPIServerEndpoint"]] }],
     ["k3s-ufw.yaml", { "server-1": ["", []], "agent-1": ["UfwBlockingPodTraffic", ["OpenUfw"]] }],
+    ["k3s-rp-filter.yaml", { "server-1": ["", []], "agent-1": ["StrictOnPodLinks", ["LoosenReversePathFilter"]] }],
     ["healthy.yaml", { "cp-1": ["", []], "worker-1": ["", []] }],
   ] as Array<[string, Record<string, [string, string[]]>]>)("%s → root cause and planned fix per node", (file, expected) => {
     const report = diagnoseSnapshotFile(join(examplesDirectory(), file));
@@ -44,6 +45,15 @@ describe("the bundled examples", () => {
     expect(server?.checks.filter((c) => c.status !== "True")).toEqual([]);
     expect(server?.checks.find((c) => c.type === "HostFirewall")).toMatchObject({ reason: "Allowing", message: "ufw lets pod traffic through" });
     expect(report.nodes.find((n) => n.node === "agent-1")?.plan.actions).toEqual(["OpenUfw(podCIDR=10.42.1.0/24, ports=8472/udp,10250/tcp)"]);
+  });
+
+  it("rp_filter: the strict agent gets exactly its strict links; loose (Ubuntu), strict without drops (the k0s incident's RHEL-family node) and Calico's own strict links stay True", () => {
+    const rp = (file: string, name: string) => diagnoseSnapshotFile(join(examplesDirectory(), file)).nodes.find((n) => n.node === name);
+    expect(rp("k3s-rp-filter.yaml", "agent-1")?.plan.actions).toEqual(["LoosenReversePathFilter(links=cni0,flannel.1,veth5c2e8d1a,veth91b0f7c4)"]);
+    const check = (file: string, name: string) => rp(file, name)?.checks.find((c) => c.type === "ReversePathFilter");
+    expect(check("k3s-rp-filter.yaml", "server-1")).toMatchObject({ status: "True", reason: "NotStrict" });
+    expect(check("k0s-firewalld.yaml", "worker-1")).toMatchObject({ status: "True", reason: "StrictWithoutDrops" });
+    expect(check("healthy.yaml", "worker-1")).toMatchObject({ status: "True", reason: "ManagedByCNI" });
   });
 
   it("the k3s re-point targets the live apiserver from default/kubernetes", () => {
