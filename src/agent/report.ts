@@ -4,7 +4,7 @@
  * heartbeat interval has passed, so the controller can tell a live agent from a stale one.
  */
 import type { ActionResult, HostFacts, NetworkHealthStatus, ProbeResult } from "../api/index.js";
-import { withoutEmptyStrings } from "../k8s/light/without-empty-strings.js";
+import { withoutEmpty } from "../core/without-empty.js";
 
 /** What the agent reports. */
 export interface AgentReport {
@@ -16,7 +16,7 @@ export interface AgentReport {
 
 /** The status this manager applies (its complete intent for the fields it owns). */
 export function agentStatus(report: AgentReport, heartbeatTime: string): NetworkHealthStatus {
-  return withoutEmptyStrings({
+  return withoutEmpty({
     ...(report.facts ? { facts: report.facts } : {}),
     probes: report.probes,
     agent: { heartbeatTime, version: report.version, results: report.results },

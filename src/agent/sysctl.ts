@@ -5,6 +5,7 @@
  * become '/', in a /proc/sys path they stay.
  */
 import type { SysctlFacts } from "../api/index.js";
+import { withoutEmpty } from "../core/without-empty.js";
 import { mustRun, type HostExecutor } from "./host-executor.js";
 import { validInterface, validSysctlName } from "./validate.js";
 
@@ -71,5 +72,5 @@ export async function readSysctlFacts(host: HostExecutor, podInterface?: string)
     bridgeNfCallIp6tables: values.get(BRIDGE_NF_CALL_IP6TABLES.path),
     bridgeNetfilterLoaded: bridge,
   };
-  return Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined)) as SysctlFacts;
+  return withoutEmpty(facts);
 }

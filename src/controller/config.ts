@@ -21,7 +21,7 @@ import { parse } from "yaml";
 import {
   ACTION_ORDER, KONNECTIVITY_DEFAULT_NAMESPACE, KONNECTIVITY_DEFAULT_SELECTOR, REMEDIATION_MODES, type ActionName, type RemediationMode,
 } from "../api/index.js";
-import { DEFAULT_AGENT_HEARTBEAT_SECONDS, DEFAULT_POLICY, staleAfterForHeartbeat, type RemediationPolicy } from "../core/index.js";
+import { DEFAULT_AGENT_HEARTBEAT_SECONDS, DEFAULT_POLICY, staleAfterForHeartbeat, withoutEmpty, type RemediationPolicy } from "../core/index.js";
 import { integer, listOf, mapOf, mapping, matching, oneOf, type Problems, type Shape } from "./config-fields.js";
 import { findSecrets } from "./config-secrets.js";
 
@@ -154,11 +154,6 @@ const agentShape: Shape<AgentDaemonSetConfig> = {
   }) as Shape<AgentDaemonSetConfig>["resources"],
   heartbeatSeconds: integer(DEFAULT_AGENT_HEARTBEAT_SECONDS, 10, 3600),
 };
-
-/** Drops the keys a reader left undefined or defaulted to "" (absent toleration fields). */
-function withoutEmpty<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined && item !== "")) as T;
-}
 
 const configShape = {
   remediation: mapping(policyShape),

@@ -17,6 +17,7 @@ export * from "./observe.js";
 export { TokenBucket } from "./token-bucket.js";
 export { jitteredBackoffMs } from "./backoff.js";
 export { isPlainRecord } from "./plain-record.js";
+export { withoutEmpty } from "./without-empty.js";
 export { namespacedName } from "./object-key.js";
 export { konnectivityLogNeeded } from "./checks-konnectivity.js";
 export { encodeProbeTargets, decodeProbeTargets, storedProbeTargets } from "./probe-targets.js";

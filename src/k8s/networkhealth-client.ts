@@ -15,7 +15,7 @@ import {
   type NetworkHealth,
   type NetworkHealthStatus,
 } from "../api/index.js";
-import { withoutEmptyStrings } from "./light/without-empty-strings.js";
+import { withoutEmpty } from "../core/without-empty.js";
 
 /**
  * Typed access to NetworkHealth objects. Status writes are server-side apply under the caller's own
@@ -47,7 +47,7 @@ export class NetworkHealthClient {
    * `options` (e.g. a timeout) are chained before the apply content type.
    */
   async applyStatus(name: string, status: NetworkHealthStatus, options?: ConfigurationOptions): Promise<NetworkHealth> {
-    const body = { apiVersion: NETWORK_HEALTH_API_VERSION, kind: NETWORK_HEALTH_KIND, metadata: { name }, status: withoutEmptyStrings(status) };
+    const body = { apiVersion: NETWORK_HEALTH_API_VERSION, kind: NETWORK_HEALTH_KIND, metadata: { name }, status: withoutEmpty(status) };
     const params = {
       group: API_GROUP,
       version: API_VERSION,

@@ -17,7 +17,7 @@ import {
 } from "../../api/index.js";
 import { loadRestCredentials } from "./rest-credentials.js";
 import { ApiRequestError, RestClient, type KubeStatus, type RestClientOptions } from "./rest-client.js";
-import { withoutEmptyStrings } from "./without-empty-strings.js";
+import { withoutEmpty } from "../../core/without-empty.js";
 
 const COLLECTION = `/apis/${API_GROUP}/${API_VERSION}/${NETWORK_HEALTH_PLURAL}`;
 
@@ -98,7 +98,7 @@ export class AgentApiClient {
    * fields it owns: server-side apply on the status subresource, force so a takeover works.
    */
   async applyStatus(name: string, status: NetworkHealthStatus): Promise<NetworkHealth> {
-    const body = { apiVersion: NETWORK_HEALTH_API_VERSION, kind: NETWORK_HEALTH_KIND, metadata: { name }, status: withoutEmptyStrings(status) };
+    const body = { apiVersion: NETWORK_HEALTH_API_VERSION, kind: NETWORK_HEALTH_KIND, metadata: { name }, status: withoutEmpty(status) };
     const query = `fieldManager=${encodeURIComponent(this.fieldManager)}&force=true`;
     const path = `${COLLECTION}/${encodeURIComponent(name)}/status?${query}`;
     return this.rest.request<NetworkHealth>({ method: "PATCH", path, body, contentType: "application/apply-patch+yaml" });

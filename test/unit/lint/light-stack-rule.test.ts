@@ -41,7 +41,7 @@ describe("the light-stack import rule", () => {
   it.each([
     ["src/agent/x.ts", "../k8s/light/agent-api-client.js"],
     ["src/agent/x.ts", "../dial/classify.js"],
-    ["src/agent/actions/x.ts", "../../k8s/light/without-empty-strings.js"],
+    ["src/agent/actions/x.ts", "../../k8s/light/agent-api-client.js"],
     ["src/agent/actions/x.ts", "../host-files.js"],
     ["src/k8s/light/x.ts", "./rest-client.js"],
     ["src/k8s/light/x.ts", "../../api/index.js"],
