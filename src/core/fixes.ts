@@ -5,6 +5,7 @@
 import type { PlannedAction, ProbeTargets } from "../api/index.js";
 import type { CheckResult, EvidenceCheckType, NodeContext } from "./findings.js";
 import { ufwNeeds } from "./checks-ufw.js";
+import { withoutEmpty } from "./without-empty.js";
 import { podLinkOwner, strictSettings } from "./checks-rp-filter.js";
 
 /** The fixes for a node and, when something is wrong that no node fix addresses, why. */
@@ -16,7 +17,7 @@ export interface FixChoice {
 function firewallFix(context: NodeContext, check: CheckResult): PlannedAction {
   const facts = context.facts;
   const firewall = facts?.firewall;
-  return dropUndefined({
+  return withoutEmpty({
     action: "OpenHostFirewall",
     reason: check.reason,
     podInterface: facts?.podNetwork?.interface,
@@ -94,10 +95,6 @@ export function chooseFixes(context: NodeContext, checks: Record<EvidenceCheckTy
 function podInterface(context: NodeContext): { podInterface?: string } {
   const name = context.facts?.podNetwork?.interface;
   return name ? { podInterface: name } : {};
-}
-
-function dropUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** What the node's agent should probe: the konnectivity servers its agents dial, the live apiservers, and where its probe pod listens. */
