@@ -14,7 +14,7 @@
  */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
-import { AGENT_NODE_OPTIONS } from "../src/controller/workloads.js";
+import { AGENT_NODE_OPTIONS } from "../src/controller/workloads/workloads.js";
 import { runAgentFootprint } from "./agent-footprint.js";
 import { shippedControllerEnv } from "./controller-process.js";
 import { runScale, type ScaleResult } from "./scale.js";

@@ -18,7 +18,7 @@ import { hasCondition, NetworkHealthFollower } from "../test/support/e2e/network
 import { startProcess, waitForOutput, type RunningProcess } from "../test/support/e2e/processes.js";
 import { startKonnectivityAgentStandIn } from "../test/support/e2e/standins.js";
 import { missingPrerequisites, startLab, type Lab } from "../test/support/lab/index.js";
-import { AGENT_NODE_OPTIONS } from "../src/controller/workloads.js";
+import { AGENT_NODE_OPTIONS } from "../src/controller/workloads/workloads.js";
 import { buildOnce, netmedicCli } from "./controller-process.js";
 import { median } from "./lib.js";
 

@@ -6,9 +6,9 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { loadKubeConfig } from "../k8s/kubeconfig.js";
-import { ConfigError } from "./config.js";
+import { ConfigError } from "./config/config.js";
 import { startController, type ControllerOptions, type RunningController } from "./controller.js";
-import { CONTROLLER_USAGE, FlagError, parseControllerFlags, type ControllerFlags } from "./flags.js";
+import { CONTROLLER_USAGE, FlagError, parseControllerFlags, type ControllerFlags } from "./config/flags.js";
 import { createControllerLogger } from "./logger.js";
 
 /** Exit codes: 0 clean shutdown, 1 failed to start, 2 bad usage. */

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from "@kubernetes/client-node";
 import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { createReadyNode } from "../support/control-plane/kubelet.js";
-import { agentDaemonSet, DEFAULT_PROBE_PORT, probeDaemonSet, probeEndpointsByNode } from "../../src/controller/workloads.js";
-import { DEFAULT_CONFIG } from "../../src/controller/config.js";
+import { agentDaemonSet, DEFAULT_PROBE_PORT, probeDaemonSet, probeEndpointsByNode } from "../../src/controller/workloads/workloads.js";
+import { DEFAULT_CONFIG } from "../../src/controller/config/config.js";
 import { applyDaemonSets } from "../../src/k8s/daemonset-applier.js";
 
 const cluster = getTestCluster();

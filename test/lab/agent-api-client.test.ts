@@ -11,7 +11,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER_AGENT, FIELD_MANAGER_CONTROLLER, PROBE_TARGETS_ANNOTATION, type NetworkHealth } from "../../src/api/index.js";
 import { AgentApiClient } from "../../src/k8s/light/agent-api-client.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
-import { classifyError } from "../../src/controller/api-errors.js";
+import { classifyError } from "../../src/controller/runtime/api-errors.js";
 import { asServiceAccount, getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { applyCrds } from "../support/control-plane/crds.js";
 import { agentIdentity, bindAgentRole, tokenOf, writeKubeconfig } from "./agent-identity.js";

@@ -2,7 +2,7 @@
  * A minimal JSON-over-HTTPS client for the Kubernetes API on node:https, for the agent (see
  * rest-credentials.ts for why not client-node). One keep-alive connection is reused across rounds
  * so a report costs no TLS handshake. Errors carry the HTTP status as a numeric `code`, the shape
- * controller/api-errors.ts classifies (403 terminal, 5xx/429 transient, …). The bearer token is
+ * controller/runtime/api-errors.ts classifies (403 terminal, 5xx/429 transient, …). The bearer token is
  * sent only in the Authorization header and never appears in an error message.
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";

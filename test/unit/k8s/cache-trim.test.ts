@@ -2,8 +2,8 @@ import { describe, expect, it } from "@jest/globals";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { trimForCache, trimNodeForCache, trimPodForCache } from "../../../src/k8s/cache-trim.js";
 import { konnectivityAgentView } from "../../../src/core/index.js";
-import { nodesForEvent } from "../../../src/controller/event-keys.js";
-import { probeEndpointsByNode } from "../../../src/controller/workloads.js";
+import { nodesForEvent } from "../../../src/controller/runtime/event-keys.js";
+import { probeEndpointsByNode } from "../../../src/controller/workloads/workloads.js";
 
 const managedFields = [{ manager: "kubelet", operation: "Update", fieldsV1: { "f:status": {} } }];
 const nodeStatus = {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileToken, StaticToken, type BearerToken } from "../../../src/k8s/light/bearer-token.js";
 import { ApiRequestError, RestClient } from "../../../src/k8s/light/rest-client.js";
-import { classifyError } from "../../../src/controller/api-errors.js";
+import { classifyError } from "../../../src/controller/runtime/api-errors.js";
 
 describe("FileToken", () => {
   it.each([

@@ -8,8 +8,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { validate as lintDockerfile } from "dockerfile-utils";
-import { DEFAULT_CONFIG, parseControllerConfig } from "../../../src/controller/config.js";
-import { AGENT_NODE_OPTIONS } from "../../../src/controller/workloads.js";
+import { DEFAULT_CONFIG, parseControllerConfig } from "../../../src/controller/config/config.js";
+import { AGENT_NODE_OPTIONS } from "../../../src/controller/workloads/workloads.js";
 
 interface Manifest { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [key: string]: unknown }
 

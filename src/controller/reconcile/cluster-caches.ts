@@ -1,0 +1,137 @@
+/**
+ * The controller's view of the cluster: one supervised informer per watched resource. Reconciles
+ * read only these caches (plus the write overlay), never a list per reconcile. All replicas keep
+ * them warm, so a new leader starts with a synced view.
+ */
+import {
+  ApiregistrationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject,
+  type V1APIService, type V1Endpoints, type V1Node, type V1Pod,
+} from "@kubernetes/client-node";
+import { API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL, type NetworkHealth } from "../../api/index.js";
+import { trimForCache, trimNodeForCache, trimPodForCache } from "../../k8s/cache-trim.js";
+import { SupervisedInformer, type ChangeType, type ListPage } from "../../k8s/supervised-informer.js";
+import { withTimeout } from "../../k8s/request-options.js";
+import type { KonnectivityConfig } from "../config/config.js";
+import type { WatchedResource } from "../runtime/event-keys.js";
+import type { ClusterReader } from "./node-store.js";
+import { COMPONENT_LABEL } from "../workloads/workloads.js";
+
+/** How informers recover, and who hears about changes. */
+export interface CacheHooks {
+  restartDelayMs: (attempt: number) => number;
+  onRestart: (resource: string, reason: string, delayMs: number) => void;
+  onChange: (resource: WatchedResource, change: ChangeType, object: KubernetesObject) => void;
+  watchTimeoutSeconds?: number;
+}
+
+const LIST_TIMEOUT_MS = 60_000;
+
+/** The caches a reconcile reads. */
+export class ClusterCaches implements ClusterReader {
+  readonly nodes: SupervisedInformer<V1Node>;
+  readonly apiServices: SupervisedInformer<V1APIService>;
+  readonly endpoints: SupervisedInformer<V1Endpoints>;
+  readonly networkHealths: SupervisedInformer<KubernetesObject>;
+  /** netmedic's own probe pods (its namespace), for each node's probe-targets probeEndpoint. */
+  readonly probePods: SupervisedInformer<V1Pod>;
+  private konnectivity: SupervisedInformer<V1Pod>;
+  private konnectivityConfig: KonnectivityConfig;
+  private readonly core: CoreV1Api;
+  private started = false;
+
+  constructor(private readonly kubeConfig: KubeConfig, konnectivity: KonnectivityConfig, ownNamespace: string, private readonly hooks: CacheHooks) {
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    const registration = kubeConfig.makeApiClient(ApiregistrationV1Api);
+    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const timeout = (signal: AbortSignal) => withTimeout(LIST_TIMEOUT_MS, undefined, signal);
+    this.nodes = this.informer("Node", "nodes", "/api/v1/nodes", (signal, page) => this.core.listNode(page, timeout(signal)), {}, trimNodeForCache);
+    this.apiServices = this.informer("APIService", "apiservices", "/apis/apiregistration.k8s.io/v1/apiservices", (signal, page) => registration.listAPIService(page, timeout(signal)));
+    const fieldSelector = "metadata.name=kubernetes";
+    this.endpoints = this.informer("Endpoints", "endpoints", "/api/v1/namespaces/default/endpoints",
+      (signal, page) => this.core.listNamespacedEndpoints({ namespace: "default", fieldSelector, ...page }, timeout(signal)), { fieldSelector });
+    const group = { group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL };
+    this.networkHealths = this.informer("NetworkHealth", "networkhealths", `/apis/${API_GROUP}/${API_VERSION}/${NETWORK_HEALTH_PLURAL}`,
+      async (signal, page) => (await custom.listClusterCustomObject({ ...group, ...page }, timeout(signal))) as KubernetesListObject<KubernetesObject>);
+    this.konnectivityConfig = konnectivity;
+    this.konnectivity = this.konnectivityInformer(konnectivity);
+    const probeSelector = `${COMPONENT_LABEL}=probe`;
+    this.probePods = this.informer("ProbePod", "probe-pods", `/api/v1/namespaces/${ownNamespace}/pods`,
+      (signal, page) => this.core.listNamespacedPod({ namespace: ownNamespace, labelSelector: probeSelector, ...page }, timeout(signal)), { labelSelector: probeSelector }, trimPodForCache);
+  }
+
+  /** konnectivity-agent pods (namespace and selector from the config). */
+  get konnectivityPods(): SupervisedInformer<V1Pod> {
+    return this.konnectivity;
+  }
+
+  /** The NetworkHealth objects in the cache. */
+  listNetworkHealths(): NetworkHealth[] {
+    return this.networkHealths.list() as unknown as NetworkHealth[];
+  }
+
+  /** Node `name`'s cached NetworkHealth. */
+  networkHealth(name: string): NetworkHealth | undefined {
+    return this.networkHealths.get(name) as NetworkHealth | undefined;
+  }
+
+  /** The default/kubernetes Endpoints. */
+  kubernetesEndpoints(): V1Endpoints | undefined {
+    return this.endpoints.get("kubernetes", "default");
+  }
+
+  /** Starts every informer; does not wait for the sync. */
+  async start(): Promise<void> {
+    this.started = true;
+    await Promise.all(this.all().map((informer) => informer.start()));
+  }
+
+  /** Resolves when every cache holds a complete list. */
+  async waitForSync(): Promise<void> {
+    await Promise.all(this.all().map((informer) => informer.waitForSync()));
+  }
+
+  /** Whether every cache holds a complete list (the readiness gate). */
+  get synced(): boolean {
+    return this.all().every((informer) => informer.synced);
+  }
+
+  /** Stops every informer. */
+  async stop(): Promise<void> {
+    this.started = false;
+    await Promise.all(this.all().map((informer) => informer.stop()));
+  }
+
+  /** Follows a config change of the konnectivity namespace or selector by re-watching the pods. */
+  async setKonnectivity(config: KonnectivityConfig): Promise<void> {
+    const previous = this.konnectivityConfig;
+    this.konnectivityConfig = config;
+    if (previous.namespace === config.namespace && previous.selector === config.selector) return;
+    const old = this.konnectivity;
+    this.konnectivity = this.konnectivityInformer(config);
+    await old.stop();
+    if (this.started) await this.konnectivity.start();
+  }
+
+  private konnectivityInformer(config: KonnectivityConfig): SupervisedInformer<V1Pod> {
+    const { namespace, selector: labelSelector } = config;
+    return this.informer("KonnectivityPod", "konnectivity-pods", `/api/v1/namespaces/${namespace}/pods`,
+      (signal, page) => this.core.listNamespacedPod({ namespace, labelSelector, ...page }, withTimeout(LIST_TIMEOUT_MS, undefined, signal)), { labelSelector }, trimPodForCache);
+  }
+
+  private all(): Array<SupervisedInformer<KubernetesObject>> {
+    return [this.nodes, this.apiServices, this.endpoints, this.networkHealths, this.konnectivity, this.probePods] as Array<SupervisedInformer<KubernetesObject>>;
+  }
+
+  private informer<T extends KubernetesObject>(
+    kind: WatchedResource, resource: string, path: string, list: (signal: AbortSignal, page: ListPage) => Promise<KubernetesListObject<T>>,
+    selectors: { labelSelector?: string; fieldSelector?: string } = {},
+    transform: (object: T) => T = trimForCache,
+  ): SupervisedInformer<T> {
+    const informer = new SupervisedInformer<T>({
+      resource, kubeConfig: this.kubeConfig, path, list, ...selectors, transform,
+      restartDelayMs: this.hooks.restartDelayMs, onRestart: this.hooks.onRestart, watchTimeoutSeconds: this.hooks.watchTimeoutSeconds,
+    });
+    informer.onChange((change, object) => this.hooks.onChange(kind, change, object));
+    return informer;
+  }
+}
