@@ -27,6 +27,8 @@ import { applyNetworkHealth, ownedBy, writeStatus, type WriteDeps } from "./netw
 import type { NodeStore, NodeStores, StoredNode } from "./node-store.js";
 import type { NetworkHealthOverlay } from "./status-overlay.js";
 
+const ADOPTION_REQUEUE_SECONDS = 1;
+
 /** Everything a reconcile reads and writes through. */
 export interface ReconcilerDeps extends WriteDeps {
   stores: Pick<NodeStores, "open">;
@@ -80,13 +82,13 @@ export function decideAndStage(store: NodeStore, overlay: Pick<NetworkHealthOver
  * Creates (or adopts) the node's NetworkHealth with the probe targets diagnosed from the store, and
  * ends the pass: a new object's first status waits for its agent's report (core's first-status
  * hold) and is decided when the hold ends or the report arrives; any other is decided by the pass
- * the requeue brings at once.
+ * the requeue brings a second later (not at once: a Node this pass cannot own must not spin).
  */
 async function createNetworkHealth(deps: ReconcilerDeps, store: NodeStore, node: StoredNode, existing: NetworkHealth | undefined, policy: RemediationPolicy, log: Logger): Promise<ReconcileOutcome> {
   const targets = diagnoseNode(store.observation(), store.name, policy.staleAfterSeconds)?.targets ?? {};
   const created = await applyNetworkHealth(deps, node, targets, existing, log);
   const hold = firstStatusHoldSecondsLeft(created, store.now.toISOString(), policy.staleAfterSeconds);
-  return { wrote: false, requeueAfterSeconds: hold ?? 0 };
+  return { wrote: false, requeueAfterSeconds: hold ?? ADOPTION_REQUEUE_SECONDS };
 }
 
 /** Re-reads the node's konnectivity-agent logs when stale, or drops them while they are not needed (core konnectivityLogNeeded). */

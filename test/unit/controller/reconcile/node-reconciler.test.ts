@@ -167,7 +167,7 @@ describe("reconcileNodeByName", () => {
     const { deps, writes, applies, caches } = fakes(["w1"]);
     const cached = caches.networkHealth("w1") as NetworkHealth;
     cached.metadata.ownerReferences = [{ apiVersion: "v1", kind: "Node", name: "w1", uid: "uid-old", controller: true }];
-    expect(await reconcileNodeByName(deps, "w1", silent)).toEqual({ wrote: false, requeueAfterSeconds: 0 });
+    expect(await reconcileNodeByName(deps, "w1", silent)).toEqual({ wrote: false, requeueAfterSeconds: 1 });
     expect(applies.map((a) => a.metadata.ownerReferences?.[0]?.uid)).toEqual(["uid-w1"]);
     expect(writes).toEqual([]);
     expect(await reconcileNodeByName(deps, "w1", silent)).toMatchObject({ wrote: true });
