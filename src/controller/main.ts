@@ -10,6 +10,7 @@ import { ConfigError } from "./config/config.js";
 import { startController, type ControllerOptions, type RunningController } from "./controller.js";
 import { CONTROLLER_USAGE, FlagError, parseControllerFlags, type ControllerFlags } from "./config/flags.js";
 import { createControllerLogger } from "./logger.js";
+import { startNodeIdentityWebhook } from "./admission/node-identity-webhook.js";
 
 /** Exit codes: 0 clean shutdown, 1 failed to start, 2 bad usage. */
 export const EXIT_OK = 0;
@@ -64,9 +65,12 @@ export async function runController(argv: string[]): Promise<number> {
   const signal = terminationSignal();
   let options: ControllerOptions;
   let controller: RunningController;
+  let webhook: Awaited<ReturnType<typeof startNodeIdentityWebhook>>;
   try {
     options = { ...flags, kubeConfig: loadKubeConfig(flags.kubeconfig), logger: createControllerLogger(flags.logLevel) };
     controller = await startController(options);
+    // Every replica serves the node-identity webhook, leader or not (admission/node-identity-webhook.ts).
+    webhook = await startNodeIdentityWebhook({ kubeConfig: options.kubeConfig, namespace: flags.namespace, logger: options.logger });
   } catch (error) {
     if (error instanceof ConfigError || /kubeconfig/.test((error as Error).message)) return fail((error as Error).message, EXIT_START_FAILED);
     return fail(`cannot start: ${(error as Error).message}`, EXIT_START_FAILED);
@@ -74,5 +78,6 @@ export async function runController(argv: string[]): Promise<number> {
   const received = await signal;
   options.logger.info({ signal: received }, "shutdown requested");
   await controller.stop();
+  await webhook?.close();
   return EXIT_OK;
 }

@@ -51,10 +51,30 @@ function componentDaemonSet(component: string, settings: WorkloadSettings, podSp
   };
 }
 
+/**
+ * The agent's API credentials as a projected volume at the in-cluster path, which kubelets fill
+ * with a token bound to the Pod (TokenRequest with the Pod as bound object). Kubernetes 1.21+ mounts
+ * this by default; 1.20 mounts a Secret token with no Pod in it, which the node-identity webhook
+ * refuses (it needs the Pod to know the agent's node: src/controller/admission/pod-nodes.ts).
+ */
+const AGENT_TOKEN_VOLUME = {
+  name: "kube-api-access",
+  projected: {
+    defaultMode: 0o444,
+    sources: [
+      { serviceAccountToken: { path: "token", expirationSeconds: 3607 } },
+      { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+      { downwardAPI: { items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }] } },
+    ],
+  },
+};
+
 /** The privileged node agent: hostNetwork + hostPID, enters PID 1's namespaces with nsenter. */
 export function agentDaemonSet(settings: WorkloadSettings): V1DaemonSet {
   return componentDaemonSet("agent", settings, {
     serviceAccountName: "netmedic-agent",
+    automountServiceAccountToken: false,
+    volumes: [AGENT_TOKEN_VOLUME],
     hostNetwork: true,
     hostPID: true,
     dnsPolicy: "ClusterFirstWithHostNet",
@@ -66,6 +86,7 @@ export function agentDaemonSet(settings: WorkloadSettings): V1DaemonSet {
       env: [NODE_NAME_ENV, { name: "NODE_OPTIONS", value: AGENT_NODE_OPTIONS }],
       resources: settings.agent.resources,
       securityContext: { privileged: true, runAsUser: 0, readOnlyRootFilesystem: true },
+      volumeMounts: [{ name: AGENT_TOKEN_VOLUME.name, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true }],
     }],
   });
 }

@@ -1,0 +1,30 @@
+/**
+ * The node-identity webhook's decision for one AdmissionReview: requests by anyone but the agent
+ * ServiceAccount pass (RBAC governs them); the agent's are judged by src/core/node-identity.ts
+ * against the node of the Pod its token is bound to. The webhook itself fails closed for agents —
+ * a Pod it cannot resolve is a refusal — while its failurePolicy (Ignore) decides what happens when
+ * the apiserver cannot reach it at all (docs/architecture.md §2, node identity).
+ */
+import { judgeAgentWrite, type Verdict } from "../../core/node-identity.js";
+import type { ReviewRequest } from "./admission-review.js";
+import type { PodNodes } from "./pod-nodes.js";
+
+/** Who the agents are: the ServiceAccount every agent Pod runs as. */
+export interface AgentAccount {
+  namespace: string;
+  name: string;
+}
+
+/** The verdict on `request`. */
+export async function reviewNetworkHealthWrite(request: ReviewRequest, agent: AgentAccount, pods: PodNodes): Promise<Verdict> {
+  if (request.userInfo.username !== `system:serviceaccount:${agent.namespace}:${agent.name}`) return { allowed: true };
+  const caller = await pods.nodeOf(agent.namespace, request.userInfo);
+  return judgeAgentWrite({
+    operation: request.operation,
+    subResource: request.subResource,
+    name: request.name,
+    oldStatus: request.oldObject?.status,
+    newStatus: request.object?.status,
+    caller,
+  });
+}

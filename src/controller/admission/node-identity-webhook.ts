@@ -1,0 +1,68 @@
+/**
+ * Starts the node-identity webhook in a controller replica: makes its key and certificate, serves
+ * HTTPS, and keeps its certificate in the ValidatingWebhookConfiguration's caBundle (at start, then
+ * every few minutes, which also repairs a caBundle that a re-apply emptied). Every replica serves,
+ * leader or not, so the webhook Service has an endpoint whenever any replica runs.
+ *
+ * Configured by the Deployment's environment rather than flags: NETMEDIC_WEBHOOK_LISTEN
+ * ("[HOST]:PORT"; absent = no webhook, as in out-of-cluster runs), POD_NAME (the certificate's CN),
+ * NETMEDIC_WEBHOOK_SERVICE (default netmedic-webhook) and NETMEDIC_AGENT_SERVICE_ACCOUNT
+ * (default netmedic-agent).
+ */
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { publishCaBundle } from "./ca-bundle.js";
+import { apiPodReader, PodNodes } from "./pod-nodes.js";
+import { selfSignedCert } from "./serving-cert.js";
+import { startWebhookServer, type WebhookServer } from "./webhook-server.js";
+
+const REPUBLISH_MS = 5 * 60_000;
+const CONTROLLER_SELECTOR = "app.kubernetes.io/name=netmedic,app.kubernetes.io/component=controller";
+
+/** What the webhook needs from the controller. */
+export interface NodeIdentityOptions {
+  kubeConfig: KubeConfig;
+  /** The namespace netmedic runs in (the agents' and the controller's Pods). */
+  namespace: string;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** "[HOST]:PORT" → listen address; undefined when unset. Throws on anything else. */
+export function parseWebhookListen(value: string | undefined): { host?: string; port: number } | undefined {
+  if (!value) return undefined;
+  const match = /^(.*):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) throw new Error(`NETMEDIC_WEBHOOK_LISTEN: expected [HOST]:PORT such as :9443 (got "${value}")`);
+  return { host: match[1] || undefined, port };
+}
+
+/** Starts the webhook when NETMEDIC_WEBHOOK_LISTEN is set; undefined otherwise. */
+export async function startNodeIdentityWebhook(options: NodeIdentityOptions): Promise<WebhookServer | undefined> {
+  const env = options.env ?? process.env;
+  const listen = parseWebhookListen(env.NETMEDIC_WEBHOOK_LISTEN);
+  if (!listen) return undefined;
+  const podName = env.POD_NAME || "netmedic-controller";
+  const service = env.NETMEDIC_WEBHOOK_SERVICE || "netmedic-webhook";
+  const host = `${service}.${options.namespace}.svc`;
+  // Backdated a little: an apiserver whose clock runs behind still accepts it.
+  const cert = selfSignedCert({ commonName: podName, dnsNames: [host, `${host}.cluster.local`], notBefore: new Date(Date.now() - 5 * 60_000), validDays: 825 });
+  const agent = { namespace: options.namespace, name: env.NETMEDIC_AGENT_SERVICE_ACCOUNT || "netmedic-agent" };
+  const server = await startWebhookServer({ listen, cert, agent, pods: new PodNodes(apiPodReader(options.kubeConfig)), logger: options.logger });
+  const publish = (): void => {
+    publishCaBundle({ kubeConfig: options.kubeConfig, own: { name: podName, certPem: cert.certPem }, live: () => controllerPods(options.kubeConfig, options.namespace, podName) })
+      .then((wrote) => wrote && options.logger.info({ pod: podName }, "webhook caBundle published"))
+      .catch((error: unknown) => options.logger.warn({ err: error }, "webhook caBundle not published"));
+  };
+  publish();
+  const timer = setInterval(publish, REPUBLISH_MS);
+  timer.unref();
+  options.logger.info({ port: server.port, host }, "node identity webhook serving");
+  return { port: server.port, close: async () => { clearInterval(timer); await server.close(); } };
+}
+
+/** Names of the controller Pods that exist (the replicas whose certificates stay in the bundle). */
+async function controllerPods(kubeConfig: KubeConfig, namespace: string, own: string): Promise<ReadonlySet<string>> {
+  const list = await kubeConfig.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: CONTROLLER_SELECTOR });
+  return new Set([own, ...list.items.map((pod) => pod.metadata?.name ?? "")]);
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "@jest/globals";
+import { controllerFieldsChanged, judgeAgentWrite, type AgentWrite } from "../../../src/core/node-identity.js";
+import type { NetworkHealthStatus } from "../../../src/api/index.js";
+
+const owned: NetworkHealthStatus = {
+  observedGeneration: 1,
+  conditions: [{ type: "Ready", status: "True", reason: "Healthy", message: "ok", lastTransitionTime: "2026-01-01T00:00:00Z" }],
+  remediation: { phase: "Idle", mode: "Auto" },
+};
+const write = (overrides: Partial<AgentWrite>): AgentWrite => ({
+  operation: "UPDATE", subResource: "status", name: "node-a", oldStatus: owned,
+  newStatus: { ...owned, agent: { heartbeatTime: "2026-01-01T00:01:00Z" } }, caller: { node: "node-a" }, ...overrides,
+});
+
+describe("judgeAgentWrite", () => {
+  it.each([
+    ["its own facts, probes and heartbeat", write({}), true],
+    ["its first report into an empty status", write({ oldStatus: undefined, newStatus: { agent: { heartbeatTime: "t" } } }), true],
+  ])("allows %s", (_name, input, allowed) => {
+    expect(judgeAgentWrite(input).allowed).toBe(allowed);
+  });
+
+  it.each([
+    ["another node's object", write({ name: "node-b" }), "node node-a may not write NetworkHealth node-b: an agent writes only its own node's NetworkHealth"],
+    ["an order into its own", write({ newStatus: { ...owned, remediation: { phase: "Pending", orderId: "x" } } }),
+      "node node-a may not write controller-owned status fields (status.remediation): an agent writes only status.facts, status.probes, status.agent"],
+    ["conditions and history removed", write({ newStatus: {} }), "(status.conditions, status.observedGeneration, status.remediation)"],
+    ["the object itself", write({ subResource: "" }), "node node-a: an agent may only update the status of its own NetworkHealth, not update networkhealths node-a"],
+    ["a delete", write({ operation: "DELETE" }), "not delete networkhealths/status node-a"],
+    ["a caller with no node", write({ caller: { unknown: "the token is not bound to a Pod" } }), "netmedic-agent credentials not tied to a node: the token is not bound to a Pod"],
+  ])("refuses %s with a message that says why", (_name, input, message) => {
+    const verdict = judgeAgentWrite(input);
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.allowed ? "" : verdict.message).toContain(message);
+  });
+});
+
+describe("controllerFieldsChanged", () => {
+  it("ignores key order and the agent's fields, sees nested changes", () => {
+    const reordered = { remediation: { mode: "Auto", phase: "Idle" }, conditions: owned.conditions, observedGeneration: 1, facts: { collectedAt: "t" } } as NetworkHealthStatus;
+    expect(controllerFieldsChanged(owned, reordered)).toEqual([]);
+    const edited = structuredClone(owned);
+    edited.conditions![0]!.message = "forged";
+    expect(controllerFieldsChanged(owned, edited)).toEqual(["conditions"]);
+    expect(controllerFieldsChanged(undefined, { history: [] })).toEqual(["history"]);
+  });
+});
