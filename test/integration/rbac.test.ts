@@ -11,7 +11,9 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { AdmissionregistrationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
+import { parseAllDocuments } from "yaml";
+import { WEBHOOK_CONFIGURATION } from "../../src/controller/admission/ca-bundle.js";
 import { asServiceAccount, getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { deployManifests, kubectlManifests } from "../support/control-plane/deploy-manifests.js";
 import { createReadyNode } from "../support/control-plane/kubelet.js";
@@ -47,6 +49,15 @@ function exercised(event: AuditEvent): string[] {
   return keys;
 }
 
+/** deploy/'s ValidatingWebhookConfiguration with an objectSelector no object matches. */
+function inertWebhookConfiguration(): V1ValidatingWebhookConfiguration {
+  const config = parseAllDocuments(readFileSync("deploy/53-node-identity-webhook.yaml", "utf8")).map((d) => d.toJS() as V1ValidatingWebhookConfiguration)
+    .find((d) => d.kind === "ValidatingWebhookConfiguration");
+  if (!config?.webhooks?.[0]) throw new Error("deploy/53-node-identity-webhook.yaml has no webhook");
+  config.webhooks[0].objectSelector = { matchLabels: { "netmedic.io/rbac-test": "matches-nothing" } };
+  return config;
+}
+
 describe("controller RBAC (deploy/20-rbac-controller.yaml) against the audit log", () => {
   const cluster = getTestCluster();
   const admin = cluster.kubeConfig;
@@ -65,14 +76,18 @@ describe("controller RBAC (deploy/20-rbac-controller.yaml) against the audit log
     // The controller's "own Pod" (no kubelet runs it): the DaemonSets take their image from it.
     await admin.makeApiClient(CoreV1Api).createNamespacedPod({ namespace, body: {
       metadata: { name: "netmedic-controller-0" }, spec: { containers: [{ name: "controller", image: "ghcr.io/netmedic-io/netmedic:rbac" }] } } });
+    // The node-identity webhook's configuration, for the controller to put its certificate in. Its
+    // objectSelector matches nothing: the shared plane's other files never call this webhook.
+    await admin.makeApiClient(AdmissionregistrationV1Api).createValidatingWebhookConfiguration({ body: inertWebhookConfiguration() });
     const sa = await asServiceAccount(admin, namespace, "netmedic-controller");
     const kubeconfigPath = join(dir, "controller.kubeconfig");
     writeFileSync(kubeconfigPath, sa.exportConfig());
     controller = startProcess("controller-as-sa", netmedicArgv("controller", "--kubeconfig", kubeconfigPath, "--namespace", namespace,
       "--listen", "127.0.0.1:0", "--lease-duration", "6", "--renew-deadline", "4", "--retry-period", "1"), dir,
     // Jest's process.env is a sandbox copy that children never see: hand POD_NAME over explicitly.
-    (argv, options) => spawn(argv[0] ?? "", argv.slice(1), { ...options, env: { ...process.env, POD_NAME: "netmedic-controller-0" } }));
+    (argv, options) => spawn(argv[0] ?? "", argv.slice(1), { ...options, env: { ...process.env, POD_NAME: "netmedic-controller-0", NETMEDIC_WEBHOOK_LISTEN: "127.0.0.1:0" } }));
     await waitForOutput(controller, '"msg":"caches synced"', 60_000);
+    await waitForOutput(controller, '"msg":"webhook caBundle published"', 30_000);
     await waitForOutput(controller, '"msg":"agent and probe daemonsets applied"', 30_000);
     await exerciseController();
     await controller.stop();
@@ -103,6 +118,7 @@ describe("controller RBAC (deploy/20-rbac-controller.yaml) against the audit log
     await core.deleteNamespacedPod({ name: agentPod, namespace: "kube-system", gracePeriodSeconds: 0 }).catch(() => undefined);
     await core.deleteNode({ name: node }).catch(() => undefined);
     kubectlManifests("delete", cluster.kubeconfigPath, manifests);
+    await admin.makeApiClient(AdmissionregistrationV1Api).deleteValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION }).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
 
