@@ -23,6 +23,7 @@ const LIMITS: Array<[name: string, path: Array<string | number>, keyword: string
   ["MAX_AGENT_RESULTS", ["definitions", "AgentStatus", "properties", "results"], "maxItems"],
   ["MAX_UFW_RULES", ["definitions", "UfwFacts", "properties", "rules"], "maxItems"],
   ["MAX_PLANNED_PORTS", ["definitions", "PlannedAction", "properties", "ports"], "maxItems"],
+  ["MAX_PLANNED_MODULES", ["definitions", "PlannedAction", "properties", "modules"], "maxItems"],
   ["MAX_RP_FILTER_LINKS", ["definitions", "ReversePathFilterFacts", "properties", "links"], "maxItems"],
 ];
 const TS_ONLY_KEYS = new Set(["title", "tsType"]);

@@ -37,6 +37,7 @@ export const ACTION_ORDER = [
   "OpenUfw",
   "EnableIPForwarding",
   "EnableBridgeNetfilter",
+  "LoadKernelModules",
   "LoosenReversePathFilter",
   "RepointAPIServerEndpoint",
 ] as const;
@@ -56,6 +57,7 @@ export const CONDITION_REASONS = {
   ],
   APIServerEndpoint: ["Healthy", "EtcdOnlyEndpoint", "Unreachable", "NotApplicable", "Unknown"],
   ReversePathFilter: ["NotStrict", "StrictWithoutDrops", "ManagedByCNI", "StrictOnPodLinks", "Unknown"],
+  KernelModules: ["Loaded", "ModuleNotLoaded", "ModuleNotInstalled", "Unknown"],
   AgentReporting: ["Reporting", "Stale", "NotRunning", "AwaitingFirstReport"],
   Remediating: ["Idle", "Pending", "Applying", "Succeeded", "Failed", "Blocked"],
 } as const;

@@ -1,6 +1,6 @@
 /**
  * `netmedic demo`: diagnoses the bundled example snapshots (the two incidents, a k3s node behind
- * ufw, a node with strict rp_filter and a healthy cluster) — the embedded default of the README's quick start.
+ * ufw, strict rp_filter, missing kernel modules and a healthy cluster) — the embedded default of the README's quick start.
  */
 import { fileURLToPath } from "node:url";
 import { diagnoseSnapshotFile, formatReport } from "./diagnose.js";
@@ -11,6 +11,7 @@ export const DEMO_EXAMPLES = [
   { file: "k3s-etcd-only.yaml", title: "k3s agent pinned to an etcd-only server — node NotReady" },
   { file: "k3s-ufw.yaml", title: "k3s agent on Ubuntu behind ufw — cross-node pod traffic dropped" },
   { file: "k3s-rp-filter.yaml", title: "k3s agent after an OS upgrade set strict rp_filter — asymmetric pod traffic dropped" },
+  { file: "k3s-modules.yaml", title: "k3s agents without the vxlan module — flannel: operation not supported" },
   { file: "healthy.yaml", title: "healthy kubeadm cluster" },
 ];
 

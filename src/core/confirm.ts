@@ -9,6 +9,7 @@ const CHECK_OF: Record<ActionName, EvidenceCheckType> = {
   OpenUfw: "HostFirewall",
   EnableIPForwarding: "IPForwarding",
   EnableBridgeNetfilter: "BridgeNetfilter",
+  LoadKernelModules: "KernelModules",
   LoosenReversePathFilter: "ReversePathFilter",
   RepointAPIServerEndpoint: "APIServerEndpoint",
 };

@@ -8,6 +8,7 @@ import { checkAgentReporting, checkBridgeNetfilter, checkHostFirewall, checkIPFo
 import { checkKonnectivity } from "./checks-konnectivity.js";
 import { checkAPIServerEndpoint } from "./checks-apiserver.js";
 import { checkReversePathFilter } from "./checks-rp-filter.js";
+import { checkKernelModules } from "./checks-modules.js";
 import { chooseFixes, probeTargets } from "./fixes.js";
 import { nodeContext } from "./node-context.js";
 import { classifyAPIServiceFailure, type APIServiceFailure } from "./evidence.js";
@@ -37,6 +38,8 @@ const ROOT_CAUSE_ORDER: Array<[EvidenceCheckType, string]> = [
   ["HostFirewall", "MasqueradeDisabled"],
   ["BridgeNetfilter", "ModuleNotLoaded"],
   ["BridgeNetfilter", "Disabled"],
+  ["KernelModules", "ModuleNotInstalled"],
+  ["KernelModules", "ModuleNotLoaded"],
   ["ReversePathFilter", "StrictOnPodLinks"],
 ];
 
@@ -48,6 +51,7 @@ function runChecks(context: NodeContext): Record<EvidenceCheckType, CheckResult>
     KonnectivityReachable: checkKonnectivity(context),
     APIServerEndpoint: checkAPIServerEndpoint(context),
     ReversePathFilter: checkReversePathFilter(context),
+    KernelModules: checkKernelModules(context),
     AgentReporting: checkAgentReporting(context),
   };
 }

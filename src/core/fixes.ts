@@ -7,6 +7,7 @@ import type { CheckResult, EvidenceCheckType, NodeContext } from "./findings.js"
 import { ufwNeeds } from "./checks-ufw.js";
 import { withoutEmpty } from "./without-empty.js";
 import { podLinkOwner, strictSettings } from "./checks-rp-filter.js";
+import { modulesIn, packageHint, requiredModules } from "./checks-modules.js";
 
 /** The fixes for a node and, when something is wrong that no node fix addresses, why. */
 export interface FixChoice {
@@ -47,6 +48,17 @@ function rpFilterFix(context: NodeContext): PlannedAction | string {
   return { action: "LoosenReversePathFilter", reason: "StrictOnPodLinks", ...(links.length ? { links } : {}) };
 }
 
+/** LoadKernelModules for the installed-but-unloaded modules; a module not installed is for a person (a package). */
+function modulesFix(context: NodeContext, fixes: PlannedAction[], reasons: string[]): void {
+  const facts = context.facts?.kernelModules;
+  if (!facts) return;
+  const required = requiredModules(context);
+  const missing = modulesIn(facts, required, "notInstalled");
+  if (missing.length) reasons.push(`${missing.join(", ")} cannot be loaded: not installed for kernel ${facts.release}; install ${packageHint(facts.release)}`);
+  const unloaded = modulesIn(facts, required, "available");
+  if (unloaded.length) fixes.push({ action: "LoadKernelModules", reason: "ModuleNotLoaded", modules: unloaded });
+}
+
 function repointFix(context: NodeContext, check: CheckResult): PlannedAction | string {
   const distribution = context.facts?.distribution;
   if (distribution !== "k3s" && distribution !== "rke2") return `cannot re-point a ${distribution ?? "unknown"} node agent (k3s/RKE2 only)`;
@@ -76,6 +88,7 @@ export function chooseFixes(context: NodeContext, checks: Record<EvidenceCheckTy
   } else if (checks.HostFirewall.status === "False") fixes.push(firewallFix(context, checks.HostFirewall));
   if (checks.IPForwarding.status === "False") fixes.push({ action: "EnableIPForwarding", reason: "Disabled", ...podInterface(context) });
   if (checks.BridgeNetfilter.status === "False") fixes.push({ action: "EnableBridgeNetfilter", reason: checks.BridgeNetfilter.reason });
+  if (checks.KernelModules.status === "False") modulesFix(context, fixes, reasons);
   if (checks.ReversePathFilter.status === "False") {
     const rp = rpFilterFix(context);
     if (typeof rp === "string") reasons.push(rp);

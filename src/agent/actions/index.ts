@@ -6,6 +6,7 @@ import { openUfw } from "./open-ufw.js";
 import { enableBridgeNetfilter, enableIPForwarding } from "./sysctl-actions.js";
 import { repointAPIServer } from "./repoint-api-server.js";
 import { loosenReversePathFilter } from "./loosen-rp-filter.js";
+import { loadKernelModules } from "./load-kernel-modules.js";
 
 export type { ActionContext, ActionOutcome } from "./action.js";
 
@@ -15,6 +16,7 @@ export const ACTION_BODIES: Readonly<Record<ActionName, ActionBody>> = {
   OpenUfw: openUfw,
   EnableIPForwarding: enableIPForwarding,
   EnableBridgeNetfilter: enableBridgeNetfilter,
+  LoadKernelModules: loadKernelModules,
   LoosenReversePathFilter: loosenReversePathFilter,
   RepointAPIServerEndpoint: repointAPIServer,
 };

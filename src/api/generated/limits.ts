@@ -11,5 +11,7 @@ export const MAX_AGENT_RESULTS = 20;
 export const MAX_UFW_RULES = 200;
 /** maxItems of PlannedAction.ports. */
 export const MAX_PLANNED_PORTS = 8;
+/** maxItems of PlannedAction.modules. */
+export const MAX_PLANNED_MODULES = 8;
 /** maxItems of ReversePathFilterFacts.links. */
 export const MAX_RP_FILTER_LINKS = 64;

@@ -7,6 +7,7 @@ export type ActionName =
   | "EnableBridgeNetfilter"
   | "OpenHostFirewall"
   | "OpenUfw"
+  | "LoadKernelModules"
   | "LoosenReversePathFilter"
   | "RepointAPIServerEndpoint";
 
@@ -29,7 +30,7 @@ export interface NetworkHealthSpec {
 export interface NetworkHealthStatus {
   /** The .metadata.generation the controller last reconciled. */
   observedGeneration?: number;
-  /** Current state of each check. Types: Ready, IPForwarding, BridgeNetfilter, HostFirewall, KonnectivityReachable, APIServerEndpoint, ReversePathFilter, AgentReporting, Remediating. */
+  /** Current state of each check. Types: Ready, IPForwarding, BridgeNetfilter, HostFirewall, KonnectivityReachable, APIServerEndpoint, ReversePathFilter, KernelModules, AgentReporting, Remediating. */
   conditions?: Condition[];
   diagnosis?: Diagnosis;
   facts?: HostFacts;
@@ -89,6 +90,7 @@ export interface HostFacts {
   firewall?: FirewallFacts;
   ufw?: UfwFacts;
   rpFilter?: ReversePathFilterFacts;
+  kernelModules?: KernelModuleFacts;
   apiServer?: APIServerFacts;
   /** Facts that could not be read, each with the reason (for example an unreadable host file). */
   errors?: string[];
@@ -177,6 +179,19 @@ export interface LinkValue {
   /** The link's name, for example cni0 or flannel.1. */
   name: string;
   value: number;
+}
+/** The kernel modules Kubernetes networking needs (overlay, nf_conntrack, br_netfilter, vxlan), as the agent found them: /proc/modules, /sys/module, the kernel's build config (/boot/config-<release>) and /lib/modules/<release>/modules.builtin and modules.dep. */
+export interface KernelModuleFacts {
+  /** The running kernel's release (/proc/sys/kernel/osrelease). */
+  release: string;
+  /** @maxItems 8 */
+  modules: KernelModuleState[];
+}
+/** One kernel module and where it stands. */
+export interface KernelModuleState {
+  name: string;
+  /** loaded (in /proc/modules), builtin (in the kernel: /sys/module without /proc/modules, modules.builtin or =y in the build config), available (installed in modules.dep, not loaded), notInstalled (built without it, or modules.dep readable and without it), unknown (none of those could tell). */
+  state: "loaded" | "builtin" | "available" | "notInstalled" | "unknown";
 }
 /** The API server endpoint(s) the node's k3s/RKE2 agent is configured to use. Tokens are never collected. */
 export interface APIServerFacts {
@@ -273,6 +288,12 @@ export interface PlannedAction {
    * @maxItems 64
    */
   links?: string[];
+  /**
+   * LoadKernelModules - the modules to load and persist in modules-load.d (overlay, nf_conntrack, br_netfilter, vxlan).
+   *
+   * @maxItems 8
+   */
+  modules?: string[];
   /** OpenHostFirewall - the zone to enable masquerade on. */
   egressZone?: string;
   /** OpenHostFirewall - the firewalld service to add (created when the distribution does not ship it). */

@@ -31,6 +31,7 @@ describe("the bundled examples", () => {
     ["k3s-etcd-only.yaml", { "etcd-1": ["", []], "cp-1": ["", []], "agent-1": ["EtcdOnlyEndpoint", ["RepointAPIServerEndpoint"]] }],
     ["k3s-ufw.yaml", { "server-1": ["", []], "agent-1": ["UfwBlockingPodTraffic", ["OpenUfw"]] }],
     ["k3s-rp-filter.yaml", { "server-1": ["", []], "agent-1": ["StrictOnPodLinks", ["LoosenReversePathFilter"]] }],
+    ["k3s-modules.yaml", { "server-1": ["", []], "agent-1": ["ModuleNotInstalled", []], "agent-2": ["ModuleNotLoaded", ["LoadKernelModules"]] }],
     ["healthy.yaml", { "cp-1": ["", []], "worker-1": ["", []] }],
   ] as Array<[string, Record<string, [string, string[]]>]>)("%s → root cause and planned fix per node", (file, expected) => {
     const report = diagnoseSnapshotFile(join(examplesDirectory(), file));
@@ -54,6 +55,14 @@ describe("the bundled examples", () => {
     expect(check("k3s-rp-filter.yaml", "server-1")).toMatchObject({ status: "True", reason: "NotStrict" });
     expect(check("k0s-firewalld.yaml", "worker-1")).toMatchObject({ status: "True", reason: "StrictWithoutDrops" });
     expect(check("healthy.yaml", "worker-1")).toMatchObject({ status: "True", reason: "ManagedByCNI" });
+  });
+
+  it("kernel modules: a module not installed names its package and plans nothing; one installed is loaded; k0s (kube-router) needs no vxlan", () => {
+    const nodes = diagnoseSnapshotFile(join(examplesDirectory(), "k3s-modules.yaml")).nodes;
+    expect(nodes.find((n) => n.node === "agent-1")?.plan.message).toBe("vxlan cannot be loaded: not installed for kernel 6.8.0-1015-raspi; install linux-modules-extra-raspi (Ubuntu)");
+    expect(nodes.find((n) => n.node === "agent-2")?.plan.actions).toEqual(["LoadKernelModules(modules=vxlan)"]);
+    const k0s = diagnoseSnapshotFile(join(examplesDirectory(), "k0s-firewalld.yaml")).nodes.find((n) => n.node === "worker-1");
+    expect(k0s?.checks.find((c) => c.type === "KernelModules")).toMatchObject({ status: "True", reason: "Loaded" });
   });
 
   it("the k3s re-point targets the live apiserver from default/kubernetes", () => {
