@@ -68,9 +68,13 @@ export async function runController(argv: string[]): Promise<number> {
   let webhook: Awaited<ReturnType<typeof startNodeIdentityWebhook>>;
   try {
     options = { ...flags, kubeConfig: loadKubeConfig(flags.kubeconfig), logger: createControllerLogger(flags.logLevel) };
-    controller = await startController(options);
-    // Every replica serves the node-identity webhook, leader or not (admission/node-identity-webhook.ts).
+    // Every replica serves the node-identity webhook, leader or not (admission/node-identity-webhook.ts);
+    // first, so a port it cannot bind ends the start before anything runs, like a bad --listen.
     webhook = await startNodeIdentityWebhook({ kubeConfig: options.kubeConfig, namespace: flags.namespace, logger: options.logger });
+    controller = await startController(options).catch(async (error: unknown) => {
+      await webhook?.close();
+      throw error;
+    });
   } catch (error) {
     if (error instanceof ConfigError || /kubeconfig/.test((error as Error).message)) return fail((error as Error).message, EXIT_START_FAILED);
     return fail(`cannot start: ${(error as Error).message}`, EXIT_START_FAILED);

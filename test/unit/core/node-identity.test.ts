@@ -1,5 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
-import { controllerFieldsChanged, judgeAgentWrite, type AgentWrite } from "../../../src/core/node-identity.js";
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { AGENT_STATUS_FIELDS, controllerFieldsChanged, judgeAgentWrite, type AgentWrite } from "../../../src/core/node-identity.js";
+import { CONTROLLER_STATUS_FIELDS } from "../../../src/core/status-equality.js";
 import type { NetworkHealthStatus } from "../../../src/api/index.js";
 
 const owned: NetworkHealthStatus = {
@@ -43,5 +46,13 @@ describe("controllerFieldsChanged", () => {
     edited.conditions![0]!.message = "forged";
     expect(controllerFieldsChanged(owned, edited)).toEqual(["conditions"]);
     expect(controllerFieldsChanged(undefined, { history: [] })).toEqual(["history"]);
+  });
+});
+
+describe("the field split", () => {
+  it("names every status field of the CRD exactly once: the agent's here, the controller's in status-equality", () => {
+    const crd = parse(readFileSync("crds/networkhealth.netmedic.io.yaml", "utf8")) as { spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { status: { properties: Record<string, unknown> } } } } }> } };
+    const fields = Object.keys(crd.spec.versions[0]!.schema.openAPIV3Schema.properties.status.properties).sort();
+    expect([...AGENT_STATUS_FIELDS, ...CONTROLLER_STATUS_FIELDS].sort()).toEqual(fields);
   });
 });
