@@ -9,12 +9,14 @@
  */
 import type { Logger } from "pino";
 import type { ActionResult, NetworkHealth, NetworkHealthStatus, PodNetworkFacts, ProbeTargets } from "../api/index.js";
-import { executeAction } from "./actions/index.js";
 import { Backoff, sleep } from "./backoff.js";
 import { collectFacts } from "./facts.js";
 import type { Dialer } from "./host-dialer.js";
 import type { HostExecutor } from "./host-executor.js";
-import { appendResult, dueOrder } from "./orders.js";
+import { appendResult, dueOrder, replaceResult } from "./orders.js";
+import { runOrder } from "./order-runner.js";
+import { DeadManSwitch } from "./checkpoint/dead-man-switch.js";
+import type { RolledBack } from "./checkpoint/order-checkpoint.js";
 import { planProbes, runProbes } from "./probes.js";
 import { RecentOutcomes } from "./recent-outcomes.js";
 import { agentStatus, ReportGate, type AgentReport } from "./report.js";
@@ -44,6 +46,11 @@ export interface AgentConfig {
   /** Operator-given pod interface / CIDR (override detection). */
   podNetwork: PodNetworkFacts;
   version: string;
+  /**
+   * The dead-man switch: the host directory of the order checkpoint and how long a fix has to be
+   * confirmed. Absent: orders run without a checkpoint (tests of one action's host effect).
+   */
+  deadMan?: { stateDir: string; confirmTimeoutMs: number };
 }
 
 /** What the agent works with. */
@@ -75,11 +82,25 @@ export class Agent {
   private readonly clock: () => Date;
   /** Outcomes (with revert) of the newest actions this process executed, keyed `orderId/action`. */
   readonly outcomes = new RecentOutcomes();
+  private readonly deadMan: DeadManSwitch;
 
   constructor(private readonly config: AgentConfig, private readonly deps: AgentDeps) {
     this.report = { probes: [], results: [], version: config.version };
     this.gate = new ReportGate(config.heartbeatMs);
     this.clock = deps.clock ?? (() => new Date());
+    this.deadMan = new DeadManSwitch(config.deadMan, deps.host, deps.logger);
+  }
+
+  /** Rolls back what a previous agent process left unconfirmed (docs/architecture.md §4); the first round calls it. */
+  recover(): Promise<void> {
+    return this.deadMan.recoverOnce(this.clock());
+  }
+
+  private recordRollbacks(rolled: readonly RolledBack[]): void {
+    for (const r of rolled) {
+      this.results = replaceResult(this.results, { orderId: r.orderId, action: r.action, result: "Failed", detail: r.detail, time: this.timestamp() });
+      this.outcomes.delete(`${r.orderId}/${r.action}`); // undone already: its revert must not run again
+    }
   }
 
   private timestamp(): string {
@@ -88,6 +109,7 @@ export class Agent {
 
   /** One round. Throws on API errors (the loop backs off). */
   async round(): Promise<RoundOutcome> {
+    await this.recover();
     const health = await this.deps.store.get(this.config.nodeName);
     this.waiting = !health;
     if (!health) return "waiting";
@@ -95,11 +117,15 @@ export class Agent {
       // Results written by a previous agent process: they prove which orders already ran.
       this.results = [...(health.status?.agent?.results ?? [])];
       this.adopted = true;
+      const recovered = this.deadMan.takeRecovered();
+      this.recordRollbacks(recovered);
+      this.reportAfterActions ||= recovered.length > 0;
     }
     const targets = this.targetsOf(health);
     await this.executeDueOrder(health, targets);
     const snapshot = await collectFacts(this.deps.host, this.config.podNetwork, () => this.timestamp());
-    this.report.facts = snapshot.facts;
+    const errors = [...(snapshot.facts.errors ?? []), ...(this.deadMan.error ? [this.deadMan.error] : [])];
+    this.report.facts = { ...snapshot.facts, ...(errors.length ? { errors } : {}) };
     const slots = planProbes(targets, snapshot.facts.apiServer?.configured ?? [], this.config.probeEndpoint ?? targets.probeEndpoint, this.config.probeTimeoutMs);
     try {
       this.report.probes = await runProbes(this.deps.dialer, slots, this.timestamp());
@@ -128,15 +154,18 @@ export class Agent {
     const log = this.deps.logger.child({ orderId: order.orderId });
     log.info({ actions: order.actions.map((a) => a.action) }, "order received");
     const snapshot = await collectFacts(this.deps.host, this.config.podNetwork, () => this.timestamp());
-    for (const action of order.actions) {
-      const outcome = await executeAction(action, { host: this.deps.host, snapshot, targets, now: this.clock });
-      this.outcomes.set(`${order.orderId}/${action.action}`, outcome);
-      this.results = appendResult(this.results, { orderId: order.orderId, action: action.action, result: outcome.result, detail: outcome.detail, time: this.timestamp() });
-      log.info({ action: action.action, result: outcome.result, detail: outcome.detail }, "action finished");
-      this.reportAfterActions = true;
-      await this.publish(true);
-      if (outcome.result === "Failed") break;
-    }
+    const { host, dialer } = this.deps;
+    const rolled = await runOrder(order, {
+      host, dialer, logger: log, clock: this.clock, snapshot, targets, ...(this.deadMan.settings ? { deadMan: this.deadMan.settings } : {}),
+      onOutcome: async (action, outcome) => {
+        this.outcomes.set(`${order.orderId}/${action.action}`, outcome);
+        this.results = appendResult(this.results, { orderId: order.orderId, action: action.action, result: outcome.result, detail: outcome.detail, time: this.timestamp() });
+        log.info({ action: action.action, result: outcome.result, detail: outcome.detail }, "action finished");
+        this.reportAfterActions = true;
+        await this.publish(true);
+      },
+    });
+    this.recordRollbacks(rolled);
   }
 
   private async publish(force: boolean): Promise<RoundOutcome> {

@@ -11,6 +11,7 @@
 import type { HostExecutor } from "./host-executor.js";
 import { changeOutcome, failureMessage, parseZoneListings, zoneOfInterface, zoneOfSource, type ZoneListing } from "./firewalld-parse.js";
 import { ActionFailure } from "./actions/action.js";
+import { performUndo, type UndoStep } from "./actions/undo-steps.js";
 
 /** runtime or permanent configuration. */
 export type Scope = "runtime" | "permanent";
@@ -37,12 +38,9 @@ export async function change(host: HostExecutor, argv: string[]): Promise<"appli
   return outcome;
 }
 
-/** An undo that tolerates the change being gone already. */
-async function undoChange(host: HostExecutor, argv: string[]): Promise<void> {
-  const r = await host.run(argv, TIMEOUT);
-  if (r.code !== 0 && !/UNKNOWN_SOURCE|UNKNOWN_INTERFACE|NOT_ENABLED|INVALID_SERVICE/.test(r.stderr)) {
-    throw new Error(`${argv.slice(1).join(" ")}: ${r.stderr.trim() || `exit ${r.code}`}`);
-  }
+/** An undo step that tolerates the change being gone already. */
+function undoChange(argv: string[]): UndoStep {
+  return { kind: "command", argv, timeoutMs: TIMEOUT.timeoutMs, tolerate: "firewalld" };
 }
 
 /** Every zone of a scope from one `--list-all-zones`; throws ActionFailure when it cannot be read. */
@@ -70,7 +68,7 @@ export interface Binding {
    * Applies it in a scope whose zones (read just before) show it missing; resolves to the undo, or
    * undefined when firewalld says it is already in place (then there is nothing of ours to undo).
    */
-  apply(scope: Scope, zones: Zones): Promise<(() => Promise<void>) | undefined>;
+  apply(scope: Scope, zones: Zones): Promise<UndoStep | undefined>;
 }
 
 /** An interface or source bound to a zone (moved from its previous zone, which the undo restores). */
@@ -82,7 +80,7 @@ export function zoneMember(host: HostExecutor, zone: string, kind: "interface" |
     async apply(scope, zones) {
       const previous = kind === "interface" ? zoneOfInterface(zones, value) : zoneOfSource(zones, value);
       if ((await change(host, scoped(scope, `--zone=${zone}`, `--change-${kind}=${value}`))) === "already") return undefined;
-      return () => undoChange(host, previous ? scoped(scope, `--zone=${previous}`, `--change-${kind}=${value}`) : scoped(scope, `--zone=${zone}`, `--remove-${kind}=${value}`));
+      return undoChange(previous ? scoped(scope, `--zone=${previous}`, `--change-${kind}=${value}`) : scoped(scope, `--zone=${zone}`, `--remove-${kind}=${value}`));
     },
   };
 }
@@ -96,7 +94,7 @@ export function zoneFeature(host: HostExecutor, zone: string, feature: "masquera
     holds: (zones) => (value ? (zones.get(zone)?.services.includes(value) ?? false) : (zones.get(zone)?.masquerade ?? false)),
     async apply(scope) {
       if ((await change(host, scoped(scope, `--zone=${zone}`, flag("add")))) === "already") return undefined;
-      return () => undoChange(host, scoped(scope, `--zone=${zone}`, flag("remove")));
+      return undoChange(scoped(scope, `--zone=${zone}`, flag("remove")));
     },
   };
 }
@@ -110,22 +108,19 @@ export async function serviceDefined(host: HostExecutor, scope: Scope, service: 
 }
 
 /**
- * Creates a known service permanently (then a reload makes it known at runtime); returns the undo.
- * All its ports go in one call: a failed port shows as a warning (see changeOutcome), and the undo
- * deletes the whole service, so a partial failure still leaves nothing behind.
+ * Creates a known service permanently (then a reload makes it known at runtime); returns the undo
+ * steps (delete it, reload). All its ports go in one call: a failed port shows as a warning (see
+ * changeOutcome), and the undo deletes the whole service, so a partial failure still leaves nothing behind.
  */
-export async function createService(host: HostExecutor, service: string): Promise<() => Promise<void>> {
+export async function createService(host: HostExecutor, service: string): Promise<UndoStep[]> {
   const ports = KNOWN_SERVICES[service];
   if (!ports) throw new ActionFailure(`firewalld service ${service} does not exist and netmedic has no definition for it`);
   await change(host, scoped("permanent", `--new-service=${service}`));
-  const undo = async (): Promise<void> => {
-    await undoChange(host, scoped("permanent", `--delete-service=${service}`));
-    await change(host, ["firewall-cmd", "--reload"]);
-  };
+  const undo: UndoStep[] = [undoChange(scoped("permanent", `--delete-service=${service}`)), { kind: "command", argv: ["firewall-cmd", "--reload"], timeoutMs: TIMEOUT.timeoutMs }];
   try {
     await change(host, scoped("permanent", `--service=${service}`, ...ports.map((port) => `--add-port=${port}`)));
   } catch (error) {
-    await undo().catch(() => undefined);
+    for (const step of undo) await performUndo(host, step).catch(() => undefined);
     throw error;
   }
   return undo;

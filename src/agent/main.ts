@@ -11,7 +11,7 @@ import { AgentApiClient } from "../k8s/light/agent-api-client.js";
 import { Agent, type NetworkHealthStore } from "./agent.js";
 import { HostNetworkDialer } from "./host-dialer.js";
 import { HostExecutor } from "./host-executor.js";
-import { AgentUsageError, parseAgentArgs, type AgentOptions } from "./options.js";
+import { AgentUsageError, DEFAULT_CONFIRM_TIMEOUT, parseAgentArgs, parseDuration, type AgentOptions } from "./options.js";
 import { netmedicVersion } from "./version.js";
 import { WatchedNetworkHealthStore } from "./watched-store.js";
 
@@ -23,6 +23,7 @@ export function createAgent(options: AgentOptions, store: NetworkHealthStore, lo
     {
       nodeName: options.nodeName, intervalMs: options.intervalMs, heartbeatMs: options.heartbeatMs,
       probeTimeoutMs: options.probeTimeoutMs, probeEndpoint: options.probeEndpoint, podNetwork, version: netmedicVersion(),
+      ...(options.stateDir ? { deadMan: { stateDir: options.stateDir, confirmTimeoutMs: options.confirmTimeoutMs ?? parseDuration(DEFAULT_CONFIRM_TIMEOUT, "confirm-timeout") } } : {}),
     },
     { store, host, dialer: new HostNetworkDialer(host), logger: logger.child({ component: "agent", node: options.nodeName }) },
   );

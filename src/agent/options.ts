@@ -2,10 +2,15 @@
  * The agent's flags:
  *   --node-name N (required)  --host-pid PID (1)  --kubeconfig PATH  --interval 10s  --heartbeat 5m
  *   --probe-endpoint IP:PORT  --probe-timeout 3s  --pod-interface IF  --pod-cidr CIDR  --log-level info
+ *   --state-dir /var/lib/netmedic  --confirm-timeout 2m
  */
 import { parseArgs } from "node:util";
 import { parseDialTarget } from "../dial/target.js";
-import { validCIDR, validInterface } from "./validate.js";
+import { validCIDR, validHostPath, validInterface } from "./validate.js";
+import { DEFAULT_STATE_DIR } from "./checkpoint/checkpoint-store.js";
+
+/** An absolute directory path (the checkpoint's file names are appended to it). */
+const validStateDir = (value: string): string => validHostPath(value.replace(/\/+$/, "") || "/");
 
 /** Parsed agent options. */
 export interface AgentOptions {
@@ -19,7 +24,17 @@ export interface AgentOptions {
   podInterface?: string;
   podCIDR?: string;
   logLevel: string;
+  /** The host directory of the order checkpoint (a hostPath volume); parseAgentArgs always sets it. */
+  stateDir?: string;
+  /** How long a fix has to be confirmed (the node reaches the API server) before it reverts itself. */
+  confirmTimeoutMs?: number;
 }
+
+/**
+ * The confirmation deadline: two minutes, like kubernetes-nmstate's default probe budget — long
+ * enough for a restarted k3s-agent to reconnect, short enough that a node cut off heals soon.
+ */
+export const DEFAULT_CONFIRM_TIMEOUT = "2m";
 
 /**
  * How often an agent with nothing new reports anyway, so the controller can tell it is alive:
@@ -61,6 +76,7 @@ export function parseAgentArgs(argv: string[]): AgentOptions {
     options: {
       "node-name": string, "host-pid": string, kubeconfig: string, interval: string, heartbeat: string,
       "probe-endpoint": string, "probe-timeout": string, "pod-interface": string, "pod-cidr": string, "log-level": string,
+      "state-dir": string, "confirm-timeout": string,
     },
   });
   const nodeName = values["node-name"];
@@ -71,6 +87,8 @@ export function parseAgentArgs(argv: string[]): AgentOptions {
   if (!LOG_LEVELS.has(logLevel)) throw new AgentUsageError(`--log-level must be one of ${[...LOG_LEVELS].join(", ")}`);
   return {
     nodeName, hostPid, logLevel,
+    stateDir: checked("state-dir", values["state-dir"], validStateDir) ?? DEFAULT_STATE_DIR,
+    confirmTimeoutMs: parseDuration(values["confirm-timeout"] ?? DEFAULT_CONFIRM_TIMEOUT, "confirm-timeout"),
     kubeconfig: values.kubeconfig,
     intervalMs: parseDuration(values.interval ?? "10s", "interval"),
     heartbeatMs: parseDuration(values.heartbeat ?? DEFAULT_HEARTBEAT, "heartbeat"),

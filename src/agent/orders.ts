@@ -41,3 +41,11 @@ function rank(action: string): number {
 export function appendResult(results: readonly ActionResult[], result: ActionResult): ActionResult[] {
   return [...results, result].slice(-MAX_RESULTS);
 }
+
+/**
+ * Records a result that supersedes the action's earlier one in the same order (a rollback after a
+ * Succeeded): one result per order and action, so a reader never has to pick between two.
+ */
+export function replaceResult(results: readonly ActionResult[], result: ActionResult): ActionResult[] {
+  return appendResult(results.filter((r) => r.orderId !== result.orderId || r.action !== result.action), result);
+}

@@ -66,7 +66,10 @@ describe("controller-owned DaemonSets", () => {
     const [probe] = await podsOf("probe");
     expect(agent?.spec).toMatchObject({ hostNetwork: true, hostPID: true, serviceAccountName: "netmedic-agent" });
     expect(agent?.spec?.containers[0]?.securityContext?.privileged).toBe(true);
-    expect(agent?.spec?.containers[0]?.args).toEqual(["agent", "--node-name=$(NODE_NAME)", "--host-pid=1", "--heartbeat=300s"]);
+    expect(agent?.spec?.containers[0]?.args).toEqual(["agent", "--node-name=$(NODE_NAME)", "--host-pid=1", "--heartbeat=300s", "--state-dir=/var/lib/netmedic"]);
+    // The order checkpoint's directory on the node (docs/architecture.md §4 "Checkpoint and dead-man switch").
+    expect(agent?.spec?.volumes).toContainEqual(expect.objectContaining({ name: "state", hostPath: { path: "/var/lib/netmedic", type: "DirectoryOrCreate" } }));
+    expect(agent?.spec?.containers[0]?.volumeMounts).toContainEqual(expect.objectContaining({ name: "state", mountPath: "/var/lib/netmedic" }));
     expect(agent?.spec?.containers[0]?.env).toContainEqual({ name: "NODE_OPTIONS", value: "--jitless" });
     expect(probe?.spec?.hostNetwork).toBeFalsy();
     expect(probe?.spec?.automountServiceAccountToken).toBe(false);

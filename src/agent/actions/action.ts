@@ -7,14 +7,18 @@ import type { ActionResult, PlannedAction, ProbeTargets } from "../../api/index.
 import type { HostExecutor } from "../host-executor.js";
 import type { HostSnapshot } from "../facts.js";
 import { InvalidParameterError } from "../validate.js";
-import { ChangeJournal } from "./journal.js";
+import { ChangeJournal, type JournalSink } from "./journal.js";
 
-/** What an action may use: the host, fresh facts, the controller's targets, the clock. */
+/**
+ * What an action may use: the host, fresh facts, the controller's targets, the clock, and where its
+ * journal is checkpointed (the agent's order checkpoint; absent in tests of a single action).
+ */
 export interface ActionContext {
   host: HostExecutor;
   snapshot: HostSnapshot;
   targets: ProbeTargets;
   now: () => Date;
+  journalSink?: JournalSink;
 }
 
 /** An action's outcome; `revert` undoes a Succeeded action (used by tests and for recovery). */
@@ -35,7 +39,7 @@ export class ActionFailure extends Error {}
  * any undo that did not work, so a person knows what to check by hand).
  */
 export async function runAction(body: ActionBody, action: PlannedAction, context: ActionContext): Promise<ActionOutcome> {
-  const journal = new ChangeJournal();
+  const journal = new ChangeJournal(context.host, context.journalSink);
   try {
     const done = await body(action, context, journal);
     return { ...done, revert: journal.revertFunction() };

@@ -49,7 +49,7 @@ async function loosen(host: HostExecutor, journal: ChangeJournal, settings: read
     const previous = before.get(ref.path);
     if (previous === undefined) continue; // the link went away since the reading: nothing to filter
     await writeSysctl(host, ref, LOOSE);
-    journal.record(`set ${ref.key}=${LOOSE}`, () => writeSysctl(host, ref, previous));
+    journal.record(`set ${ref.key}=${LOOSE}`, { kind: "sysctl", key: ref.key, value: previous });
     changed.push(`${ref.key}: ${previous} → ${LOOSE}`);
   }
   return changed;

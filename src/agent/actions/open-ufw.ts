@@ -58,7 +58,7 @@ export const openUfw: ActionBody = async (action, context, journal) => {
   for (const allowance of missing) {
     const said = await ufw(host, allowance.add);
     if (/Skipping/i.test(said)) continue; // ufw found it already there: nothing changed, nothing to undo
-    journal.record(allowanceText(allowance), async () => void (await ufw(host, allowance.remove)));
+    journal.record(allowanceText(allowance), { kind: "command", argv: ["ufw", ...allowance.remove], timeoutMs: 30_000 });
     added.push(allowance);
   }
   const after = await activeUfw(host);

@@ -10,7 +10,7 @@
  */
 import { hostOf } from "../../core/evidence.js";
 import { mustRun, type HostExecutor } from "../host-executor.js";
-import { backupHostFile, backupStamp, hostPathExists, moveHostFile, readHostFile, restoreHostFile, writeHostFileAtomic } from "../host-files.js";
+import { backupHostFile, backupStamp, hostPathExists, moveHostFile, readHostFile, writeHostFileAtomic } from "../host-files.js";
 import { configServers, envServers, rewriteConfigServer, rewriteEnvServer } from "../server-config.js";
 import { layoutOf } from "../api-server-facts.js";
 import type { AgentLayout } from "../distribution.js";
@@ -44,12 +44,15 @@ async function rewriteWithBackup(host: HostExecutor, journal: ChangeJournal, fil
   const backup = `${file.path}.netmedic-bak-${stamp}`;
   await backupHostFile(host, file.path, backup);
   await writeHostFileAtomic(host, file.path, file.next);
-  journal.record(`rewrote ${file.path}`, () => restoreHostFile(host, backup, file.path));
+  journal.record(`rewrote ${file.path}`, { kind: "restore", backup, path: file.path });
   return backup;
 }
 
+const RESTART_TIMEOUT_MS = 120_000;
+const restartArgv = (unit: string): string[] => ["systemctl", "restart", `${unit}.service`];
+
 async function restartUnit(host: HostExecutor, unit: string): Promise<void> {
-  await mustRun(host, ["systemctl", "restart", `${unit}.service`], { timeoutMs: 120_000 });
+  await mustRun(host, restartArgv(unit), { timeoutMs: RESTART_TIMEOUT_MS });
 }
 
 /** Reads back the server settings after the rewrite. */
@@ -78,11 +81,11 @@ export const repointAPIServer: ActionBody = async (action, context, journal) => 
   if (await hostPathExists(host, layout.loadBalancer)) {
     const aside = `${layout.loadBalancer}.netmedic-bak-${stamp}`;
     await moveHostFile(host, layout.loadBalancer, aside);
-    journal.record(`moved ${layout.loadBalancer} aside`, () => moveHostFile(host, aside, layout.loadBalancer));
+    journal.record(`moved ${layout.loadBalancer} aside`, { kind: "move", from: aside, to: layout.loadBalancer });
     lbNote = `load-balancer state moved to ${aside}`;
   }
   // Undone last: once the old files are back, the unit restarts on them.
-  journal.recordLast(`restarted ${unit}`, () => restartUnit(host, unit));
+  journal.recordLast(`restarted ${unit}`, { kind: "command", argv: restartArgv(unit), timeoutMs: RESTART_TIMEOUT_MS });
   await restartUnit(host, unit);
   const now = await configuredNow(host, layout);
   verify(now.length > 0 && now.every((u) => u === url), `server setting reads ${now.join(", ")}`);

@@ -6,7 +6,7 @@
 import type { PlannedAction } from "../../api/index.js";
 import type { HostExecutor } from "../host-executor.js";
 import { mergeModulesConf, mergeSysctlConf, modulesConfHas, MODULES_CONF, sysctlConfValue, SYSCTL_CONF } from "../conf-files.js";
-import { readHostFile, removeHostFile, writeHostFileAtomic } from "../host-files.js";
+import { readHostFile, writeHostFileAtomic } from "../host-files.js";
 import {
   BRIDGE_NF_CALL_IP6TABLES, BRIDGE_NF_CALL_IPTABLES, bridgeNetfilterAvailable, interfaceForwarding, IP_FORWARD,
   readSysctls, writeSysctl, type SysctlRef,
@@ -18,7 +18,7 @@ import type { ChangeJournal } from "./journal.js";
 export async function rewriteFile(host: HostExecutor, journal: ChangeJournal, path: string, previous: string | undefined, next: string): Promise<void> {
   if (previous === next) return;
   await writeHostFileAtomic(host, path, next);
-  journal.record(`wrote ${path}`, () => (previous === undefined ? removeHostFile(host, path) : writeHostFileAtomic(host, path, previous)));
+  journal.record(`wrote ${path}`, previous === undefined ? { kind: "remove", path } : { kind: "write", path, content: previous });
 }
 
 /**
@@ -37,7 +37,7 @@ async function ensureSysctls(host: HostExecutor, journal: ChangeJournal, runtime
   for (const ref of off) {
     const previous = before.get(ref.path) ?? 0;
     await writeSysctl(host, ref, 1);
-    journal.record(`set ${ref.key}=1`, () => writeSysctl(host, ref, previous));
+    journal.record(`set ${ref.key}=1`, { kind: "sysctl", key: ref.key, value: previous });
   }
   const after = await readSysctls(host, runtime);
   verify(runtime.every((ref) => after.get(ref.path) === 1), `${runtime.map((r) => `${r.key}=${after.get(r.path) ?? "?"}`).join(", ")}`);

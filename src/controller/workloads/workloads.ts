@@ -71,7 +71,7 @@ const AGENT_TOKEN_VOLUME = {
 
 /** The privileged node agent: hostNetwork + hostPID, enters PID 1's namespaces with nsenter. */
 export function agentDaemonSet(settings: WorkloadSettings): V1DaemonSet {
-  return componentDaemonSet("agent", settings, {
+  return componentDaemonSet("agent", settings, withStateDir({
     serviceAccountName: "netmedic-agent",
     automountServiceAccountToken: false,
     volumes: [AGENT_TOKEN_VOLUME],
@@ -88,7 +88,22 @@ export function agentDaemonSet(settings: WorkloadSettings): V1DaemonSet {
       securityContext: { privileged: true, runAsUser: 0, readOnlyRootFilesystem: true },
       volumeMounts: [{ name: AGENT_TOKEN_VOLUME.name, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true }],
     }],
-  });
+  }));
+}
+
+/**
+ * The agent's state directory on the node, where it checkpoints every order before changing the
+ * host (docs/architecture.md §4 "Checkpoint and dead-man switch"): a hostPath, because the
+ * checkpoint must outlive the container, the pod and a reboot for the next agent to roll it back.
+ */
+export const AGENT_STATE_DIR = "/var/lib/netmedic";
+
+/** Adds the state directory's hostPath volume, its mount and --state-dir to the agent's pod spec. */
+function withStateDir(spec: V1PodSpec): V1PodSpec {
+  const volume = { name: "state", hostPath: { path: AGENT_STATE_DIR, type: "DirectoryOrCreate" } };
+  const mount = { name: volume.name, mountPath: AGENT_STATE_DIR };
+  const containers = spec.containers.map((c) => ({ ...c, args: [...(c.args ?? []), `--state-dir=${AGENT_STATE_DIR}`], volumeMounts: [...(c.volumeMounts ?? []), mount] }));
+  return { ...spec, volumes: [...(spec.volumes ?? []), volume], containers };
 }
 
 /** The unprivileged probe: pod network, no API token, answers only its node's agent. Placed wherever the agent is. */

@@ -106,8 +106,11 @@ describe("agent flags", () => {
   it("parses the documented flags with defaults", () => {
     expect(parseAgentArgs(["--node-name", "worker-1"])).toEqual({
       nodeName: "worker-1", hostPid: 1, logLevel: "info", kubeconfig: undefined, intervalMs: 10_000, heartbeatMs: 300_000, probeTimeoutMs: 3000,
-      probeEndpoint: undefined, podInterface: undefined, podCIDR: undefined,
+      probeEndpoint: undefined, podInterface: undefined, podCIDR: undefined, stateDir: "/var/lib/netmedic", confirmTimeoutMs: 120_000,
     });
+    const dm = parseAgentArgs(["--node-name", "worker-1", "--state-dir", "/run/netmedic-lab/", "--confirm-timeout", "5s"]);
+    expect([dm.stateDir, dm.confirmTimeoutMs]).toEqual(["/run/netmedic-lab", 5000]);
+    expect(() => parseAgentArgs(["--node-name", "worker-1", "--state-dir", "var/lib"])).toThrow(/--state-dir: invalid host path/);
     const o = parseAgentArgs(["--node-name", "w", "--host-pid", "4242", "--interval", "500ms", "--heartbeat", "2m", "--probe-endpoint", "10.244.1.2:9090", "--pod-interface", "cni0", "--pod-cidr", "10.244.1.0/24"]);
     expect([o.hostPid, o.intervalMs, o.heartbeatMs, o.probeEndpoint, o.podInterface, o.podCIDR]).toEqual([4242, 500, 120_000, "10.244.1.2:9090", "cni0", "10.244.1.0/24"]);
   });
