@@ -75,6 +75,7 @@ export async function runController(argv: string[]): Promise<number> {
       await webhook?.close();
       throw error;
     });
+    webhook?.exportTo(controller.metrics.registry);
   } catch (error) {
     if (error instanceof ConfigError || /kubeconfig/.test((error as Error).message)) return fail((error as Error).message, EXIT_START_FAILED);
     return fail(`cannot start: ${(error as Error).message}`, EXIT_START_FAILED);

@@ -16,6 +16,7 @@ import { FIELD_MANAGER_CONTROLLER, type NetworkHealthStatus } from "../../src/ap
 import { AgentApiClient } from "../../src/k8s/light/agent-api-client.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { publishCaBundle } from "../../src/controller/admission/ca-bundle.js";
+import { checkGuard } from "../../src/controller/admission/guard-check.js";
 import { apiPodReader, PodNodes, POD_NAME_EXTRA, POD_UID_EXTRA } from "../../src/controller/admission/pod-nodes.js";
 import { selfSignedCert } from "../../src/controller/admission/serving-cert.js";
 import { startWebhookServer, WEBHOOK_PATH, type WebhookServer } from "../../src/controller/admission/webhook-server.js";
@@ -154,11 +155,18 @@ describe("node identity: an agent writes only its own node's facts", () => {
     expect((await agentA.applyStatus(nodeA, report())).status?.remediation?.orderId).toBe("order-1");
   });
 
-  it("while the webhook is down the apiserver admits (failurePolicy Ignore): the controller keeps healing, the guard lapses", async () => {
+  it("the guard check sees the webhook answer, and changes nothing (a dry run)", async () => {
+    const before = (await controller.get(nodeA))?.metadata.resourceVersion;
+    expect(await checkGuard(admin, nodeA)).toBe(true);
+    expect((await controller.get(nodeA))?.metadata.resourceVersion).toBe(before);
+  });
+
+  it("while the webhook is down the apiserver admits (failurePolicy Ignore): the controller keeps healing, the guard lapses and the check says so", async () => {
     await webhook?.close();
     webhook = undefined;
     const status: NetworkHealthStatus = { remediation: { phase: "Pending", orderId: "order-2", actions: [{ action: "EnableIPForwarding" }] } as NetworkHealthStatus["remediation"] };
     expect((await controller.applyStatus(nodeB, status)).status?.remediation?.orderId).toBe("order-2");
     expect(await refusal(agentA.applyStatus(nodeB, report()))).toBe("admitted");
+    expect(await checkGuard(admin, nodeA)).toBe(false);
   });
 });

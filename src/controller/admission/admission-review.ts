@@ -18,6 +18,8 @@ export interface ReviewRequest {
   subResource: string;
   name: string;
   resource: string;
+  /** A dry run changes nothing: the guard check (guard-check.ts) sends its probe as one. */
+  dryRun: boolean;
   userInfo: ReviewUser;
   object: NetworkHealth | undefined;
   oldObject: NetworkHealth | undefined;
@@ -49,6 +51,7 @@ export function parseAdmissionReview(body: string): ReviewRequest {
     subResource: text(request.subResource),
     name: text(request.name),
     resource: isObject(request.resource) ? text(request.resource.resource) : "",
+    dryRun: request.dryRun === true,
     userInfo: parseUser(request.userInfo),
     object: isObject(request.object) ? (request.object as unknown as NetworkHealth) : undefined,
     oldObject: isObject(request.oldObject) ? (request.oldObject as unknown as NetworkHealth) : undefined,

@@ -8,6 +8,7 @@
 import { judgeAgentWrite, type Verdict } from "../../core/node-identity.js";
 import type { ReviewRequest } from "./admission-review.js";
 import type { PodNodes } from "./pod-nodes.js";
+import { GUARD_PROBE_ANNOTATION, GUARD_PROBE_ANSWER } from "./guard-check.js";
 
 /** Who the agents are: the ServiceAccount every agent Pod runs as. */
 export interface AgentAccount {
@@ -17,6 +18,8 @@ export interface AgentAccount {
 
 /** The verdict on `request`. */
 export async function reviewNetworkHealthWrite(request: ReviewRequest, agent: AgentAccount, pods: PodNodes): Promise<Verdict> {
+  // The guard check's dry run: answering it at all proves the apiserver reaches the webhook.
+  if (request.dryRun && request.object?.metadata?.annotations?.[GUARD_PROBE_ANNOTATION] !== undefined) return { allowed: false, message: GUARD_PROBE_ANSWER };
   if (request.userInfo.username !== `system:serviceaccount:${agent.namespace}:${agent.name}`) return { allowed: true };
   const caller = await pods.nodeOf(agent.namespace, request.userInfo);
   return judgeAgentWrite({

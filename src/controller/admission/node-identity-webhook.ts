@@ -9,14 +9,18 @@
  * NETMEDIC_WEBHOOK_SERVICE (default netmedic-webhook) and NETMEDIC_AGENT_SERVICE_ACCOUNT
  * (default netmedic-agent).
  */
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { Gauge, type Registry } from "prom-client";
+import { API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL } from "../../api/index.js";
 import { publishCaBundle } from "./ca-bundle.js";
+import { checkGuard, type GuardState } from "./guard-check.js";
 import { apiPodReader, PodNodes } from "./pod-nodes.js";
 import { selfSignedCert } from "./serving-cert.js";
 import { startWebhookServer, type WebhookServer } from "./webhook-server.js";
 
 const REPUBLISH_MS = 5 * 60_000;
+const GUARD_CHECK_MS = 60_000;
 const CONTROLLER_SELECTOR = "app.kubernetes.io/name=netmedic,app.kubernetes.io/component=controller";
 
 /** What the webhook needs from the controller. */
@@ -37,8 +41,13 @@ export function parseWebhookListen(value: string | undefined): { host?: string; 
   return { host: match[1] || undefined, port };
 }
 
+/** A running webhook; exportTo adds netmedic_node_identity_guarded to the controller's registry. */
+export interface NodeIdentityWebhook extends WebhookServer {
+  exportTo: (registry: Registry) => void;
+}
+
 /** Starts the webhook when NETMEDIC_WEBHOOK_LISTEN is set; undefined otherwise. */
-export async function startNodeIdentityWebhook(options: NodeIdentityOptions): Promise<WebhookServer | undefined> {
+export async function startNodeIdentityWebhook(options: NodeIdentityOptions): Promise<NodeIdentityWebhook | undefined> {
   const env = options.env ?? process.env;
   const listen = parseWebhookListen(env.NETMEDIC_WEBHOOK_LISTEN);
   if (!listen) return undefined;
@@ -57,8 +66,33 @@ export async function startNodeIdentityWebhook(options: NodeIdentityOptions): Pr
   publish();
   const timer = setInterval(publish, REPUBLISH_MS);
   timer.unref();
+  const guard = watchGuard(options);
   options.logger.info({ port: server.port, host }, "node identity webhook serving");
-  return { port: server.port, close: async () => { clearInterval(timer); await server.close(); } };
+  return { port: server.port, exportTo: guard.exportTo, close: async () => { clearInterval(timer); guard.stop(); await server.close(); } };
+}
+
+/** Checks every minute that the apiserver reaches the webhook (guard-check.ts); warns when it does not. */
+function watchGuard(options: NodeIdentityOptions): { exportTo: (registry: Registry) => void; stop: () => void } {
+  let state: GuardState;
+  const check = async (): Promise<void> => {
+    const list = await options.kubeConfig.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL, limit: 1 });
+    const name = (list as { items?: Array<{ metadata?: { name?: string } }> }).items?.[0]?.metadata?.name;
+    state = name ? await checkGuard(options.kubeConfig, name) : undefined;
+    if (state === false) options.logger.warn("node identity webhook unreachable from the apiserver: agents' writes are admitted unchecked (failurePolicy Ignore)");
+  };
+  const run = (): void => void check().catch(() => (state = undefined));
+  // The first check after the caBundle had time to reach the apiserver, then every minute.
+  const first = setTimeout(run, 15_000);
+  const timer = setInterval(run, GUARD_CHECK_MS);
+  first.unref();
+  timer.unref();
+  return {
+    stop: () => { clearTimeout(first); clearInterval(timer); },
+    exportTo: (registry) => {
+      new Gauge({ name: "netmedic_node_identity_guarded", help: "1 when the apiserver reached the node-identity webhook at the last check, 0 when it admitted without it (failurePolicy Ignore: agents' writes unchecked), -1 no verdict yet",
+        registers: [registry], collect() { this.set(state === undefined ? -1 : state ? 1 : 0); } });
+    },
+  };
 }
 
 /** Names of the controller Pods that exist (the replicas whose certificates stay in the bundle). */

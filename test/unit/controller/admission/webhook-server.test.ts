@@ -7,6 +7,7 @@ import { PodNodes } from "../../../../src/controller/admission/pod-nodes.js";
 import { selfSignedCert } from "../../../../src/controller/admission/serving-cert.js";
 import { startWebhookServer, WEBHOOK_PATH, type WebhookServer } from "../../../../src/controller/admission/webhook-server.js";
 import { mergedBundle } from "../../../../src/controller/admission/ca-bundle.js";
+import { GUARD_PROBE_ANNOTATION, GUARD_PROBE_ANSWER } from "../../../../src/controller/admission/guard-check.js";
 
 const cert = selfSignedCert({ commonName: "replica-0", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], notBefore: new Date(Date.now() - 60_000), validDays: 1 });
 const pods: Record<string, { uid: string; nodeName: string }> = { "agent-a": { uid: "uid-a", nodeName: "node-a" } };
@@ -68,6 +69,13 @@ describe("node-identity webhook server", () => {
   it("fails closed for an agent it cannot place: a deleted Pod, a Pod it cannot read", async () => {
     expect((await post(review(agent("agent-a", "uid-old")))).body.response).toMatchObject({ allowed: false, status: { message: expect.stringContaining("no longer exists") } });
     expect((await post(review(agent("broken", "uid-b")))).body.response).toMatchObject({ allowed: false, status: { message: expect.stringContaining("cannot read Pod netmedic/broken: connection refused") } });
+  });
+
+  it("refuses the guard check's dry run with its answer, and only a dry run", async () => {
+    const probe = (dryRun: boolean) => JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "g1", operation: "UPDATE", name: "node-a", dryRun,
+      userInfo: { username: "system:serviceaccount:netmedic:netmedic-controller" }, object: { metadata: { annotations: { [GUARD_PROBE_ANNOTATION]: "check" } } } } });
+    expect((await post(probe(true))).body.response).toEqual({ uid: "g1", allowed: false, status: { code: 403, reason: "Forbidden", message: GUARD_PROBE_ANSWER } });
+    expect((await post(probe(false))).body.response).toEqual({ uid: "g1", allowed: true });
   });
 
   it("lets anyone else through (RBAC governs them)", async () => {
