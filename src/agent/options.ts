@@ -31,8 +31,10 @@ export interface AgentOptions {
 }
 
 /**
- * The confirmation deadline: two minutes, like kubernetes-nmstate's default probe budget — long
- * enough for a restarted k3s-agent to reconnect, short enough that a node cut off heals soon.
+ * The confirmation deadline: two minutes. nmstate's own checkpoint defaults to 60 s
+ * (DEFAULT_ROLLBACK_TIMEOUT), but a re-point restarts k3s-agent/rke2-agent, which needs time to
+ * reconnect (the restart alone may take up to its 120 s command timeout before the probes start
+ * their window); a node cut off still heals within minutes.
  */
 export const DEFAULT_CONFIRM_TIMEOUT = "2m";
 
