@@ -91,14 +91,9 @@ export class Agent {
     this.deadMan = new DeadManSwitch(config.deadMan, deps.host, deps.logger);
   }
 
-  /** Rolls back what a previous agent process left unconfirmed (docs/architecture.md §4); the first round calls it. */
-  recover(): Promise<void> {
-    return this.deadMan.recoverOnce(this.clock());
-  }
-
   private recordRollbacks(rolled: readonly RolledBack[]): void {
     for (const r of rolled) {
-      this.results = replaceResult(this.results, { orderId: r.orderId, action: r.action, result: "Failed", detail: r.detail, time: this.timestamp() });
+      this.results = replaceResult(this.results, { orderId: r.orderId, action: r.action, result: "Failed", reason: "RolledBack", detail: r.detail, time: this.timestamp() });
       this.outcomes.delete(`${r.orderId}/${r.action}`); // undone already: its revert must not run again
     }
   }
@@ -109,7 +104,8 @@ export class Agent {
 
   /** One round. Throws on API errors (the loop backs off). */
   async round(): Promise<RoundOutcome> {
-    await this.recover();
+    // Before any API call: a node cut off by an unconfirmed change must heal itself first (§4).
+    await this.deadMan.recoverOnce(this.clock());
     const health = await this.deps.store.get(this.config.nodeName);
     this.waiting = !health;
     if (!health) return "waiting";

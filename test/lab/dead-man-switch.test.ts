@@ -76,7 +76,7 @@ describe("dead-man switch on the lab worker (real firewalld, real netns)", () =>
     const elapsed = Date.now() - started;
     expect(host.cuts).toEqual(["cut", "healed"]);
     const [result] = results(store, "cut-1");
-    expect(result?.result).toBe("Failed");
+    expect([result?.result, result?.reason]).toEqual(["Failed", "RolledBack"]);
     expect(result?.detail).toMatch(new RegExp(`^RolledBack: the node did not reach the API server within 6s of the change \\(${endpoint.replaceAll(".", "\\.")} ETIMEDOUT\\); undid .*masquerade on zone public \\(runtime\\)`));
     expect(result?.detail).not.toMatch(/INCOMPLETE/);
     expect(await listings()).toEqual(original);
@@ -108,7 +108,7 @@ describe("dead-man switch on the lab worker (real firewalld, real netns)", () =>
     const [result, ...others] = results(store, "kill-1");
     expect(others).toEqual([]);
     expect(result?.action).toBe("OpenHostFirewall");
-    expect(result?.result).toBe("Failed");
+    expect([result?.result, result?.reason]).toEqual(["Failed", "RolledBack"]);
     expect(result?.detail).toMatch(/^RolledBack: the agent stopped before confirming order kill-1 \(armed .*\); undid interface cni0 in zone trusted \(runtime\), /);
     expect(await listings()).toEqual(original);
     // EnableIPForwarding never ran, neither before the kill nor after the restart.

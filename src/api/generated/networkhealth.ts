@@ -241,6 +241,8 @@ export interface ActionResult {
   action: ActionName;
   /** Succeeded (applied and verified), Failed, or Skipped (already in the desired state). */
   result: "Succeeded" | "Failed" | "Skipped";
+  /** Why a Failed result failed, when it is one the controller and users act on: RolledBack = the dead-man switch undid the action's changes (the node did not reach the API server before the confirmation deadline, or the agent stopped before confirming; the detail says which and what was undone). */
+  reason?: "RolledBack";
   /** What was done or why it failed. */
   detail?: string;
   /** When the action finished. */

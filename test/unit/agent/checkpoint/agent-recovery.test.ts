@@ -48,7 +48,7 @@ describe("agent recovery at start", () => {
     expect(events.slice(0, 2)).toEqual(["ufw delete allow A", "GET"]);
     const results = applied.at(-1)?.agent?.results ?? [];
     expect(results).toHaveLength(1);
-    expect(results[0]).toMatchObject({ orderId: "o-7", action: "OpenUfw", result: "Failed", detail: expect.stringMatching(/^RolledBack: the agent stopped before confirming order o-7 .*; undid allow A$/) });
+    expect(results[0]).toMatchObject({ orderId: "o-7", action: "OpenUfw", result: "Failed", reason: "RolledBack", detail: expect.stringMatching(/^RolledBack: the agent stopped before confirming order o-7 .*; undid allow A$/) });
     expect(new CheckpointStore(dir).read()).toEqual({ kind: "none" });
   });
 
