@@ -36,7 +36,8 @@ async function modprobe(host: HostExecutor, args: readonly string[]): Promise<vo
 async function load(host: HostExecutor, journal: ChangeJournal, names: readonly string[]): Promise<void> {
   for (const name of names) {
     await modprobe(host, [name]);
-    journal.record(`loaded ${name}`, () => modprobe(host, ["-r", name]));
+    // The undo is data, so an agent restarted after a crash can still unload what this one loaded.
+    journal.record(`loaded ${name}`, { kind: "command", argv: ["modprobe", "-r", name], timeoutMs: 15_000 });
   }
 }
 
