@@ -74,7 +74,9 @@ export async function startControllerChild(dir: string, kubeconfigPath: string, 
   const port = await freePort();
   const argv = [...netmedicCli(nodeFlags), "controller", "--kubeconfig", kubeconfigPath, "--config", configPath, "--namespace", "netmedic",
     "--listen", `127.0.0.1:${port}`, "--log-level", "warn", "--identity", "bench"];
-  const child: ManagedProcess = startProcess("netmedic-controller", argv, join(dir, "netmedic-controller.log"), { ...process.env, ...env });
+  // The shipped webhook listens on every interface (:9443); the bench's controller keeps it on loopback.
+  const webhook = env["NETMEDIC_WEBHOOK_LISTEN"] ? { NETMEDIC_WEBHOOK_LISTEN: `127.0.0.1:${await freePort()}` } : {};
+  const child: ManagedProcess = startProcess("netmedic-controller", argv, join(dir, "netmedic-controller.log"), { ...process.env, ...env, ...webhook });
   return {
     pid: child.pid, port, logPath: child.logPath,
     metrics: async () => parseMetrics(await fetchText(`http://127.0.0.1:${port}/metrics`)),
