@@ -4,12 +4,10 @@
 // approved order for real, verifies, and the pod reaches the controller's 8132 afterwards.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { existsSync, readFileSync } from "node:fs";
-import type { ActionResult, PlannedAction } from "../../src/api/index.js";
-import { Agent } from "../../src/agent/agent.js";
-import { HostNetworkDialer } from "../../src/agent/host-dialer.js";
-import { HostExecutor } from "../../src/agent/host-executor.js";
+import type { PlannedAction } from "../../src/api/index.js";
+import type { Agent } from "../../src/agent/agent.js";
 import { startLab, type Lab } from "../support/lab/index.js";
-import { captureLogger, machineState, MemoryNetworkHealthStore, startPodProbe, type PodProbe } from "./agent-support.js";
+import { captureLogger, machineState, MemoryNetworkHealthStore, startLabAgent, type PodProbe } from "./agent-support.js";
 
 const DIAL_MS = 2500;
 
@@ -23,21 +21,14 @@ describe("agent on the k0s lab worker: facts, probes and the three host fixes", 
   const status = () => store.object?.status ?? {};
   const probeResult = (from: string, target: string) => status().probes?.find((p) => p.from === from && p.target === target)?.result;
   const inWorker = (...argv: string[]) => lab.execIn("worker", argv);
-  const order = (orderId: string, actions: PlannedAction[]) => store.setControllerFields({ remediation: { phase: "Pending", orderId, actions } });
-  const resultsOf = (orderId: string): Array<[string, string]> => (status().agent?.results ?? []).filter((r: ActionResult) => r.orderId === orderId).map((r) => [r.action, r.result]);
+  const order = (orderId: string, actions: PlannedAction[]) => store.order(orderId, actions);
+  const resultsOf = (orderId: string): Array<[string, string]> => store.resultsOf(orderId).map((r) => [r.action, r.result]);
 
   beforeAll(async () => {
     before = await machineState();
     lab = await startLab({ ipForward: 0, bridgeNfCallIptables: 0 });
     await lab.writeFile("/var/lib/k0s/.netmedic-lab", "");
-    probe = await startPodProbe(lab, 9090);
-    const { control } = lab.addresses;
-    store = new MemoryNetworkHealthStore(lab.hostname, { konnectivity: [`${control}:8132`], apiServers: [`${control}:6443`], probeEndpoint: probe.endpoint });
-    const host = new HostExecutor(lab.workerPid);
-    agent = new Agent(
-      { nodeName: lab.hostname, intervalMs: 1000, heartbeatMs: 30_000, probeTimeoutMs: DIAL_MS, podNetwork: {}, version: "test" },
-      { store, host, dialer: new HostNetworkDialer(host), logger },
-    );
+    ({ agent, store, probe } = await startLabAgent(lab, logger, DIAL_MS));
   }, 120_000);
 
   afterAll(async () => {

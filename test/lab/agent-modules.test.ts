@@ -11,13 +11,11 @@
 // recording host (test/unit/agent/kernel-modules.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { existsSync, readFileSync } from "node:fs";
-import type { ActionResult, NetworkHealth, PlannedAction } from "../../src/api/index.js";
-import { Agent } from "../../src/agent/agent.js";
-import { HostNetworkDialer } from "../../src/agent/host-dialer.js";
-import { HostExecutor } from "../../src/agent/host-executor.js";
+import type { NetworkHealth, PlannedAction } from "../../src/api/index.js";
+import type { Agent } from "../../src/agent/agent.js";
 import { MODULES_CONF } from "../../src/agent/conf-files.js";
 import { startLab, type Lab } from "../support/lab/index.js";
-import { captureLogger, machineState, MemoryNetworkHealthStore, startPodProbe } from "./agent-support.js";
+import { captureLogger, machineState, MemoryNetworkHealthStore, startLabAgent } from "./agent-support.js";
 import { diagnoseLabNode, inWorker, makeK3sUfwNode, reasons } from "./ufw-node.js";
 
 const RELEASE = readFileSync("/proc/sys/kernel/osrelease", "utf8").trim();
@@ -44,21 +42,14 @@ describe("agent on a k3s lab node: kernel modules read for real, a module-tree v
   const { logger } = captureLogger();
   const status = () => store.object?.status ?? {};
   const diagnosis = () => diagnoseLabNode(lab, store.object as NetworkHealth);
-  const order = (orderId: string, actions: PlannedAction[]) => store.setControllerFields({ remediation: { phase: "Pending", orderId, actions } });
-  const resultsOf = (orderId: string) => (status().agent?.results ?? []).filter((r: ActionResult) => r.orderId === orderId);
+  const order = (orderId: string, actions: PlannedAction[]) => store.order(orderId, actions);
+  const resultsOf = (orderId: string) => store.resultsOf(orderId);
 
   beforeAll(async () => {
     before = await machineState();
     lab = await startLab({ firewalld: false, ipForward: 1, bridgeNfCallIptables: 1 });
     await makeK3sUfwNode(lab);
-    const probe = await startPodProbe(lab, 9090);
-    const { control } = lab.addresses;
-    store = new MemoryNetworkHealthStore(lab.hostname, { konnectivity: [`${control}:8132`], apiServers: [`${control}:6443`], probeEndpoint: probe.endpoint });
-    const host = new HostExecutor(lab.workerPid);
-    agent = new Agent(
-      { nodeName: lab.hostname, intervalMs: 1000, heartbeatMs: 30_000, probeTimeoutMs: 2500, podNetwork: {}, version: "test" },
-      { store, host, dialer: new HostNetworkDialer(host), logger },
-    );
+    ({ agent, store } = await startLabAgent(lab, logger));
   }, 120_000);
 
   afterAll(async () => {

@@ -9,14 +9,12 @@
 // SYN passes again. Idempotent, reversible, all-or-nothing; this machine's sysctls and /etc untouched.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { existsSync, readFileSync } from "node:fs";
-import type { ActionResult, NetworkHealth, PlannedAction } from "../../src/api/index.js";
-import { Agent } from "../../src/agent/agent.js";
-import { HostNetworkDialer } from "../../src/agent/host-dialer.js";
-import { HostExecutor } from "../../src/agent/host-executor.js";
+import type { NetworkHealth, PlannedAction } from "../../src/api/index.js";
+import type { Agent } from "../../src/agent/agent.js";
 import { RP_FILTER_CONF } from "../../src/agent/actions/loosen-rp-filter.js";
 import { parseReversePathDrops } from "../../src/agent/rp-filter.js";
 import { startLab, type Lab } from "../support/lab/index.js";
-import { captureLogger, machineState, MemoryNetworkHealthStore, startPodProbe } from "./agent-support.js";
+import { captureLogger, machineState, MemoryNetworkHealthStore, startLabAgent } from "./agent-support.js";
 import { diagnoseLabNode, inWorker, makeK3sUfwNode, reasons } from "./ufw-node.js";
 import { countArrivals, sendSynFrom } from "./rp-filter-path.js";
 
@@ -30,8 +28,8 @@ describe("agent on a lab node with strict rp_filter: facts, diagnosis, LoosenRev
   const { logger } = captureLogger();
   const status = () => store.object?.status ?? {};
   const diagnosis = () => diagnoseLabNode(lab, store.object as NetworkHealth);
-  const order = (orderId: string, actions: PlannedAction[]) => store.setControllerFields({ remediation: { phase: "Pending", orderId, actions } });
-  const resultsOf = (orderId: string) => (status().agent?.results ?? []).filter((r: ActionResult) => r.orderId === orderId);
+  const order = (orderId: string, actions: PlannedAction[]) => store.order(orderId, actions);
+  const resultsOf = (orderId: string) => store.resultsOf(orderId);
   const drops = async () => parseReversePathDrops(await inWorker(lab, "cat", "/proc/net/netstat"));
   const rp = async (link: string) => lab.readSysctl(`net.ipv4.conf.${link}.rp_filter`);
   /** Sends one SYN from the pod's asymmetric address; what reached the control host and what the worker dropped. */
@@ -48,14 +46,7 @@ describe("agent on a lab node with strict rp_filter: facts, diagnosis, LoosenRev
     // An address in the node network on the pod: the worker routes it out of its uplink, not cni0.
     source = lab.addresses.nodeCIDR.replace(/\.0\/24$/, ".77");
     await lab.execIn("pod", ["ip", "addr", "add", `${source}/32`, "dev", "eth0"]);
-    const probe = await startPodProbe(lab, 9090);
-    const { control } = lab.addresses;
-    store = new MemoryNetworkHealthStore(lab.hostname, { konnectivity: [`${control}:8132`], apiServers: [`${control}:6443`], probeEndpoint: probe.endpoint });
-    const host = new HostExecutor(lab.workerPid);
-    agent = new Agent(
-      { nodeName: lab.hostname, intervalMs: 1000, heartbeatMs: 30_000, probeTimeoutMs: 2500, podNetwork: {}, version: "test" },
-      { store, host, dialer: new HostNetworkDialer(host), logger },
-    );
+    ({ agent, store } = await startLabAgent(lab, logger));
   }, 120_000);
 
   afterAll(async () => {

@@ -7,9 +7,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
-import { PROBE_TARGETS_ANNOTATION, type NetworkHealth, type NetworkHealthStatus, type ProbeTargets } from "../../src/api/index.js";
+import { PROBE_TARGETS_ANNOTATION, type ActionResult, type NetworkHealth, type NetworkHealthStatus, type PlannedAction, type ProbeTargets } from "../../src/api/index.js";
 import { encodeProbeTargets } from "../../src/core/index.js";
-import type { NetworkHealthStore } from "../../src/agent/agent.js";
+import { Agent, type NetworkHealthStore } from "../../src/agent/agent.js";
+import { HostNetworkDialer } from "../../src/agent/host-dialer.js";
+import { HostExecutor } from "../../src/agent/host-executor.js";
 import { run, type Lab, type LabHost } from "../support/lab/index.js";
 import { TEST_TLS_CERT, TEST_TLS_KEY } from "../unit/probe/tls-fixture.js";
 
@@ -40,6 +42,40 @@ export class MemoryNetworkHealthStore implements NetworkHealthStore {
   setControllerFields(fields: NetworkHealthStatus): void {
     if (this.object) this.object.status = { ...this.object.status, ...fields };
   }
+
+  /** Writes an order as the controller does: phase Pending, these actions. */
+  order(orderId: string, actions: PlannedAction[]): void {
+    this.setControllerFields({ remediation: { phase: "Pending", orderId, actions } });
+  }
+
+  /** The agent's reported results of one order. */
+  resultsOf(orderId: string): ActionResult[] {
+    return (this.object?.status?.agent?.results ?? []).filter((r) => r.orderId === orderId);
+  }
+}
+
+/** An agent on the lab's worker, the pod probe it asks, and the store it reports to. */
+export interface LabAgent {
+  agent: Agent;
+  store: MemoryNetworkHealthStore;
+  probe: PodProbe;
+}
+
+/**
+ * Starts `netmedic probe` in the pod on :9090 and builds an agent that enters the worker through its
+ * PID, with the store holding the lab's probe targets (konnectivity :8132 and the apiserver :6443 on
+ * the control host, the probe's endpoint) as the controller would annotate them.
+ */
+export async function startLabAgent(lab: Lab, logger: Logger, probeTimeoutMs = 2500): Promise<LabAgent> {
+  const probe = await startPodProbe(lab, 9090);
+  const { control } = lab.addresses;
+  const store = new MemoryNetworkHealthStore(lab.hostname, { konnectivity: [`${control}:8132`], apiServers: [`${control}:6443`], probeEndpoint: probe.endpoint });
+  const host = new HostExecutor(lab.workerPid);
+  const agent = new Agent(
+    { nodeName: lab.hostname, intervalMs: 1000, heartbeatMs: 30_000, probeTimeoutMs, podNetwork: {}, version: "test" },
+    { store, host, dialer: new HostNetworkDialer(host), logger },
+  );
+  return { agent, store, probe };
 }
 
 /** A pino logger whose JSON lines are kept in `lines`. */

@@ -5,12 +5,10 @@
 // (survives `ufw reload`), idempotent, reversible, and this machine's firewall and /etc are untouched.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { readFileSync } from "node:fs";
-import type { ActionResult, NetworkHealth, PlannedAction } from "../../src/api/index.js";
-import { Agent } from "../../src/agent/agent.js";
-import { HostNetworkDialer } from "../../src/agent/host-dialer.js";
-import { HostExecutor } from "../../src/agent/host-executor.js";
+import type { NetworkHealth, PlannedAction } from "../../src/api/index.js";
+import type { Agent } from "../../src/agent/agent.js";
 import { startLab, type Lab } from "../support/lab/index.js";
-import { captureLogger, machineState, MemoryNetworkHealthStore, startPodProbe } from "./agent-support.js";
+import { captureLogger, machineState, MemoryNetworkHealthStore, startLabAgent } from "./agent-support.js";
 import { diagnoseLabNode, inWorker, makeK3sUfwNode, reasons, UFW_LAB_TOKEN } from "./ufw-node.js";
 
 const DIAL_MS = 2500;
@@ -27,22 +25,15 @@ describe("agent on a k3s lab node behind ufw: facts, diagnosis, OpenUfw for real
   const status = () => store.object?.status ?? {};
   const diagnosis = () => diagnoseLabNode(lab, store.object as NetworkHealth);
   const podProbe = () => status().probes?.find((p) => p.from === "Pod" && p.purpose === "Konnectivity")?.result;
-  const order = (orderId: string, actions: PlannedAction[]) => store.setControllerFields({ remediation: { phase: "Pending", orderId, actions } });
-  const resultsOf = (orderId: string) => (status().agent?.results ?? []).filter((r: ActionResult) => r.orderId === orderId);
+  const order = (orderId: string, actions: PlannedAction[]) => store.order(orderId, actions);
+  const resultsOf = (orderId: string) => store.resultsOf(orderId);
   const dialControl = async () => (await lab.tcpConnect("pod", lab.addresses.control, 8132, DIAL_MS)).result;
 
   beforeAll(async () => {
     before = await machineState();
     lab = await startLab({ firewalld: false, ipForward: 1, bridgeNfCallIptables: 1 });
     await makeK3sUfwNode(lab);
-    const probe = await startPodProbe(lab, 9090);
-    const { control } = lab.addresses;
-    store = new MemoryNetworkHealthStore(lab.hostname, { konnectivity: [`${control}:8132`], apiServers: [`${control}:6443`], probeEndpoint: probe.endpoint });
-    const host = new HostExecutor(lab.workerPid);
-    agent = new Agent(
-      { nodeName: lab.hostname, intervalMs: 1000, heartbeatMs: 30_000, probeTimeoutMs: DIAL_MS, podNetwork: {}, version: "test" },
-      { store, host, dialer: new HostNetworkDialer(host), logger },
-    );
+    ({ agent, store } = await startLabAgent(lab, logger, DIAL_MS));
   }, 120_000);
 
   afterAll(async () => {
