@@ -10,7 +10,10 @@ import { NetworkHealthClient } from "../src/k8s/networkhealth-client.js";
 import { healthyFacts } from "../test/fixtures/cluster.js";
 import { pool } from "./lib.js";
 
-const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+/** Request options of a JSON merge patch. */
+export const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+/** What a connected konnectivity-agent logs: the kubelet stand-in serves it as every pod's log. */
+export const HEALTHY_LOG = "I1123 09:00:00.000000       1 client.go:224] \"Connect to server\" serverID=\"bench\"\n";
 /** Client-side concurrency of the bench's own writes (FACTS §4 measured throughput at 32). */
 export const BENCH_CONCURRENCY = 32;
 /** The konnectivity server address the pods carry: data only, never dialled (FACTS §5). */

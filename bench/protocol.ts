@@ -6,13 +6,13 @@
  * (all clients), apiserver / etcd / controller CPU, the controller's reconciles/s, and the time from
  * a node's broken report to its agent acting on the order (which bounds order-written → acting).
  */
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { basename } from "node:path";
 import { API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL } from "../src/api/index.js";
 import { loadKubeConfig } from "../src/k8s/kubeconfig.js";
 import { kubeconfigCredentials } from "../src/k8s/light/kubeconfig-credentials.js";
 import { startControlPlane } from "../test/support/control-plane/control-plane.js";
-import { populate, startsBroken } from "./cluster.js";
+import { HEALTHY_LOG, MERGE, populate, startsBroken } from "./cluster.js";
 import { shippedControllerEnv, startControllerChild, type ControllerChild } from "./controller-process.js";
 import { apiserverRequests, controlPlaneCpu, delta, median, metricSum, sleep, startKubeletStandIn } from "./lib.js";
 import { PROTOCOLS, ProtocolFleet, type AgentRequests, type Protocol } from "./protocol-fleet.js";
@@ -33,8 +33,6 @@ export interface ProtocolWindow {
   eventsBySource: Map<string, number>;
 }
 
-const HEALTHY_LOG = "I1123 09:00:00.000000       1 client.go:224] \"Connect to server\" serverID=\"bench\"\n";
-const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 /** One node breaks this often during a window (maxConcurrent 1 lets one order run at a time). */
 const FLIP_EVERY_MS = 20_000;
 

@@ -11,7 +11,7 @@ import { basename, join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { loadKubeConfig } from "../src/k8s/kubeconfig.js";
 import { startControlPlane } from "../test/support/control-plane/control-plane.js";
-import { populate, startsBroken } from "./cluster.js";
+import { HEALTHY_LOG, populate, startsBroken } from "./cluster.js";
 import { startControllerChild, type ControllerChild } from "./controller-process.js";
 import { apiserverRequests, controlPlaneCpu, delta, fetchBytes, metricSum, sleep, startKubeletStandIn } from "./lib.js";
 import { NetworkHealthWatch } from "./networkhealth-watch.js";
@@ -56,8 +56,6 @@ export interface ScaleResult {
   /** CPU seconds each process used while converging (the 2 cores are shared): control plane, bench, controller. */
   convergeCpu: Map<string, number>;
 }
-
-const HEALTHY_LOG = "I1123 09:00:00.000000       1 client.go:224] \"Connect to server\" serverID=\"bench\"\n";
 
 /** The config the bench gives the controller (Observe: diagnose only, no orders wait for agents). */
 export function benchConfig(resyncSeconds: number, reconcile?: ScaleOptions["reconcile"]): string {

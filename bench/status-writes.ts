@@ -9,13 +9,14 @@
  *   merge-delta  — JSON merge patch of only what changed (the conditions list), same precondition.
  * Prints wall time, apiserver + etcd CPU per 1,000 writes and conflicts (409) per method.
  */
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
+import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { basename } from "node:path";
 import { API_GROUP, API_VERSION, FIELD_MANAGER_CONTROLLER, NETWORK_HEALTH_PLURAL, type NetworkHealth, type NetworkHealthStatus } from "../src/api/index.js";
+import { AGENT_STATUS_FIELDS } from "../src/core/node-identity.js";
 import { loadKubeConfig } from "../src/k8s/kubeconfig.js";
 import { NetworkHealthClient } from "../src/k8s/networkhealth-client.js";
 import { startControlPlane } from "../test/support/control-plane/control-plane.js";
-import { BENCH_CONCURRENCY, populate, startsBroken } from "./cluster.js";
+import { BENCH_CONCURRENCY, HEALTHY_LOG, MERGE, populate, startsBroken } from "./cluster.js";
 import { startControllerChild } from "./controller-process.js";
 import { controlPlaneCpu, delta, pool, sleep, startKubeletStandIn } from "./lib.js";
 import { NetworkHealthWatch } from "./networkhealth-watch.js";
@@ -34,13 +35,10 @@ export interface StatusWriteRound {
   conflicts: number;
 }
 
-const AGENT_KEYS = new Set(["facts", "probes", "agent"]);
-const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-const HEALTHY_LOG = "I1123 09:00:00.000000       1 client.go:224] \"Connect to server\" serverID=\"bench\"\n";
 
 /** The controller's part of a status (everything the agent does not own). */
 function controllerPart(status: NetworkHealthStatus | undefined): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(status ?? {}).filter(([key]) => !AGENT_KEYS.has(key)));
+  return Object.fromEntries(Object.entries(status ?? {}).filter(([key]) => !AGENT_STATUS_FIELDS.includes(key)));
 }
 
 /** The same status with the Ready condition's message marked by `round` (a real change, same size). */
