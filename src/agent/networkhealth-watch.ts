@@ -6,6 +6,13 @@
  * the connection breaks (apiserver restart: jittered backoff). A resourceVersion the server no
  * longer has (410 Gone, after etcd compaction) means events may be lost: list again, so the object
  * held is always the server's current one — an order written meanwhile is in it.
+ *
+ * A watch can also die silently: a middlebox drops the connection without a reset, and the agent
+ * would hear nothing until the watch's own deadline. Every write the agent makes to its object (the
+ * heartbeat at the least) must come back on its watch; one that does not within a grace period ends
+ * the attempt, and the watch resumes. That end-to-end proof is why each watch may ask for a long
+ * server timeout (30–60 min): renewals are then a small share of an idle agent's requests, and a dead
+ * watch is still noticed within one heartbeat.
  */
 import type { Logger } from "pino";
 import type { NetworkHealth } from "../api/index.js";
@@ -20,13 +27,18 @@ export interface NetworkHealthWatchApi {
 
 /** Tuning (tests shorten it). */
 export interface NetworkHealthWatchOptions {
-  /** Base of the server-side watch timeout; each watch asks for base·(1..2) so agents do not reconnect in step. Default 300. */
+  /** Base of the server-side watch timeout; each watch asks for base·(1..2) so agents do not reconnect in step. Default 1800. */
   timeoutSeconds?: number;
+  /** How long the watch may take to deliver a write the agent made (expectDelivery) before it counts as dead. Default 30 s. */
+  deliveryGraceMs?: number;
   /** Retry delays after errors. Default 1 s doubling to 30 s, jittered. */
   backoff?: Backoff;
 }
 
 const isGone = (error: unknown): boolean => (error as { code?: unknown }).code === 410;
+
+/** How many resourceVersions the watch remembers, so a write whose event came before its response still counts as delivered. */
+const RECENT_VERSIONS = 16;
 
 /** A NetworkHealth kept current by list + watch; `changes` listeners hear every new version. */
 export class NetworkHealthWatch {
@@ -40,6 +52,12 @@ export class NetworkHealthWatch {
   synced = false;
   /** Lists made so far (the first and every relist after 410). */
   lists = 0;
+  /** Watch attempts ended because a write of the agent's did not come back on them in time. */
+  silentRestarts = 0;
+  /** The watch request in flight (undefined between attempts). */
+  private attempt: AbortController | undefined;
+  private readonly recentVersions: string[] = [];
+  private awaited: { resourceVersion: string; timer: NodeJS.Timeout } | undefined;
 
   constructor(private readonly api: NetworkHealthWatchApi, private readonly name: string, private readonly logger: Logger, private readonly options: NetworkHealthWatchOptions = {}) {
     this.backoff = options.backoff ?? new Backoff(1000, 30_000);
@@ -65,6 +83,42 @@ export class NetworkHealthWatch {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Expects the watch to deliver `resourceVersion` — the answer to a write this agent just made to its
+   * own object — within the delivery grace. If it has not by then, the watch in flight is ended and
+   * resumed from the last version seen (which brings the write). A newer expectation replaces an older.
+   */
+  expectDelivery(resourceVersion: string): void {
+    this.clearAwaited();
+    if (this.recentVersions.includes(resourceVersion)) return;
+    const timer = setTimeout(() => {
+      this.awaited = undefined;
+      if (!this.attempt) return;
+      this.silentRestarts += 1;
+      this.logger.warn({ resourceVersion, graceMs: this.deliveryGraceMs }, "networkhealth watch did not deliver the agent's own write; restarting it");
+      this.attempt.abort();
+    }, this.deliveryGraceMs);
+    timer.unref();
+    this.awaited = { resourceVersion, timer };
+  }
+
+  private get deliveryGraceMs(): number {
+    return this.options.deliveryGraceMs ?? 30_000;
+  }
+
+  private clearAwaited(): void {
+    if (this.awaited) clearTimeout(this.awaited.timer);
+    this.awaited = undefined;
+  }
+
+  /** Notes a version seen on the watch or in a list; settles an expectation it answers. */
+  private saw(resourceVersion: string | undefined): void {
+    if (!resourceVersion) return;
+    this.recentVersions.push(resourceVersion);
+    if (this.recentVersions.length > RECENT_VERSIONS) this.recentVersions.shift();
+    if (this.awaited?.resourceVersion === resourceVersion) this.clearAwaited();
+  }
+
   /** Lists and watches until `signal` aborts. Never throws: errors are logged and retried. */
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
@@ -86,12 +140,14 @@ export class NetworkHealthWatch {
         await sleep(delayMs, signal);
       }
     }
+    this.clearAwaited();
   }
 
   private async list(): Promise<void> {
     const { object, resourceVersion } = await this.api.listOne(this.name);
     this.lists += 1;
     this.resourceVersion = resourceVersion;
+    this.saw(object?.metadata.resourceVersion);
     this.set(object);
     if (!this.synced) {
       this.synced = true;
@@ -102,6 +158,7 @@ export class NetworkHealthWatch {
   /** One watch request; an ERROR event ends it with that Status as the error. */
   private async watchOnce(signal: AbortSignal): Promise<void> {
     const attempt = new AbortController();
+    this.attempt = attempt;
     const stop = (): void => attempt.abort();
     signal.addEventListener("abort", stop, { once: true });
     let failure: Error | undefined;
@@ -113,12 +170,14 @@ export class NetworkHealthWatch {
       }
       this.resourceVersion = event.object.metadata?.resourceVersion ?? this.resourceVersion;
       if (event.type === "BOOKMARK") return;
+      this.saw(event.object.metadata?.resourceVersion);
       this.set(event.type === "DELETED" ? undefined : event.object);
     };
-    const base = this.options.timeoutSeconds ?? 300;
+    const base = this.options.timeoutSeconds ?? 1800;
     try {
       await this.api.watchOne(this.name, this.resourceVersion ?? "", onEvent, { signal: attempt.signal, timeoutSeconds: Math.round(base * (1 + Math.random())) });
     } finally {
+      this.attempt = undefined;
       signal.removeEventListener("abort", stop);
     }
     if (failure) throw failure;

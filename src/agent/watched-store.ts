@@ -28,9 +28,12 @@ export class WatchedNetworkHealthStore implements NetworkHealthStore {
     return this.watch.current(this.stopped);
   }
 
-  /** Server-side apply of the agent's status. */
-  applyStatus(name: string, status: NetworkHealthStatus): Promise<unknown> {
-    return this.api.applyStatus(name, status);
+  /** Server-side apply of the agent's status; the watch must then deliver the version written (expectDelivery). */
+  async applyStatus(name: string, status: NetworkHealthStatus): Promise<unknown> {
+    const written = await this.api.applyStatus(name, status);
+    const resourceVersion = (written as Partial<NetworkHealth> | undefined)?.metadata?.resourceVersion;
+    if (resourceVersion) this.watch.expectDelivery(resourceVersion);
+    return written;
   }
 
   /** Keeps the watch running until `signal` aborts. */

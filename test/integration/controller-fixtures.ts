@@ -120,19 +120,37 @@ export async function startKubeletStandIn(): Promise<{ port: number; logs: Map<s
   };
 }
 
-/** A loopback TCP proxy to `target`; `cut()` drops every connection and refuses new ones until `restore()`. */
-export async function startFaultProxy(target: URL): Promise<{ url: string; cut: () => void; restore: () => void; close: () => Promise<void> }> {
+/** A fault proxy's controls. */
+export interface FaultProxy {
+  url: string;
+  /** Drops every connection (the peers see a reset) and refuses new ones until `restore()`. */
+  cut: () => void;
+  restore: () => void;
+  /**
+   * Stops forwarding on every open connection without closing it — a middlebox that dropped the
+   * connections' state: their peers hear nothing, ever. New connections work.
+   */
+  stall: () => void;
+  close: () => Promise<void>;
+}
+
+/** A loopback TCP proxy to `target` whose connections can be cut or stalled. */
+export async function startFaultProxy(target: URL): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
+  const pairs = new Set<readonly [Socket, Socket]>();
   let refusing = false;
   const server = createTcpServer((client) => {
     if (refusing) return void client.destroy();
     const upstream = connect(Number(target.port), target.hostname);
+    const pair = [client, upstream] as const;
+    pairs.add(pair);
     // Either side failing or closing ends the other, as a real network path would (an apiserver
     // that is down refuses the connection; it must not leave the client hanging).
     for (const [socket, peer] of [[client, upstream], [upstream, client]] as const) {
       sockets.add(socket);
       socket.on("close", () => {
         sockets.delete(socket);
+        pairs.delete(pair);
         peer.destroy();
       });
       socket.on("error", () => peer.destroy());
@@ -144,9 +162,18 @@ export async function startFaultProxy(target: URL): Promise<{ url: string; cut: 
     refusing = true;
     for (const socket of sockets) socket.destroy();
   };
+  const stall = () => {
+    for (const [client, upstream] of pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+    pairs.clear();
+  };
   return {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    cut, restore: () => (refusing = false),
+    cut, stall, restore: () => (refusing = false),
     close: () => new Promise((resolve) => {
       cut();
       server.close(() => resolve());

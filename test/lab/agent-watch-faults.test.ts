@@ -2,8 +2,9 @@
 // its host, deploy/'s agent RBAC as its identity, its production interval of 10 s) talks to a
 // replica apiserver of the shared plane (watch cache off: a compacted resourceVersion is a real
 // 410 Gone) through a fault proxy, while the "controller" writes orders through the shared
-// apiserver. An order is acted on within about a second, with no GET; an apiserver restart and a
-// cut connection during which etcd is compacted (410 → relist) lose no order.
+// apiserver. An order is acted on within about a second, with no GET; an apiserver restart, a
+// cut connection during which etcd is compacted (410 → relist), and a connection that goes silent
+// without a reset (found because the agent's own write does not come back on its watch) lose no order.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +20,7 @@ import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js"
 import { applyCrds } from "../support/control-plane/crds.js";
 import { startApiServerReplica, type ApiServerReplica } from "../support/control-plane/replica.js";
 import { startLab, type Lab } from "../support/lab/index.js";
-import { startFaultProxy } from "../integration/controller-fixtures.js";
+import { startFaultProxy, type FaultProxy } from "../integration/controller-fixtures.js";
 import { captureLogger } from "./agent-support.js";
 import { agentIdentity, tokenOf, writeKubeconfig } from "./agent-identity.js";
 
@@ -40,7 +41,7 @@ describe("agent orders by watch, through apiserver restart and 410 Gone", () => 
   const calls = { listOne: 0, watchOne: 0, applyStatus: 0 };
   let lab: Lab;
   let replica: ApiServerReplica;
-  let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
+  let proxy: FaultProxy;
   let controller: NetworkHealthClient;
   let store: WatchedNetworkHealthStore;
   let lines: string[];
@@ -68,7 +69,8 @@ describe("agent orders by watch, through apiserver restart and 410 Gone", () => 
     };
     const captured = captureLogger();
     lines = captured.lines;
-    store = new WatchedNetworkHealthStore(counted, node, captured.logger.child({ component: "watch" }));
+    // The delivery grace is shortened (30 s as shipped) so the silent-connection story runs in seconds.
+    store = new WatchedNetworkHealthStore(counted, node, captured.logger.child({ component: "watch" }), { deliveryGraceMs: 5000 });
     controller = new NetworkHealthClient(cluster.kubeConfig, FIELD_MANAGER_CONTROLLER);
     const targets = { konnectivity: [`${lab.addresses.control}:8132`] };
     await controller.apply({ apiVersion: "netmedic.io/v1alpha1", kind: "NetworkHealth", metadata: { name: node, annotations: { [PROBE_TARGETS_ANNOTATION]: encodeProbeTargets(targets) } }, spec: {} });
@@ -130,4 +132,20 @@ describe("agent orders by watch, through apiserver restart and 410 Gone", () => 
     const results = (await read())?.status?.agent?.results ?? [];
     expect(results.map((r) => r.orderId)).toEqual([`${node}-o1`, `${node}-o2`, `${node}-o3`]);
   }, 90_000);
+
+  it("an order written while the watch's connection is silently dead arrives once the agent's next report does not come back on it", async () => {
+    const watchesBefore = calls.watchOne;
+    proxy.stall();
+    await order(`${node}-o4`);
+    // A fact changes: the agent reports it (on a new connection once the stalled one times out),
+    // and that write never comes back on the stalled watch.
+    await lab.execIn("worker", ["sysctl", "-w", "net.ipv4.ip_forward=0"]);
+    await eventually("o4's result", () => resultOf(`${node}-o4`), 90_000);
+    expect(await lab.readSysctl("net.ipv4.ip_forward")).toBe("1");
+    expect(logged("networkhealth watch did not deliver the agent's own write; restarting it").length).toBeGreaterThanOrEqual(1);
+    expect(store.watch.silentRestarts).toBeGreaterThanOrEqual(1);
+    expect(calls.watchOne).toBeGreaterThan(watchesBefore);
+    const results = (await read())?.status?.agent?.results ?? [];
+    expect(results.map((r) => r.orderId)).toEqual([`${node}-o1`, `${node}-o2`, `${node}-o3`, `${node}-o4`]);
+  }, 120_000);
 });

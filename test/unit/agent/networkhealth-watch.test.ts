@@ -129,3 +129,56 @@ describe("WatchedNetworkHealthStore.waitForChange", () => {
     await following;
   });
 });
+
+describe("a silently dead watch is found by the agent's own writes", () => {
+  /** A store whose watch delivers only what the test pushes, and whose applies answer with the given versions. */
+  function storeWith(versions: string[]) {
+    let push: ((e: NetworkHealthEvent) => void) | undefined;
+    const watches: string[] = [];
+    const api = {
+      listOne: async () => ({ object: object("10"), resourceVersion: "10" }),
+      watchOne: async (_n: string, rv: string, onEvent: (e: NetworkHealthEvent) => void, options: WatchOptions) => {
+        watches.push(`watch@${rv}`);
+        push = onEvent;
+        await new Promise<void>((resolve) => options.signal.addEventListener("abort", () => resolve(), { once: true }));
+      },
+      applyStatus: async () => object(versions.shift() ?? "0"),
+    };
+    const store = new WatchedNetworkHealthStore(api, "w1", quiet, { deliveryGraceMs: 40, backoff: fastBackoff() });
+    return { store, watches, push: (e: NetworkHealthEvent) => push?.(e) };
+  }
+
+  it.each([
+    ["the write's event arrives after its response", "after", 0, ["watch@10"]],
+    ["the write's event arrived before its response", "before", 0, ["watch@10"]],
+    ["the write never comes back (a connection dropped without a reset)", "never", 1, ["watch@10", "watch@10"]],
+  ])("%s", async (_case, when, restarts, watches) => {
+    const fake = storeWith(["11"]);
+    const stop = new AbortController();
+    const following = fake.store.follow(stop.signal);
+    await fake.store.get();
+    await new Promise((r) => setTimeout(r, 5)); // the watch request is open
+    if (when === "before") fake.push(event("MODIFIED", object("11")));
+    await fake.store.applyStatus("w1", {});
+    if (when === "after") setTimeout(() => fake.push(event("MODIFIED", object("11"))), 10);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(fake.store.watch.silentRestarts).toBe(restarts);
+    expect(fake.watches).toEqual(watches);
+    stop.abort();
+    await following;
+  });
+
+  it("a newer write's expectation replaces an older one: delivering the newer version settles both", async () => {
+    const fake = storeWith(["11", "12"]);
+    const stop = new AbortController();
+    const following = fake.store.follow(stop.signal);
+    await fake.store.get();
+    await fake.store.applyStatus("w1", {});
+    await fake.store.applyStatus("w1", {});
+    fake.push(event("MODIFIED", object("12")));
+    await new Promise((r) => setTimeout(r, 120));
+    expect(fake.store.watch.silentRestarts).toBe(0);
+    stop.abort();
+    await following;
+  });
+});
