@@ -24,6 +24,19 @@ export function firstReportSecondsLeft(health: NetworkHealth | undefined, now: s
 }
 
 /**
+ * Seconds until the agent's last report goes stale (its heartbeat older than `staleAfterSeconds`),
+ * plus one so the pass that looks then is past the limit; undefined when there is no report yet or
+ * it is stale already. The controller looks again at that moment: going stale is a transition no
+ * watch event announces, and a reconcile per node per stale period is what keeps the resync long.
+ */
+export function reportStaleSecondsLeft(health: NetworkHealth | undefined, now: string, staleAfterSeconds: number): number | undefined {
+  const heartbeat = health?.status?.agent?.heartbeatTime;
+  if (!heartbeat) return undefined;
+  const left = staleAfterSeconds - secondsBetween(heartbeat, now);
+  return left >= 0 ? Math.ceil(left) + 1 : undefined;
+}
+
+/**
  * How long a new NetworkHealth goes without a controller status while its agent has not reported.
  * An agent that is already running (an install on an existing cluster) reports within one facts
  * interval (10 s) of seeing the object, and a new node's agent pod usually starts within this

@@ -12,7 +12,7 @@ import { diagnoseNode } from "./diagnose.js";
 import { mergeConditions } from "./conditions.js";
 import { nodeMode } from "./mode.js";
 import { advanceRemediation, type ClusterRemediationState, type ReconcileEvent } from "./remediation.js";
-import { firstReportSecondsLeft, firstStatusHoldSecondsLeft, secondsBetween } from "./node-context.js";
+import { firstReportSecondsLeft, firstStatusHoldSecondsLeft, reportStaleSecondsLeft, secondsBetween } from "./node-context.js";
 import { controllerStatusOf, sameControllerStatus } from "./status-equality.js";
 import { nodeNamed } from "./node-lookup.js";
 
@@ -104,7 +104,7 @@ export interface NodeReconcileInput {
   diagnosis?: NodeDiagnosis;
 }
 
-/** The earlier of two optional requeue delays (a waiting first report must flip to NotRunning on time). */
+/** The earlier of two optional requeue delays (a waiting first report must flip to NotRunning on time, a fresh one to stale). */
 function earliest(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
   return b === undefined ? a : Math.min(a, b);
@@ -153,6 +153,9 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
     changed: !sameControllerStatus(previous, normalized),
     events: [...transitionEvents(transitions), ...remediation.events],
     records: remediation.records,
-    requeueAfterSeconds: earliest(remediation.requeueAfterSeconds, firstReportSecondsLeft(health, observation.now, policy.staleAfterSeconds)),
+    requeueAfterSeconds: [
+      firstReportSecondsLeft(health, observation.now, policy.staleAfterSeconds),
+      reportStaleSecondsLeft(health, observation.now, policy.staleAfterSeconds),
+    ].reduce(earliest, remediation.requeueAfterSeconds),
   };
 }

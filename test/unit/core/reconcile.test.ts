@@ -269,3 +269,23 @@ describe("reconcileNode from a diagnosis already made", () => {
     expect(given.status.remediation?.phase).toBe("Pending");
   });
 });
+
+describe("a reporting agent's staleness is looked at when it falls due", () => {
+  const reporting = (heartbeatTime: string): NetworkHealthStatus => ({ ...healedStatus(), agent: { heartbeatTime } });
+  it.each([
+    { heartbeat: "2025-05-05T16:49:58Z", staleAfter: 750, requeue: 749, reason: "Reporting" },
+    { heartbeat: "2025-05-05T16:37:30Z", staleAfter: 750, requeue: 1, reason: "Reporting" },
+    { heartbeat: "2025-05-05T16:37:29Z", staleAfter: 750, requeue: undefined, reason: "Stale" },
+    { heartbeat: "2025-05-05T16:49:58.400Z", staleAfter: 120, requeue: 120, reason: "Reporting" },
+  ])("heartbeat $heartbeat, staleAfterSeconds $staleAfter: AgentReporting $reason, looked at again after $requeue s", ({ heartbeat, staleAfter, requeue, reason }) => {
+    const result = run({ [W]: reporting(heartbeat) }, { policy: policy({ staleAfterSeconds: staleAfter }) });
+    expect(condition(result, "AgentReporting")?.reason).toBe(reason);
+    expect(result.requeueAfterSeconds).toBe(requeue);
+  });
+
+  it("an earlier deadline (an order's timeout) still wins", () => {
+    const result = run({ [W]: withAgent(brokenStatus(), []) });
+    expect(result.status.remediation?.phase).toBe("Pending");
+    expect(result.requeueAfterSeconds).toBe(DEFAULT_POLICY.orderTimeoutSeconds);
+  });
+});
