@@ -26,14 +26,22 @@ export class NodeViews {
   private version = 0;
   private handedOut: NodeView[] | undefined;
 
-  /** Applies the cache change that moved the cache to `version`; ignored (re-derived later) when out of step. */
-  changed(change: ChangeType, object: KubeNode, version: number): void {
-    if (version !== this.version + 1) return;
+  /**
+   * Applies the cache change that moved the cache to `version` (ignored, re-derived later, when out
+   * of step). Returns whether the change can move a verdict: false only for an update that left the
+   * node's view as it was — a kubelet's periodic status update moves nothing but heartbeat times,
+   * once per node every 5 minutes, and core reads a Node only through its view.
+   */
+  changed(change: ChangeType, object: KubeNode, version: number): boolean {
+    if (version !== this.version + 1) return true;
     this.version = version;
     const name = object.metadata?.name ?? "";
-    if (name !== "" && change === "delete") this.byName.delete(name);
-    else if (name !== "") this.byName.set(name, this.viewOf(object));
+    if (name === "") return true;
+    const before = this.byName.get(name);
+    if (change === "delete") this.byName.delete(name);
+    else this.byName.set(name, this.viewOf(object));
     this.handedOut = undefined;
+    return change !== "update" || !before || JSON.stringify(before) !== JSON.stringify(this.byName.get(name));
   }
 
   /**

@@ -64,9 +64,12 @@ export class ObservationBuilder {
   private readonly probeEndpoints = new Derived<Record<string, string>>();
   private readonly podsByNode = new Derived<Map<string, KubePod[]>>();
 
-  /** Follows the Node cache: `version` is the cache's version after this change (see NodeViews). */
-  nodeChanged(change: ChangeType, node: KubeNode, version: number): void {
-    this.nodeViews.changed(change, node, version);
+  /**
+   * Follows the Node cache: `version` is the cache's version after this change (see NodeViews).
+   * Returns false when the change cannot move the node's verdict (its view is as it was).
+   */
+  nodeChanged(change: ChangeType, node: KubeNode, version: number): boolean {
+    return this.nodeViews.changed(change, node, version);
   }
 
   /** The konnectivity-agent pods scheduled on node `name` (indexed once per cache version). */

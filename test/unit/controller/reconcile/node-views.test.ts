@@ -27,9 +27,12 @@ class NodeCache {
     return { version: this.version, list: () => (this.lists += 1, [...this.objects.values()]) };
   }
 
+  /** What the views said of the last change: could it move a verdict? */
+  lastVerdictInput: boolean | undefined;
+
   private moved(change: "add" | "update" | "delete", object: KubeNode, notify: boolean): void {
     this.version += 1;
-    if (notify) this.views?.changed(change, object, this.version);
+    if (notify) this.lastVerdictInput = this.views?.changed(change, object, this.version);
   }
 }
 
@@ -95,5 +98,39 @@ describe("NodeViews", () => {
     const before = views.current(cache.source()).list[0];
     cache.put(node("worker-1", "192.168.1.42"), false);
     expect(views.current(cache.source()).list.find((view) => view.name === "controller")).toBe(before);
+  });
+
+  /** A kubelet's periodic status update: only the heartbeat time (and resourceVersion) move. */
+  const heartbeat = (object: KubeNode, at: string): KubeNode => ({
+    ...object, metadata: { ...object.metadata, resourceVersion: at },
+    status: { ...object.status, conditions: object.status?.conditions?.map((c) => ({ ...c, lastHeartbeatTime: at })) },
+  } as KubeNode);
+
+  it.each([
+    ["a kubelet's heartbeat (lastHeartbeatTime, resourceVersion)", (n: KubeNode) => heartbeat(n, "2025-05-05T16:55:00Z"), false],
+    ["Ready turning False", () => node("worker-1", "192.168.1.42", { ready: "False" }), true],
+    ["a new InternalIP", () => node("worker-1", "192.168.1.52"), true],
+    ["an annotation (remediation disabled)", () => node("worker-1", "192.168.1.42", { annotations: { "netmedic.io/remediation": "disabled" } }), true],
+    ["a label", () => node("worker-1", "192.168.1.42", { labels: { "node-role.kubernetes.io/worker": "" } }), true],
+  ])("an update of %s can move a verdict: %s", (_case, update, verdictInput) => {
+    const views = new NodeViews();
+    const cache = new NodeCache(views);
+    const before = node("worker-1", "192.168.1.42");
+    cache.put(before);
+    expect(cache.lastVerdictInput).toBe(true);
+    cache.put(update(before));
+    expect(cache.lastVerdictInput).toBe(verdictInput);
+    expect(byName(views.current(cache.source()).list)).toEqual(expected(cache));
+  });
+
+  it("adds, deletes and changes it may have missed (out of step) always count", () => {
+    const views = new NodeViews();
+    const cache = new NodeCache(views);
+    cache.put(node("worker-1", "192.168.1.42"));
+    cache.put(node("worker-2", "192.168.1.43"), false);
+    cache.put(heartbeat(node("worker-1", "192.168.1.42"), "2025-05-05T16:55:00Z"));
+    expect(cache.lastVerdictInput).toBe(true);
+    cache.remove("worker-1");
+    expect(cache.lastVerdictInput).toBe(true);
   });
 });
