@@ -37,6 +37,9 @@ export interface NetworkHealthWatchOptions {
 
 const isGone = (error: unknown): boolean => (error as { code?: unknown }).code === 410;
 
+/** The default base of each watch's server-side timeout (seconds); each asks for base·(1..2). */
+export const WATCH_TIMEOUT_BASE_SECONDS = 1800;
+
 /** How many resourceVersions the watch remembers, so a write whose event came before its response still counts as delivered. */
 const RECENT_VERSIONS = 16;
 
@@ -173,7 +176,7 @@ export class NetworkHealthWatch {
       this.saw(event.object.metadata?.resourceVersion);
       this.set(event.type === "DELETED" ? undefined : event.object);
     };
-    const base = this.options.timeoutSeconds ?? 1800;
+    const base = this.options.timeoutSeconds ?? WATCH_TIMEOUT_BASE_SECONDS;
     try {
       await this.api.watchOne(this.name, this.resourceVersion ?? "", onEvent, { signal: attempt.signal, timeoutSeconds: Math.round(base * (1 + Math.random())) });
     } finally {

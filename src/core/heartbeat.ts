@@ -5,7 +5,8 @@
  * already judged Reporting and no order is in flight (an order's confirmation waits for facts
  * collected after it, so there the collection time matters), and the controller ends it there:
  * no diagnosis, no write, no Event. A newer heartbeat only pushes staleness further away, which the
- * next reconcile (any event, or the resync) still sees.
+ * next reconcile (any event, the requeue when the previous report would have gone stale, or the
+ * resync) still sees.
  */
 import type { NetworkHealth } from "../api/index.js";
 

@@ -24,16 +24,24 @@ export function firstReportSecondsLeft(health: NetworkHealth | undefined, now: s
 }
 
 /**
- * Seconds until the agent's last report goes stale (its heartbeat older than `staleAfterSeconds`),
- * plus one so the pass that looks then is past the limit; undefined when there is no report yet or
- * it is stale already. The controller looks again at that moment: going stale is a transition no
- * watch event announces, and a reconcile per node per stale period is what keeps the resync long.
+ * How often a node whose agent is silent (stale, or never reported past the first-report wait) is
+ * looked at again: its verdict then rests on evidence that changes without a watch event — the
+ * konnectivity-agent's log — which the resync alone would see only every resyncSeconds.
  */
-export function reportStaleSecondsLeft(health: NetworkHealth | undefined, now: string, staleAfterSeconds: number): number | undefined {
+export const SILENT_AGENT_RELOOK_SECONDS = 300;
+
+/**
+ * Seconds until the node must be looked at again for its agent's sake, though nothing is written
+ * meanwhile: while the last report is fresh, until it goes stale (plus one, so that pass is past
+ * the limit) — going stale is a transition no watch event announces; while the agent is silent,
+ * SILENT_AGENT_RELOOK_SECONDS. undefined while the first report is awaited (firstReportSecondsLeft
+ * times that). These per-node looks are what let the resync be long.
+ */
+export function agentRelookSeconds(health: NetworkHealth | undefined, now: string, staleAfterSeconds: number): number | undefined {
   const heartbeat = health?.status?.agent?.heartbeatTime;
-  if (!heartbeat) return undefined;
+  if (!heartbeat) return firstReportSecondsLeft(health, now, staleAfterSeconds) === undefined ? SILENT_AGENT_RELOOK_SECONDS : undefined;
   const left = staleAfterSeconds - secondsBetween(heartbeat, now);
-  return left >= 0 ? Math.ceil(left) + 1 : undefined;
+  return left >= 0 ? Math.ceil(left) + 1 : SILENT_AGENT_RELOOK_SECONDS;
 }
 
 /**

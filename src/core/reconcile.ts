@@ -12,7 +12,7 @@ import { diagnoseNode } from "./diagnose.js";
 import { mergeConditions } from "./conditions.js";
 import { nodeMode } from "./mode.js";
 import { advanceRemediation, type ClusterRemediationState, type ReconcileEvent } from "./remediation.js";
-import { firstReportSecondsLeft, firstStatusHoldSecondsLeft, reportStaleSecondsLeft, secondsBetween } from "./node-context.js";
+import { agentRelookSeconds, firstReportSecondsLeft, firstStatusHoldSecondsLeft, secondsBetween } from "./node-context.js";
 import { controllerStatusOf, sameControllerStatus } from "./status-equality.js";
 import { nodeNamed } from "./node-lookup.js";
 
@@ -155,7 +155,7 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
     records: remediation.records,
     requeueAfterSeconds: [
       firstReportSecondsLeft(health, observation.now, policy.staleAfterSeconds),
-      reportStaleSecondsLeft(health, observation.now, policy.staleAfterSeconds),
+      agentRelookSeconds(health, observation.now, policy.staleAfterSeconds),
     ].reduce(earliest, remediation.requeueAfterSeconds),
   };
 }

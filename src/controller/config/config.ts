@@ -9,7 +9,9 @@
  *                  staleAfterSeconds 2.5 × agent.heartbeatSeconds = 750 (DEFAULT_POLICY)
  *   konnectivity:  namespace kube-system, selector k8s-app=konnectivity-agent, logTailLines 50,
  *                  logLimitBytes 16384, logTtlSeconds 60 (how long an agent pod's log is reused)
- *   resyncSeconds: 300 — every node is reconciled at least this often
+ *   resyncSeconds: 3600 — every node is reconciled at least this often: a net for a missed event;
+ *                  what changes with time alone (a report going stale, an order timing out, a
+ *                  cooldown, a silent agent's konnectivity log) has its own per-node requeue
  *   reconcile:     workers 4 (nodes reconciled in parallel; one node never twice at once),
  *                  apiQPS 50, apiBurst 100 (client-side limit on the requests reconciles make)
  *   agent:         DaemonSet placement for the agent (image: the controller's own when unset;
@@ -85,7 +87,7 @@ export class ConfigError extends Error {
 export const DEFAULT_CONFIG: ControllerConfig = {
   policy: DEFAULT_POLICY,
   konnectivity: { namespace: KONNECTIVITY_DEFAULT_NAMESPACE, selector: KONNECTIVITY_DEFAULT_SELECTOR, logTailLines: 50, logLimitBytes: 16384, logTtlSeconds: 60 },
-  resyncSeconds: 300,
+  resyncSeconds: 3600,
   reconcile: { workers: 4, apiQPS: 50, apiBurst: 100 },
   agent: {
     tolerations: [{ operator: "Exists" }],

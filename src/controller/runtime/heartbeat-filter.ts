@@ -5,7 +5,8 @@
  * Remembers a digest of each object's verdict inputs (core/heartbeat.ts), 28 bytes per node instead
  * of a copy of the object, and lets an update through unless it differs from the previous version
  * only by what a heartbeat moves while that cannot change the verdict. Level-triggered reconciles
- * stay: the resync still visits every node, and any other change is reconciled.
+ * stay: any other change is reconciled, and a report going stale is looked at when it falls due
+ * (core's agentRelookSeconds) and by the resync.
  */
 import { createHash } from "node:crypto";
 import type { NetworkHealth } from "../../api/index.js";

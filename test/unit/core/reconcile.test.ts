@@ -216,7 +216,7 @@ describe("a node whose agent has not reported yet", () => {
     { age: 29, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", written: false, requeue: 1 },
     { age: 30, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", written: true, requeue: 90 },
     { age: 119, expected: "Unknown/AwaitingFirstReport", ready: "Unknown", written: true, requeue: 1 },
-    { age: 120, expected: "False/NotRunning", ready: "False", written: true, requeue: undefined },
+    { age: 120, expected: "False/NotRunning", ready: "False", written: true, requeue: 300 },
   ])("created $age s ago (staleAfterSeconds 120): AgentReporting $expected, Ready $ready, status written: $written, looked at again after $requeue s", ({ age, expected, ready, written, requeue }) => {
     const result = decide(created(age));
     const agent = condition(result, "AgentReporting");
@@ -270,12 +270,12 @@ describe("reconcileNode from a diagnosis already made", () => {
   });
 });
 
-describe("a reporting agent's staleness is looked at when it falls due", () => {
+describe("a reporting agent's staleness is looked at when it falls due, a silent agent's node every 5 minutes", () => {
   const reporting = (heartbeatTime: string): NetworkHealthStatus => ({ ...healedStatus(), agent: { heartbeatTime } });
   it.each([
     { heartbeat: "2025-05-05T16:49:58Z", staleAfter: 750, requeue: 749, reason: "Reporting" },
     { heartbeat: "2025-05-05T16:37:30Z", staleAfter: 750, requeue: 1, reason: "Reporting" },
-    { heartbeat: "2025-05-05T16:37:29Z", staleAfter: 750, requeue: undefined, reason: "Stale" },
+    { heartbeat: "2025-05-05T16:37:29Z", staleAfter: 750, requeue: 300, reason: "Stale" },
     { heartbeat: "2025-05-05T16:49:58.400Z", staleAfter: 120, requeue: 120, reason: "Reporting" },
   ])("heartbeat $heartbeat, staleAfterSeconds $staleAfter: AgentReporting $reason, looked at again after $requeue s", ({ heartbeat, staleAfter, requeue, reason }) => {
     const result = run({ [W]: reporting(heartbeat) }, { policy: policy({ staleAfterSeconds: staleAfter }) });

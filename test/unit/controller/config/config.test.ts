@@ -25,7 +25,7 @@ describe("parseControllerConfig", () => {
     const config = parseControllerConfig(configMap.data["config.yaml"] ?? "", "deploy/30-config.yaml");
     expect(config.policy).toEqual(DEFAULT_POLICY);
     expect(config.konnectivity).toEqual(DEFAULT_CONFIG.konnectivity);
-    expect(config.resyncSeconds).toBe(300);
+    expect(config.resyncSeconds).toBe(3600);
     expect(config.reconcile).toEqual(DEFAULT_CONFIG.reconcile);
   });
 
