@@ -19,6 +19,12 @@ export const FIELD_MANAGER_AGENT = "netmedic-agent";
 /** Node annotation that opts a node out of remediation when set to "disabled". */
 export const REMEDIATION_ANNOTATION = "netmedic.io/remediation";
 
+/**
+ * NetworkHealth annotation a person sets to an orderId to let the controller order again the actions
+ * the dead-man switch rolled back in that order and every earlier one (status.remediation.held).
+ */
+export const ROLLBACK_CLEAR_ANNOTATION = "netmedic.io/clear-rollback";
+
 /** NetworkHealth annotation holding the controller's ProbeTargets as JSON (src/core/probe-targets.ts). */
 export const PROBE_TARGETS_ANNOTATION = "netmedic.io/probe-targets";
 
@@ -59,7 +65,7 @@ export const CONDITION_REASONS = {
   ReversePathFilter: ["NotStrict", "StrictWithoutDrops", "ManagedByCNI", "StrictOnPodLinks", "Unknown"],
   KernelModules: ["Loaded", "ModuleNotLoaded", "ModuleNotInstalled", "Unknown"],
   AgentReporting: ["Reporting", "Stale", "NotRunning", "AwaitingFirstReport"],
-  Remediating: ["Idle", "Pending", "Applying", "Succeeded", "Failed", "Blocked"],
+  Remediating: ["Idle", "Pending", "Applying", "Succeeded", "Failed", "Blocked", "RolledBack"],
 } as const;
 
 /** A condition type of NetworkHealth. */

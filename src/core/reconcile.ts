@@ -3,7 +3,7 @@
  * diagnose → plan/advance the remediation → conditions → the complete controller-owned status,
  * whether it differs from what is stored, the events to emit, and when to look again.
  */
-import { MAX_DIAGNOSIS_EVIDENCE, MAX_STATUS_HISTORY, type Condition, type HistoryRecord, type NetworkHealthStatus, type ProbeTargets, type RemediationStatus } from "../api/index.js";
+import { MAX_DIAGNOSIS_EVIDENCE, MAX_STATUS_HISTORY, ROLLBACK_CLEAR_ANNOTATION, type Condition, type HeldAction, type HistoryRecord, type NetworkHealthStatus, type ProbeTargets, type RemediationStatus } from "../api/index.js";
 import type { NetworkHealth } from "../api/index.js";
 import type { CheckResult, NodeDiagnosis } from "./findings.js";
 import type { Observation } from "./observation.js";
@@ -15,6 +15,7 @@ import { advanceRemediation, type ClusterRemediationState, type ReconcileEvent }
 import { agentRelookSeconds, firstReportSecondsLeft, firstStatusHoldSecondsLeft, secondsBetween } from "./node-context.js";
 import { controllerStatusOf, sameControllerStatus } from "./status-equality.js";
 import { nodeNamed } from "./node-lookup.js";
+import { holdEvents, holdMessage, rollbackHolds } from "./rollback-holds.js";
 
 /** The outcome of reconciling one node. */
 export interface NodeReconcileResult {
@@ -32,10 +33,18 @@ export interface NodeReconcileResult {
   requeueAfterSeconds?: number;
 }
 
-function remediatingCheck(status: RemediationStatus): CheckResult {
+/**
+ * Remediating from the remediation status. A held action outranks Idle/Failed/Blocked as the reason
+ * (RolledBack), and its message says how to clear it; an order of other actions in flight stays the
+ * reason, with the hold said after its message.
+ */
+function remediatingCheck(status: RemediationStatus, node: string, held: readonly HeldAction[]): CheckResult {
   const phase = status.phase ?? "Idle";
   const active = phase === "Pending" || phase === "Applying";
-  return { type: "Remediating", status: active ? "True" : "False", reason: phase, message: status.message ?? "", evidence: [] };
+  const base = { type: "Remediating" as const, status: active ? "True" as const : "False" as const, evidence: [] };
+  if (held.length === 0) return { ...base, reason: phase, message: status.message ?? "" };
+  const hold = holdMessage(node, held);
+  return active ? { ...base, reason: phase, message: `${status.message ?? ""}; ${hold}` } : { ...base, reason: "RolledBack", message: hold };
 }
 
 /**
@@ -118,7 +127,8 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
   const diagnosis = input.diagnosis ?? diagnoseNode(observation, node, policy.staleAfterSeconds, policy.agentHeartbeatSeconds);
   const nodeView = nodeNamed(observation, node);
   if (!diagnosis || !nodeView) return { status: controllerStatusOf(previous), targets: {}, changed: false, events: [], records: [] };
-  const remediation = advanceRemediation({
+  const holds = rollbackHolds(previous?.remediation?.held, previous?.agent?.results ?? [], health?.metadata.annotations?.[ROLLBACK_CLEAR_ANNOTATION]);
+  const advanced = advanceRemediation({
     node: nodeView,
     now: observation.now,
     diagnosis,
@@ -128,9 +138,11 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
     mode: nodeMode(nodeView, health?.spec?.remediation, policy),
     policy,
     cluster: input.cluster ?? clusterState(observation, node, policy),
+    held: holds.held,
   });
+  const remediation = { ...advanced, status: { ...advanced.status, held: holds.held }, events: [...holdEvents(node, holds), ...advanced.events] };
   const generation = health?.metadata.generation;
-  const checks = [diagnosis.ready, ...Object.values(diagnosis.checks), remediatingCheck(remediation.status)];
+  const checks = [diagnosis.ready, ...Object.values(diagnosis.checks), remediatingCheck(remediation.status, node, holds.held)];
   const { conditions, transitions } = mergeConditions(previous?.conditions as Condition[] | undefined, checks, observation.now, generation);
   const status: NetworkHealthStatus = {
     observedGeneration: generation,

@@ -6,13 +6,14 @@
  * continues exactly where the last one stopped.
  */
 import { ACTION_ORDER, DISRUPTIVE_ACTIONS } from "../api/index.js";
-import type { ActionResult, HistoryRecord, PlannedAction, RemediationMode, RemediationStatus } from "../api/index.js";
+import type { ActionResult, HeldAction, HistoryRecord, PlannedAction, RemediationMode, RemediationStatus } from "../api/index.js";
 import type { NodeDiagnosis } from "./findings.js";
 import type { NodeView } from "./observation.js";
 import type { RemediationPolicy } from "./policy.js";
 import { actionMode } from "./mode.js";
 import { secondsBetween } from "./node-context.js";
 import { confirmOrder } from "./confirm.js";
+import { holdMessage } from "./rollback-holds.js";
 
 /** An Event to emit on the NetworkHealth and the Node. */
 export interface ReconcileEvent {
@@ -40,6 +41,8 @@ export interface RemediationInput {
   mode: { mode: RemediationMode; source: string };
   policy: RemediationPolicy;
   cluster: ClusterRemediationState;
+  /** Actions not to order on this node: rolled back by its dead-man switch and not cleared (core/rollback-holds.ts). */
+  held?: readonly HeldAction[];
 }
 
 /** The next remediation status, history records to append, events, and when to look again. */
@@ -106,12 +109,18 @@ function decide(input: RemediationInput, previous: RemediationStatus): Remediati
   const cooledDown = !previous.lastAttemptTime || secondsBetween(previous.lastAttemptTime, now) >= policy.cooldownSeconds;
   const attempts = diagnosis.fixes.length === 0 && cooledDown ? 0 : (previous.attempts ?? 0);
   const base: RemediationStatus = { ...previous, mode: mode.mode, attempts, actions: [], proposed: [] };
+  const heldActions = new Set((input.held ?? []).map((hold) => hold.action));
+  const fixes = diagnosis.fixes.filter((fix) => !heldActions.has(fix.action));
+  if (fixes.length === 0 && diagnosis.fixes.length > 0) {
+    // No Event here: the hold's own RolledBack Event, once, already said why and how to clear it.
+    return { status: { ...base, phase: "Blocked", message: holdMessage(input.node.name, input.held ?? []) }, records: [], events: [] };
+  }
   if (diagnosis.fixes.length === 0) {
     const phase = previous.phase === "Succeeded" ? "Succeeded" : "Idle";
     const message = diagnosis.noFixReason ?? (phase === "Succeeded" ? previous.message : "nothing to remediate");
     return { status: { ...base, phase, message }, records: [], events: [] };
   }
-  const byMode = (wanted: RemediationMode) => diagnosis.fixes.filter((f) => actionMode(f.action, mode.mode, policy) === wanted);
+  const byMode = (wanted: RemediationMode) => fixes.filter((f) => actionMode(f.action, mode.mode, policy) === wanted);
   const auto = byMode("Auto");
   const observe = byMode("Observe");
   if (auto.length === 0) {

@@ -266,6 +266,12 @@ export interface RemediationStatus {
   lastAttemptTime?: string;
   /** Why the phase is what it is (for example the cooldown or the breaker). */
   message?: string;
+  /**
+   * Actions the controller does not order on this node until a person clears them: the node's dead-man switch rolled each back (an agent result Failed with reason RolledBack). Annotating the NetworkHealth netmedic.io/clear-rollback=<orderId> clears the holds of that order and of every earlier one.
+   *
+   * @maxItems 16
+   */
+  held?: HeldAction[];
 }
 /** One approved (or, in Observe mode, proposed) action with its parameters. */
 export interface PlannedAction {
@@ -302,6 +308,16 @@ export interface PlannedAction {
   service?: string;
   /** RepointAPIServerEndpoint - the new server URL, taken from the live apiserver endpoints. */
   server?: string;
+}
+/** One action held after the dead-man switch rolled it back. */
+export interface HeldAction {
+  action: ActionName;
+  /** The order whose execution was rolled back. */
+  orderId: string;
+  /** When the agent reported the rollback. */
+  time: string;
+  /** The agent's account of what was undone and why. */
+  detail?: string;
 }
 /** One remediation record. */
 export interface HistoryRecord {
