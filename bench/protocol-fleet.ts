@@ -53,6 +53,11 @@ class ProtocolAgent {
     if (protocol.name === "watch") this.store = new WatchedNetworkHealthStore(api, name, silent);
   }
 
+  /** Watch attempts this agent's store ended for want of its own write (0 for the poll protocol). */
+  get silentRestarts(): number {
+    return this.store?.watch.silentRestarts ?? 0;
+  }
+
   /** Runs rounds until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     const following = this.store?.follow(signal);
@@ -94,7 +99,8 @@ class ProtocolAgent {
   private async publish(force: boolean): Promise<void> {
     const report: AgentReport = { facts: agentFacts(this.broken), probes: [podProbe()], results: this.results, version: "bench" };
     if (!force && !this.gate.due(report, Date.now())) return;
-    await this.api.applyStatus(this.name, agentStatus(report, stamp()));
+    // Through the store, as the agent does: the watch must then deliver the write (expectDelivery).
+    await (this.store ?? this.api).applyStatus(this.name, agentStatus(report, stamp()));
     this.gate.written(report, Date.now());
   }
 
@@ -132,13 +138,25 @@ export class ProtocolFleet {
     for (const [name, broken] of nodes) this.agents.set(name, new ProtocolAgent(countingClient(credentials, this.requests), name, broken, protocol, this));
   }
 
-  /** Starts every agent, spread evenly over `spreadMs` (a DaemonSet rollout, not a thundering herd). */
+  /**
+   * Starts every agent, spread evenly over `spreadMs` (a DaemonSet rollout, not a thundering herd).
+   * Each agent has its start time; every wake-up starts all that are due, so a lagging event loop
+   * (5,000 agents' rounds) starts them in small batches instead of stretching the rollout.
+   */
   async start(spreadMs: number): Promise<void> {
-    const gap = spreadMs / Math.max(1, this.agents.size);
-    for (const agent of this.agents.values()) {
-      this.running.push(agent.run(this.stop.signal));
-      await new Promise((resolve) => setTimeout(resolve, gap));
+    const agents = [...this.agents.values()];
+    const gap = spreadMs / Math.max(1, agents.length);
+    const begun = Date.now();
+    let next = 0;
+    while (next < agents.length) {
+      while (next < agents.length && Date.now() - begun >= next * gap) this.running.push((agents[next++] as ProtocolAgent).run(this.stop.signal));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(5, gap)));
     }
+  }
+
+  /** Watches ended because an agent's own write did not come back on them (a dead or lagging watch). */
+  silentRestarts(): number {
+    return [...this.agents.values()].reduce((sum, agent) => sum + agent.silentRestarts, 0);
   }
 
   /** Breaks `name`'s node now (its agent reports broken facts at once). */
