@@ -1,74 +1,27 @@
 /**
  * The node agent's loop. Each round: read the node's NetworkHealth (created by the controller with
  * the probe targets in an annotation; until then the agent waits), execute the due part of an
- * approved order, collect host facts, run the probes, and apply facts + probes + agent status with
- * server-side apply only when the content changed or the heartbeat is due. Between rounds the loop
- * sleeps its interval, or less when the store (a watch, in production) shows an order to execute,
- * the object's first appearance or new probe targets. Errors back off (capped, jittered); nothing
- * crashes the loop.
+ * approved order (order-execution.ts), collect host facts, run the probes, and apply facts + probes
+ * + agent status with server-side apply only when the content changed or the heartbeat is due.
+ * Between rounds the loop sleeps its interval, or less when the store (a watch, in production) shows
+ * an order to execute, the object's first appearance or new probe targets. Errors back off (capped,
+ * jittered); nothing crashes the loop.
  */
-import type { Logger } from "pino";
-import type { ActionResult, NetworkHealth, NetworkHealthStatus, PodNetworkFacts, ProbeTargets } from "../api/index.js";
+import type { NetworkHealth, ProbeTargets } from "../api/index.js";
+import type { AgentConfig, AgentDeps } from "./agent-config.js";
 import { Backoff, sleep } from "./backoff.js";
 import { collectFacts } from "./facts.js";
-import type { Dialer } from "./host-dialer.js";
-import type { HostExecutor } from "./host-executor.js";
-import { appendResult, dueOrder, replaceResult } from "./orders.js";
-import { runOrder } from "./order-runner.js";
-import { DeadManSwitch } from "./checkpoint/dead-man-switch.js";
-import type { RolledBack } from "./checkpoint/order-checkpoint.js";
+import { OrderExecution } from "./order-execution.js";
 import { planProbes, runProbes } from "./probes.js";
-import { RecentOutcomes } from "./recent-outcomes.js";
+import type { RecentOutcomes } from "./recent-outcomes.js";
 import { agentStatus, ReportGate, type AgentReport } from "./report.js";
 import { decodeProbeTargets, storedProbeTargets } from "../core/probe-targets.js";
-
-/**
- * Where the agent reads its NetworkHealth and writes its status. `follow` and `waitForChange` are
- * the push side (WatchedNetworkHealthStore); a store without them is read once per interval.
- */
-export interface NetworkHealthStore {
-  get(name: string): Promise<NetworkHealth | undefined>;
-  applyStatus(name: string, status: NetworkHealthStatus): Promise<unknown>;
-  /** Keeps the store current until `signal` aborts. */
-  follow?(signal: AbortSignal): Promise<void>;
-  /** Sleeps up to `ms`; true as soon as a new version of the object satisfies `wanted`. */
-  waitForChange?(ms: number, signal: AbortSignal, wanted: (object: NetworkHealth) => boolean): Promise<boolean>;
-}
-
-/** Agent settings (from flags). */
-export interface AgentConfig {
-  nodeName: string;
-  intervalMs: number;
-  heartbeatMs: number;
-  probeTimeoutMs: number;
-  /** Overrides the controller's probeEndpoint target. */
-  probeEndpoint?: string;
-  /** Operator-given pod interface / CIDR (override detection). */
-  podNetwork: PodNetworkFacts;
-  version: string;
-  /**
-   * The dead-man switch: the host directory of the order checkpoint and how long a fix has to be
-   * confirmed. Absent: orders run without a checkpoint (tests of one action's host effect).
-   */
-  deadMan?: { stateDir: string; confirmTimeoutMs: number };
-}
-
-/** What the agent works with. */
-export interface AgentDeps {
-  store: NetworkHealthStore;
-  host: HostExecutor;
-  dialer: Dialer;
-  logger: Logger;
-  clock?: () => Date;
-}
 
 /** What one round did: "changed" = reported new content, "reported" = a heartbeat only. */
 export type RoundOutcome = "waiting" | "changed" | "reported" | "unchanged";
 
 /** A node agent. */
 export class Agent {
-  private results: ActionResult[] = [];
-  private adopted = false;
   /** The last annotation value refused (logged once, not every round). */
   private refusedTargets: string | undefined;
   /** The probe-targets annotation the last round used (a new value wakes the loop). */
@@ -80,22 +33,18 @@ export class Agent {
   private readonly report: AgentReport;
   private readonly gate: ReportGate;
   private readonly clock: () => Date;
-  /** Outcomes (with revert) of the newest actions this process executed, keyed `orderId/action`. */
-  readonly outcomes = new RecentOutcomes();
-  private readonly deadMan: DeadManSwitch;
+  private readonly orders: OrderExecution;
 
   constructor(private readonly config: AgentConfig, private readonly deps: AgentDeps) {
     this.report = { probes: [], results: [], version: config.version };
     this.gate = new ReportGate(config.heartbeatMs);
     this.clock = deps.clock ?? (() => new Date());
-    this.deadMan = new DeadManSwitch(config.deadMan, deps.host, deps.logger);
+    this.orders = new OrderExecution(config, deps, this.clock, () => this.timestamp());
   }
 
-  private recordRollbacks(rolled: readonly RolledBack[]): void {
-    for (const r of rolled) {
-      this.results = replaceResult(this.results, { orderId: r.orderId, action: r.action, result: "Failed", reason: "RolledBack", detail: r.detail, time: this.timestamp() });
-      this.outcomes.delete(`${r.orderId}/${r.action}`); // undone already: its revert must not run again
-    }
+  /** Outcomes (with revert) of the newest actions this process executed, keyed `orderId/action`. */
+  get outcomes(): RecentOutcomes {
+    return this.orders.outcomes;
   }
 
   private timestamp(): string {
@@ -105,22 +54,19 @@ export class Agent {
   /** One round. Throws on API errors (the loop backs off). */
   async round(): Promise<RoundOutcome> {
     // Before any API call: a node cut off by an unconfirmed change must heal itself first (§4).
-    await this.deadMan.recoverOnce(this.clock());
+    await this.orders.recoverOnce(this.clock());
     const health = await this.deps.store.get(this.config.nodeName);
     this.waiting = !health;
     if (!health) return "waiting";
-    if (!this.adopted) {
-      // Results written by a previous agent process: they prove which orders already ran.
-      this.results = [...(health.status?.agent?.results ?? [])];
-      this.adopted = true;
-      const recovered = this.deadMan.takeRecovered();
-      this.recordRollbacks(recovered);
-      this.reportAfterActions ||= recovered.length > 0;
-    }
+    this.reportAfterActions ||= this.orders.adoptOnce(health);
     const targets = this.targetsOf(health);
-    await this.executeDueOrder(health, targets);
+    await this.orders.executeDue(health, targets, async () => {
+      this.reportAfterActions = true;
+      await this.publish(true);
+    });
     const snapshot = await collectFacts(this.deps.host, this.config.podNetwork, () => this.timestamp());
-    const errors = [...(snapshot.facts.errors ?? []), ...(this.deadMan.error ? [this.deadMan.error] : [])];
+    const deadManError = this.orders.deadManError;
+    const errors = [...(snapshot.facts.errors ?? []), ...(deadManError ? [deadManError] : [])];
     this.report.facts = { ...snapshot.facts, ...(errors.length ? { errors } : {}) };
     const slots = planProbes(targets, snapshot.facts.apiServer?.configured ?? [], this.config.probeEndpoint ?? targets.probeEndpoint, this.config.probeTimeoutMs);
     try {
@@ -144,28 +90,8 @@ export class Agent {
     return {};
   }
 
-  private async executeDueOrder(health: NetworkHealth, targets: ProbeTargets): Promise<void> {
-    const order = dueOrder(health.status?.remediation, this.results);
-    if (!order) return;
-    const log = this.deps.logger.child({ orderId: order.orderId });
-    log.info({ actions: order.actions.map((a) => a.action) }, "order received");
-    const snapshot = await collectFacts(this.deps.host, this.config.podNetwork, () => this.timestamp());
-    const { host, dialer } = this.deps;
-    const rolled = await runOrder(order, {
-      host, dialer, logger: log, clock: this.clock, snapshot, targets, ...(this.deadMan.settings ? { deadMan: this.deadMan.settings } : {}),
-      onOutcome: async (action, outcome) => {
-        this.outcomes.set(`${order.orderId}/${action.action}`, outcome);
-        this.results = appendResult(this.results, { orderId: order.orderId, action: action.action, result: outcome.result, detail: outcome.detail, time: this.timestamp() });
-        log.info({ action: action.action, result: outcome.result, detail: outcome.detail }, "action finished");
-        this.reportAfterActions = true;
-        await this.publish(true);
-      },
-    });
-    this.recordRollbacks(rolled);
-  }
-
   private async publish(force: boolean): Promise<RoundOutcome> {
-    const current: AgentReport = { ...this.report, results: this.results };
+    const current: AgentReport = { ...this.report, results: this.orders.results };
     const nowMs = this.clock().getTime();
     if (!force && !this.gate.due(current, nowMs)) return "unchanged";
     const changed = this.gate.changed(current);
@@ -177,7 +103,7 @@ export class Agent {
 
   /** Whether a new version of the NetworkHealth needs a round now rather than at the next interval. */
   wakesFor(health: NetworkHealth): boolean {
-    return this.waiting || storedProbeTargets(health) !== this.usedTargets || dueOrder(health.status?.remediation, this.results) !== undefined;
+    return this.waiting || storedProbeTargets(health) !== this.usedTargets || this.orders.due(health) !== undefined;
   }
 
   /** Sleeps `delayMs`, or until the store shows something to act on. */

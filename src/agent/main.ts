@@ -8,7 +8,8 @@
 import { setFlagsFromString } from "node:v8";
 import { pino, type Logger } from "pino";
 import { AgentApiClient } from "../k8s/light/agent-api-client.js";
-import { Agent, type NetworkHealthStore } from "./agent.js";
+import { Agent } from "./agent.js";
+import type { NetworkHealthStore } from "./agent-config.js";
 import { HostNetworkDialer } from "./host-dialer.js";
 import { HostExecutor } from "./host-executor.js";
 import { AgentUsageError, DEFAULT_CONFIRM_TIMEOUT, parseAgentArgs, parseDuration, type AgentOptions } from "./options.js";

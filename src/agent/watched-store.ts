@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import type { NetworkHealth, NetworkHealthStatus } from "../api/index.js";
 import { sleep } from "./backoff.js";
-import type { NetworkHealthStore } from "./agent.js";
+import type { NetworkHealthStore } from "./agent-config.js";
 import { NetworkHealthWatch, type NetworkHealthWatchApi, type NetworkHealthWatchOptions } from "./networkhealth-watch.js";
 
 /** The API calls behind the store (AgentApiClient provides them). */

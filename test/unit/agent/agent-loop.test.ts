@@ -5,7 +5,8 @@ import { describe, expect, it } from "@jest/globals";
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import { PROBE_TARGETS_ANNOTATION, type NetworkHealth, type NetworkHealthStatus } from "../../../src/api/index.js";
-import { Agent, type NetworkHealthStore } from "../../../src/agent/agent.js";
+import { Agent } from "../../../src/agent/agent.js";
+import type { NetworkHealthStore } from "../../../src/agent/agent-config.js";
 import { HostExecutor } from "../../../src/agent/host-executor.js";
 import { runAgent } from "../../../src/agent/main.js";
 

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import type { ActionResult, NetworkHealthStatus } from "../../../../src/api/index.js";
-import { Agent, type NetworkHealthStore } from "../../../../src/agent/agent.js";
+import { Agent } from "../../../../src/agent/agent.js";
+import type { NetworkHealthStore } from "../../../../src/agent/agent-config.js";
 import { CheckpointStore } from "../../../../src/agent/checkpoint/checkpoint-store.js";
 import { RecordingHost } from "./recording-host.js";
 
