@@ -1,0 +1,53 @@
+/**
+ * Turns a change in one of the controller's caches into the nodes to reconcile. A NetworkHealth
+ * update that only carries an agent heartbeat stops here (HeartbeatFilter): it cannot change a
+ * verdict, and at fleet scale it is most of the watch traffic. A Node change also tells the
+ * observation builder, so an unchanged node keeps its cached observation.
+ */
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { NetworkHealth } from "../../api/index.js";
+import type { ChangeType } from "../../k8s/supervised-informer.js";
+import type { ControllerMetrics } from "../metrics.js";
+import type { ObservationBuilder } from "../reconcile/observation-builder.js";
+import type { NetworkHealthOverlay } from "../reconcile/status-overlay.js";
+import { ALL_NODES, nodesForEvent, type WatchedResource } from "./event-keys.js";
+import { HeartbeatFilter } from "./heartbeat-filter.js";
+
+/** What the router reads and where it sends the nodes to reconcile. */
+export interface CacheChangeDeps {
+  overlay: NetworkHealthOverlay;
+  observations: ObservationBuilder;
+  metrics: ControllerMetrics;
+  /** The Node cache's version (an observation is valid for one version). */
+  nodesVersion: () => number;
+  /** Every node's name (an event about a cluster-wide object concerns them all). */
+  allNodes: () => string[];
+  enqueue: (names: string[]) => void;
+}
+
+/** Routes cache changes to the work queue. */
+export class CacheChangeRouter {
+  private readonly heartbeats = new HeartbeatFilter();
+
+  constructor(private readonly deps: CacheChangeDeps) {}
+
+  /** Enqueues the nodes `object`'s change concerns; nothing for a heartbeat-only NetworkHealth update. */
+  onChange(resource: WatchedResource, change: ChangeType, object: KubernetesObject): void {
+    if (resource === "NetworkHealth" && this.heartbeatOnly(change, object as unknown as NetworkHealth)) return;
+    if (resource === "Node") this.deps.observations.nodeChanged(change, object, this.deps.nodesVersion());
+    const names = nodesForEvent(resource, object);
+    this.deps.enqueue(names === ALL_NODES ? this.deps.allNodes() : names);
+  }
+
+  /** Follows NetworkHealth changes for the heartbeat filter; true when this one needs no reconcile (counted). */
+  private heartbeatOnly(change: ChangeType, health: NetworkHealth): boolean {
+    if (change === "delete") {
+      this.deps.overlay.forgetDeleted(health);
+      this.heartbeats.forget(health.metadata.name ?? "");
+      return false;
+    }
+    if (!this.heartbeats.heartbeatOnly(health)) return false;
+    this.deps.metrics.heartbeatsSkipped.inc();
+    return true;
+  }
+}
