@@ -4,6 +4,7 @@
  */
 import type { Logger } from "pino";
 import type { NetworkHealth, NetworkHealthStatus, PodNetworkFacts } from "../api/index.js";
+import type { NodeLeaseReader } from "./checkpoint/heartbeat.js";
 import type { Dialer } from "./host-dialer.js";
 import type { HostExecutor } from "./host-executor.js";
 
@@ -45,4 +46,9 @@ export interface AgentDeps {
   dialer: Dialer;
   logger: Logger;
   clock?: () => Date;
+  /**
+   * Reads this node's kubelet Lease (the light API client in production): how the dead-man switch
+   * confirms a re-point. Absent: a re-point under the dead-man switch cannot be confirmed and is rolled back.
+   */
+  leases?: NodeLeaseReader;
 }

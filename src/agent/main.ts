@@ -10,14 +10,18 @@ import { pino, type Logger } from "pino";
 import { AgentApiClient } from "../k8s/light/agent-api-client.js";
 import { Agent } from "./agent.js";
 import type { NetworkHealthStore } from "./agent-config.js";
+import type { NodeLeaseReader } from "./checkpoint/heartbeat.js";
 import { HostNetworkDialer } from "./host-dialer.js";
 import { HostExecutor } from "./host-executor.js";
 import { AgentUsageError, DEFAULT_CONFIRM_TIMEOUT, parseAgentArgs, parseDuration, type AgentOptions } from "./options.js";
 import { netmedicVersion } from "./version.js";
 import { WatchedNetworkHealthStore } from "./watched-store.js";
 
-/** Builds an Agent from parsed options, a store and a logger (the seam tests use). */
-export function createAgent(options: AgentOptions, store: NetworkHealthStore, logger: Logger): Agent {
+/**
+ * Builds an Agent from parsed options, a store, a logger and the reader of its node's kubelet Lease
+ * (the seam tests use; without `leases` a re-point under the dead-man switch is rolled back).
+ */
+export function createAgent(options: AgentOptions, store: NetworkHealthStore, logger: Logger, leases?: NodeLeaseReader): Agent {
   const host = new HostExecutor(options.hostPid);
   const podNetwork = { ...(options.podInterface ? { interface: options.podInterface } : {}), ...(options.podCIDR ? { cidr: options.podCIDR } : {}) };
   return new Agent(
@@ -26,7 +30,7 @@ export function createAgent(options: AgentOptions, store: NetworkHealthStore, lo
       probeTimeoutMs: options.probeTimeoutMs, probeEndpoint: options.probeEndpoint, podNetwork, version: netmedicVersion(),
       ...(options.stateDir ? { deadMan: { stateDir: options.stateDir, confirmTimeoutMs: options.confirmTimeoutMs ?? parseDuration(DEFAULT_CONFIRM_TIMEOUT, "confirm-timeout") } } : {}),
     },
-    { store, host, dialer: new HostNetworkDialer(host), logger: logger.child({ component: "agent", node: options.nodeName }) },
+    { store, host, dialer: new HostNetworkDialer(host), logger: logger.child({ component: "agent", node: options.nodeName }), ...(leases ? { leases } : {}) },
   );
 }
 
@@ -65,7 +69,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   process.once("SIGINT", onSignal);
   const store = new WatchedNetworkHealthStore(api, options.nodeName, logger.child({ component: "watch", node: options.nodeName }));
   try {
-    await createAgent(options, store, logger).run(stop.signal);
+    await createAgent(options, store, logger, api).run(stop.signal);
   } finally {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);

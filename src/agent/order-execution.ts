@@ -66,9 +66,10 @@ export class OrderExecution {
     const log = this.deps.logger.child({ orderId: order.orderId });
     log.info({ actions: order.actions.map((a) => a.action) }, "order received");
     const snapshot = await collectFacts(this.deps.host, this.config.podNetwork, () => this.timestamp());
-    const { host, dialer } = this.deps;
+    const { host, dialer, leases } = this.deps;
     const rolled = await runOrder(order, {
       host, dialer, logger: log, clock: this.clock, snapshot, targets, ...(this.deadMan.settings ? { deadMan: this.deadMan.settings } : {}),
+      ...(leases ? { nodeLease: { reader: leases, node: this.config.nodeName } } : {}),
       onOutcome: async (action, outcome) => {
         this.outcomes.set(`${order.orderId}/${action.action}`, outcome);
         this.results = appendResult(this.results, { orderId: order.orderId, action: action.action, result: outcome.result, detail: outcome.detail, time: this.timestamp() });

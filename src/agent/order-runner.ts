@@ -2,8 +2,9 @@
  * Executes the due part of an order, action by action, under the dead-man switch when the agent has
  * a state directory: the checkpoint is armed on disk before the first change, every change lands in
  * it before the next one, and after the last action the node must reach the API server before the
- * deadline — confirmed, the checkpoint goes; not, every change of the order is undone and each
- * changed action reported Failed "RolledBack: …". Without a state directory (tests of one action's
+ * deadline, and after a re-point its kubelet must heartbeat again (checkpoint/heartbeat.ts) —
+ * confirmed, the checkpoint goes; not, every change of the order is undone and each changed action
+ * reported Failed "RolledBack: …". Without a state directory (tests of one action's
  * host effect) actions run as before, journaled in memory only.
  */
 import type { Logger } from "pino";
@@ -13,7 +14,8 @@ import type { HostSnapshot } from "./facts.js";
 import type { Dialer } from "./host-dialer.js";
 import type { HostExecutor } from "./host-executor.js";
 import type { DueOrder } from "./orders.js";
-import { confirmReachable } from "./checkpoint/confirm.js";
+import { confirmReachable, type Confirmation } from "./checkpoint/confirm.js";
+import { confirmHeartbeat, type NodeLeaseReader } from "./checkpoint/heartbeat.js";
 import type { DeadManSettings } from "./checkpoint/dead-man-switch.js";
 import { OrderCheckpoint, type RolledBack } from "./checkpoint/order-checkpoint.js";
 
@@ -26,6 +28,8 @@ export interface OrderRun {
   snapshot: HostSnapshot;
   targets: ProbeTargets;
   deadMan?: DeadManSettings;
+  /** Reads this node's kubelet Lease: how a re-point is confirmed. Absent: a re-point cannot be confirmed (rolled back). */
+  nodeLease?: { reader: NodeLeaseReader; node: string };
   signal?: AbortSignal;
   onOutcome: (action: PlannedAction, outcome: ActionOutcome) => Promise<void>;
 }
@@ -57,6 +61,24 @@ async function arm(order: DueOrder, run: OrderRun, deadMan: DeadManSettings): Pr
 }
 
 /**
+ * The order's changes confirmed within `timeoutMs` from now: the node reaches an apiserver, and when
+ * a re-point restarted the node's kubelet, the kubelet renewed its Lease after the restart. The
+ * detail of a refusal says which probe failed (it becomes the rollback's reason).
+ */
+async function confirmChanges(checkpoint: OrderCheckpoint, run: OrderRun, timeoutMs: number): Promise<Confirmation> {
+  const since = run.clock();
+  const deadline = checkpoint.startConfirmation(since, timeoutMs);
+  const within = `within ${timeoutMs / 1000}s of the change`;
+  const reachable = await confirmReachable(run.dialer, run.targets.apiServers ?? [], deadline, run.clock, run.signal);
+  if (!reachable.confirmed) return { confirmed: false, detail: `the node did not reach the API server ${within} (${reachable.detail})` };
+  if (!checkpoint.changedActions.includes("RepointAPIServerEndpoint")) return reachable;
+  if (!run.nodeLease) return { confirmed: false, detail: "a re-point is confirmed by the kubelet's Lease, and this agent has no reader for it" };
+  const heartbeat = await confirmHeartbeat(run.nodeLease.reader, run.nodeLease.node, since, deadline, run.clock, run.signal);
+  if (!heartbeat.confirmed) return { confirmed: false, detail: `${heartbeat.detail} ${within}` };
+  return { confirmed: true, detail: `${reachable.detail}; ${heartbeat.detail}` };
+}
+
+/**
  * Runs the order; returns the actions rolled back by the dead-man switch (empty when confirmed,
  * nothing changed, or no dead-man switch). A checkpoint left armed by an exception stays on disk:
  * the next agent start rolls it back.
@@ -73,14 +95,13 @@ export async function runOrder(order: DueOrder, run: OrderRun): Promise<RolledBa
     checkpoint.confirm();
     return [];
   }
-  const deadline = checkpoint.startConfirmation(run.clock(), run.deadMan.confirmTimeoutMs);
-  const confirmation = await confirmReachable(run.dialer, run.targets.apiServers ?? [], deadline, run.clock, run.signal);
+  const confirmation = await confirmChanges(checkpoint, run, run.deadMan.confirmTimeoutMs);
   if (confirmation.confirmed) {
     checkpoint.confirm();
     run.logger.info({ detail: confirmation.detail }, "order confirmed");
     return [];
   }
-  const why = `the node did not reach the API server within ${run.deadMan.confirmTimeoutMs / 1000}s of the change (${confirmation.detail})`;
+  const why = confirmation.detail;
   const rolled = await checkpoint.rollback(run.host, why);
   run.logger.warn({ actions: rolled.map((r) => r.action), why }, "order rolled back by the dead-man switch");
   return rolled;

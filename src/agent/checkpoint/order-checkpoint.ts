@@ -53,6 +53,11 @@ export class OrderCheckpoint {
     return countChanges(this.checkpoint.actions) > 0;
   }
 
+  /** The actions that changed something (the ones a rollback would report). */
+  get changedActions(): ActionName[] {
+    return this.checkpoint.actions.filter((entry) => entry.changes.length > 0).map((entry) => entry.action);
+  }
+
   /** The journal sink of one action: each of its changes is on disk before `record` returns. */
   sinkFor(action: ActionName): JournalSink {
     return (entries) => {

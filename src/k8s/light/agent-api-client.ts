@@ -3,7 +3,9 @@
  * metadata.name), get, and server-side apply of its status — over the small node:https RestClient
  * instead of client-node's NetworkHealthClient: client-node's import alone costs ~80 MB RSS, paid
  * on every node for a handful of calls. get/applyStatus have NetworkHealthClient's
- * semantics; the controller and the CLI keep using that one.
+ * semantics; the controller and the CLI keep using that one. Its one read outside NetworkHealth is
+ * the node's Lease (nodeLeaseRenewTime), the kubelet's heartbeat the dead-man switch confirms a
+ * re-point by.
  */
 import {
   API_GROUP,
@@ -39,6 +41,9 @@ export interface WatchOptions {
   /** The server ends the watch after this long (the caller then resumes). */
   timeoutSeconds: number;
 }
+
+/** Where kubelets keep their heartbeat Leases, one per Node, same name. */
+export const NODE_LEASE_NAMESPACE = "kube-node-lease";
 
 const selectName = (name: string): string => `fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`;
 
@@ -102,6 +107,21 @@ export class AgentApiClient {
     const query = `fieldManager=${encodeURIComponent(this.fieldManager)}&force=true`;
     const path = `${COLLECTION}/${encodeURIComponent(name)}/status?${query}`;
     return this.rest.request<NetworkHealth>({ method: "PATCH", path, body, contentType: "application/apply-patch+yaml" });
+  }
+
+  /**
+   * spec.renewTime of the Lease kube-node-lease/`node` — when its kubelet last heartbeated, by the
+   * node's own clock — or undefined when the Lease does not exist (404) or carries no renewTime.
+   * Other errors carry `code` (403 when the agent's Role in kube-node-lease is missing).
+   */
+  async nodeLeaseRenewTime(node: string): Promise<string | undefined> {
+    const path = `/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases/${encodeURIComponent(node)}`;
+    try {
+      return (await this.rest.request<{ spec?: { renewTime?: string } }>({ method: "GET", path })).spec?.renewTime;
+    } catch (error) {
+      if (error instanceof ApiRequestError && error.code === 404) return undefined;
+      throw error;
+    }
   }
 
   /** Closes the idle keep-alive connection. */
