@@ -2,7 +2,9 @@
  * Turns a change in one of the controller's caches into the nodes to reconcile. A NetworkHealth
  * update that only carries an agent heartbeat stops here (HeartbeatFilter): it cannot change a
  * verdict, and at fleet scale it is most of the watch traffic. A Node change also tells the
- * observation builder, so an unchanged node keeps its cached observation.
+ * observation builder, so an unchanged node keeps its cached observation; an update that left the
+ * node's view as it was (the kubelet's status update every 5 minutes moves only heartbeat times)
+ * stops there too.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { NetworkHealth } from "../../api/index.js";
@@ -31,10 +33,10 @@ export class CacheChangeRouter {
 
   constructor(private readonly deps: CacheChangeDeps) {}
 
-  /** Enqueues the nodes `object`'s change concerns; nothing for a heartbeat-only NetworkHealth update. */
+  /** Enqueues the nodes `object`'s change concerns; nothing for a heartbeat-only NetworkHealth or Node update. */
   onChange(resource: WatchedResource, change: ChangeType, object: KubernetesObject): void {
     if (resource === "NetworkHealth" && this.heartbeatOnly(change, object as unknown as NetworkHealth)) return;
-    if (resource === "Node") this.deps.observations.nodeChanged(change, object, this.deps.nodesVersion());
+    if (resource === "Node" && !this.deps.observations.nodeChanged(change, object, this.deps.nodesVersion())) return;
     const names = nodesForEvent(resource, object);
     this.deps.enqueue(names === ALL_NODES ? this.deps.allNodes() : names);
   }
