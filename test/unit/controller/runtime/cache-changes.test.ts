@@ -36,7 +36,7 @@ describe("CacheChangeRouter: Node changes", () => {
     ["the kubelet's periodic status update", (n: KubeNode) => statusUpdate(n, "2025-05-05T16:55:00Z"), []],
     ["Ready turning False", () => node("worker-1", "192.168.1.42", { ready: "False" }), ["worker-1"]],
     ["the remediation annotation", () => node("worker-1", "192.168.1.42", { annotations: { "netmedic.io/remediation": "disabled" } }), ["worker-1"]],
-  ])("an update by %s enqueues %p", (_case, update, expected) => {
+  ])("an update by %s: reconciled only when it can move a verdict", (_case, update, expected) => {
     const { change, enqueued } = router();
     const before = node("worker-1", "192.168.1.42");
     change("add", before);
