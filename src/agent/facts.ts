@@ -1,5 +1,5 @@
 /**
- * Collecting HostFacts: distribution, pod network, sysctls, rp_filter, kernel modules, firewalld, ufw and (k3s/RKE2) the
+ * Collecting HostFacts: distribution, pod network, sysctls, rp_filter, kernel modules, VXLAN checksum offload, firewalld, ufw and (k3s/RKE2) the
  * configured API server. Each part is read independently; a part that fails becomes an entry in `errors`
  * and is left out, so one unreadable file or a broken firewall-cmd never hides the rest.
  */
@@ -13,6 +13,7 @@ import { layoutOf, readAPIServerFacts } from "./api-server-facts.js";
 import { readUfw } from "./ufw-facts.js";
 import { readRpFilter } from "./rp-filter.js";
 import { readKernelModules } from "./kernel-modules.js";
+import { readVXLANChecksum } from "./vxlan-offload.js";
 
 /** Facts plus what the actions need besides them (the uplink, the runtime firewalld zones). */
 export interface HostSnapshot {
@@ -42,12 +43,13 @@ export async function collectFacts(host: HostExecutor, override: PodNetworkFacts
   const distribution: Distribution = existing.size ? distributionFromPaths(existing) : "unknown";
   const network = await attempt(errors, "pod network", () => readPodNetwork(host, override));
   const pod = network?.pod ?? override;
-  const [sysctl, rpFilter, kernelModules, firewalld, ufw] = await Promise.all([
+  const [sysctl, rpFilter, kernelModules, firewalld, ufw, vxlanChecksum] = await Promise.all([
     attempt(errors, "sysctl", () => readSysctlFacts(host, pod.interface)),
     attempt(errors, "rp_filter", () => readRpFilter(host, pod.interface)),
     attempt(errors, "kernel modules", () => readKernelModules(host)),
     attempt(errors, "firewall", () => readFirewalld(host, pod, network?.uplink)),
     attempt(errors, "ufw", () => readUfw(host)),
+    attempt(errors, "vxlan checksum offload", () => readVXLANChecksum(host)),
   ]);
   const layout = layoutOf(distribution);
   const apiReading = layout ? await attempt(errors, "api server config", () => readAPIServerFacts(host, layout, existing)) : undefined;
@@ -61,6 +63,7 @@ export async function collectFacts(host: HostExecutor, override: PodNetworkFacts
     ...(ufw ? { ufw: ufw.facts } : {}),
     ...(rpFilter ? { rpFilter } : {}),
     ...(kernelModules ? { kernelModules } : {}),
+    ...(vxlanChecksum ? { vxlanChecksum } : {}),
     ...(apiReading ? { apiServer: apiReading.apiServer } : {}),
     ...(errors.length ? { errors } : {}),
   };

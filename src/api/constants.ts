@@ -45,6 +45,7 @@ export const ACTION_ORDER = [
   "EnableBridgeNetfilter",
   "LoadKernelModules",
   "LoosenReversePathFilter",
+  "DisableVXLANChecksumOffload",
   "RepointAPIServerEndpoint",
 ] as const;
 
@@ -64,6 +65,7 @@ export const CONDITION_REASONS = {
   APIServerEndpoint: ["Healthy", "EtcdOnlyEndpoint", "Unreachable", "NotApplicable", "Unknown"],
   ReversePathFilter: ["NotStrict", "StrictWithoutDrops", "ManagedByCNI", "StrictOnPodLinks", "Unknown"],
   KernelModules: ["Loaded", "ModuleNotLoaded", "ModuleNotInstalled", "Unknown"],
+  VXLANChecksumOffload: ["OffloadOff", "NoVXLANLink", "OffloadOnWithoutErrors", "BadChecksums", "Unknown"],
   AgentReporting: ["Reporting", "Stale", "NotRunning", "AwaitingFirstReport"],
   Remediating: ["Idle", "Pending", "Applying", "Succeeded", "Failed", "Blocked", "RolledBack"],
 } as const;

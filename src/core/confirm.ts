@@ -11,6 +11,7 @@ const CHECK_OF: Record<ActionName, EvidenceCheckType> = {
   EnableBridgeNetfilter: "BridgeNetfilter",
   LoadKernelModules: "KernelModules",
   LoosenReversePathFilter: "ReversePathFilter",
+  DisableVXLANChecksumOffload: "VXLANChecksumOffload",
   RepointAPIServerEndpoint: "APIServerEndpoint",
 };
 

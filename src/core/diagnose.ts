@@ -9,6 +9,7 @@ import { checkKonnectivity } from "./checks-konnectivity.js";
 import { checkAPIServerEndpoint } from "./checks-apiserver.js";
 import { checkReversePathFilter } from "./checks-rp-filter.js";
 import { checkKernelModules } from "./checks-modules.js";
+import { checkVXLANChecksumOffload } from "./checks-vxlan.js";
 import { chooseFixes, probeTargets } from "./fixes.js";
 import { nodeContext } from "./node-context.js";
 import { classifyAPIServiceFailure, type APIServiceFailure } from "./evidence.js";
@@ -41,6 +42,7 @@ const ROOT_CAUSE_ORDER: Array<[EvidenceCheckType, string]> = [
   ["KernelModules", "ModuleNotInstalled"],
   ["KernelModules", "ModuleNotLoaded"],
   ["ReversePathFilter", "StrictOnPodLinks"],
+  ["VXLANChecksumOffload", "BadChecksums"],
 ];
 
 function runChecks(context: NodeContext): Record<EvidenceCheckType, CheckResult> {
@@ -52,6 +54,7 @@ function runChecks(context: NodeContext): Record<EvidenceCheckType, CheckResult>
     APIServerEndpoint: checkAPIServerEndpoint(context),
     ReversePathFilter: checkReversePathFilter(context),
     KernelModules: checkKernelModules(context),
+    VXLANChecksumOffload: checkVXLANChecksumOffload(context),
     AgentReporting: checkAgentReporting(context),
   };
 }

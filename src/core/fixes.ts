@@ -8,6 +8,7 @@ import { ufwNeeds } from "./checks-ufw.js";
 import { withoutEmpty } from "./without-empty.js";
 import { podLinkOwner, strictSettings } from "./checks-rp-filter.js";
 import { modulesIn, packageHint, requiredModules } from "./checks-modules.js";
+import { offloadedLinks } from "./checks-vxlan.js";
 
 /** The fixes for a node and, when something is wrong that no node fix addresses, why. */
 export interface FixChoice {
@@ -93,6 +94,10 @@ export function chooseFixes(context: NodeContext, checks: Record<EvidenceCheckTy
     const rp = rpFilterFix(context);
     if (typeof rp === "string") reasons.push(rp);
     else fixes.push(rp);
+  }
+  const vxlan = context.facts?.vxlanChecksum;
+  if (checks.VXLANChecksumOffload.status === "False" && vxlan) {
+    fixes.push({ action: "DisableVXLANChecksumOffload", reason: "BadChecksums", links: offloadedLinks(vxlan) });
   }
   if (checks.APIServerEndpoint.status === "False") {
     const repoint = repointFix(context, checks.APIServerEndpoint);

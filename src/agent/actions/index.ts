@@ -7,6 +7,7 @@ import { enableBridgeNetfilter, enableIPForwarding } from "./sysctl-actions.js";
 import { repointAPIServer } from "./repoint-api-server.js";
 import { loosenReversePathFilter } from "./loosen-rp-filter.js";
 import { loadKernelModules } from "./load-kernel-modules.js";
+import { disableVXLANChecksumOffload } from "./disable-vxlan-offload.js";
 
 export type { ActionContext, ActionOutcome } from "./action.js";
 
@@ -18,6 +19,7 @@ export const ACTION_BODIES: Readonly<Record<ActionName, ActionBody>> = {
   EnableBridgeNetfilter: enableBridgeNetfilter,
   LoadKernelModules: loadKernelModules,
   LoosenReversePathFilter: loosenReversePathFilter,
+  DisableVXLANChecksumOffload: disableVXLANChecksumOffload,
   RepointAPIServerEndpoint: repointAPIServer,
 };
 

@@ -15,3 +15,5 @@ export const MAX_PLANNED_PORTS = 8;
 export const MAX_PLANNED_MODULES = 8;
 /** maxItems of ReversePathFilterFacts.links. */
 export const MAX_RP_FILTER_LINKS = 64;
+/** maxItems of VXLANChecksumFacts.links. */
+export const MAX_VXLAN_LINKS = 8;

@@ -9,6 +9,7 @@ export type ActionName =
   | "OpenUfw"
   | "LoadKernelModules"
   | "LoosenReversePathFilter"
+  | "DisableVXLANChecksumOffload"
   | "RepointAPIServerEndpoint";
 
 /** NetworkHealth reports the node-level networking health of the Node of the same name: what is wrong, the evidence, and what netmedic did about it. Created by the netmedic controller with an ownerReference to its Node, and with the annotation netmedic.io/probe-targets (JSON, controller-owned): what the node agent probes. */
@@ -30,7 +31,7 @@ export interface NetworkHealthSpec {
 export interface NetworkHealthStatus {
   /** The .metadata.generation the controller last reconciled. */
   observedGeneration?: number;
-  /** Current state of each check. Types: Ready, IPForwarding, BridgeNetfilter, HostFirewall, KonnectivityReachable, APIServerEndpoint, ReversePathFilter, KernelModules, AgentReporting, Remediating. */
+  /** Current state of each check. Types: Ready, IPForwarding, BridgeNetfilter, HostFirewall, KonnectivityReachable, APIServerEndpoint, ReversePathFilter, KernelModules, VXLANChecksumOffload, AgentReporting, Remediating. */
   conditions?: Condition[];
   diagnosis?: Diagnosis;
   facts?: HostFacts;
@@ -92,6 +93,7 @@ export interface HostFacts {
   rpFilter?: ReversePathFilterFacts;
   kernelModules?: KernelModuleFacts;
   apiServer?: APIServerFacts;
+  vxlanChecksum?: VXLANChecksumFacts;
   /** Facts that could not be read, each with the reason (for example an unreadable host file). */
   errors?: string[];
 }
@@ -204,6 +206,23 @@ export interface APIServerFacts {
   /** The node agent's systemd service (k3s-agent, rke2-agent, k3s, rke2-server). */
   service?: string;
 }
+/** Transmit checksum offload of the host network namespace's VXLAN links (ip -d link show type vxlan, then ethtool -k on each), and whether UDP datagrams have arrived with a bad checksum. */
+export interface VXLANChecksumFacts {
+  /**
+   * The VXLAN links (flannel.1, vxlan.calico, …) with their tx-checksum-ip-generic setting; empty when there are none.
+   *
+   * @maxItems 8
+   */
+  links: VXLANLinkOffload[];
+  /** Whether the namespace has received UDP datagrams with a bad checksum since it started (InCsumErrors of /proc/net/snmp above 0); absent when unreadable. A yes/no so a node that keeps receiving them does not change its facts on every round. */
+  udpChecksumErrors?: boolean;
+}
+/** One VXLAN link and whether the kernel offloads its transmit checksums. */
+export interface VXLANLinkOffload {
+  name: string;
+  /** ethtool -k's tx-checksum-ip-generic is on. */
+  txChecksumOffload: boolean;
+}
 /** One reachability probe. */
 export interface ProbeResult {
   /** Host (the node's network namespace) or Pod (the local netmedic probe pod). */
@@ -291,7 +310,7 @@ export interface PlannedAction {
    */
   ports?: string[];
   /**
-   * LoosenReversePathFilter - the pod-facing links whose own rp_filter is strict (all and default are judged on the node).
+   * LoosenReversePathFilter - the pod-facing links whose own rp_filter is strict (all and default are judged on the node); DisableVXLANChecksumOffload - the VXLAN links to turn tx-checksum-ip-generic off on.
    *
    * @maxItems 64
    */
