@@ -13,7 +13,8 @@ import type { NetworkHealthStore } from "./agent-config.js";
 import type { NodeLeaseReader } from "./checkpoint/heartbeat.js";
 import { HostNetworkDialer } from "./host-dialer.js";
 import { HostExecutor } from "./host-executor.js";
-import { AgentUsageError, DEFAULT_CONFIRM_TIMEOUT, parseAgentArgs, parseDuration, type AgentOptions } from "./options.js";
+import { asUsageError, parseDuration } from "../core/flags.js";
+import { DEFAULT_CONFIRM_TIMEOUT, parseAgentArgs, type AgentOptions } from "./options.js";
 import { netmedicVersion } from "./version.js";
 import { WatchedNetworkHealthStore } from "./watched-store.js";
 
@@ -28,7 +29,7 @@ export function createAgent(options: AgentOptions, store: NetworkHealthStore, lo
     {
       nodeName: options.nodeName, intervalMs: options.intervalMs, heartbeatMs: options.heartbeatMs,
       probeTimeoutMs: options.probeTimeoutMs, probeEndpoint: options.probeEndpoint, podNetwork, version: netmedicVersion(),
-      ...(options.stateDir ? { deadMan: { stateDir: options.stateDir, confirmTimeoutMs: options.confirmTimeoutMs ?? parseDuration(DEFAULT_CONFIRM_TIMEOUT, "confirm-timeout") } } : {}),
+      ...(options.stateDir ? { deadMan: { stateDir: options.stateDir, confirmTimeoutMs: options.confirmTimeoutMs ?? parseDuration("confirm-timeout", DEFAULT_CONFIRM_TIMEOUT) } } : {}),
     },
     { store, host, dialer: new HostNetworkDialer(host), logger: logger.child({ component: "agent", node: options.nodeName }), ...(leases ? { leases } : {}) },
   );
@@ -51,9 +52,10 @@ export async function runAgent(argv: string[]): Promise<number> {
   try {
     options = parseAgentArgs(argv);
   } catch (error) {
-    const usage = error instanceof AgentUsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    process.stderr.write(`netmedic agent: ${(error as Error).message}\n`);
-    return usage ? 2 : 1;
+    const usage = asUsageError(error);
+    if (!usage) throw error;
+    process.stderr.write(`netmedic agent: ${usage.message}\n`);
+    return 2;
   }
   const logger = pino({ name: "netmedic-agent", level: options.logLevel });
   let api: AgentApiClient;

@@ -1,11 +1,12 @@
 /**
- * The agent's flags:
+ * The agent's flags (the convention of every entry point: core/flags.ts):
  *   --node-name N (required)  --host-pid PID (1)  --kubeconfig PATH  --interval 10s  --heartbeat 5m
  *   --probe-endpoint IP:PORT  --probe-timeout 3s  --pod-interface IF  --pod-cidr CIDR  --log-level info
  *   --state-dir /var/lib/netmedic  --confirm-timeout 2m
  */
 import { parseArgs } from "node:util";
 import { parseDialTarget } from "../dial/target.js";
+import { checkedFlag, durationFlag, integerFlag, logLevelFlag, UsageError } from "../core/flags.js";
 import { validCIDR, validHostPath, validInterface } from "./validate.js";
 import { DEFAULT_STATE_DIR } from "./checkpoint/checkpoint-store.js";
 
@@ -45,36 +46,17 @@ export const DEFAULT_CONFIRM_TIMEOUT = "2m";
  */
 export const DEFAULT_HEARTBEAT = "5m";
 
-/** A bad flag; the message is for the user. */
-export class AgentUsageError extends Error {}
-
 const NODE_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+/** Shorter intervals and timeouts would only spin: every round shells out to the host's tools. */
+const AT_LEAST_100MS = { minMs: 100 };
+/** Linux's PID_MAX_LIMIT. */
+const MAX_PID = 4_194_304;
 
-/** Parses `500ms`, `10s`, `2m`, `1h` into milliseconds. */
-export function parseDuration(text: string, flag: string): number {
-  const match = /^([0-9]{1,6})(ms|s|m|h)$/.exec(text);
-  if (!match) throw new AgentUsageError(`--${flag} must be a duration like 10s or 500ms`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
-  const ms = Number(match[1]) * unit;
-  if (ms < 100) throw new AgentUsageError(`--${flag} must be at least 100ms`);
-  return ms;
-}
-
-function checked<T>(flag: string, value: string | undefined, check: (v: string) => T): T | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return check(value);
-  } catch (error) {
-    throw new AgentUsageError(`--${flag}: ${(error as Error).message}`);
-  }
-}
-
-/** Parses the agent's argv; throws AgentUsageError naming the bad flag. */
+/** Parses the agent's argv; throws a UsageError naming the bad flag. */
 export function parseAgentArgs(argv: string[]): AgentOptions {
   const string = { type: "string" } as const;
   const { values } = parseArgs({
-    args: argv, strict: true,
+    args: argv, strict: true, allowPositionals: false,
     options: {
       "node-name": string, "host-pid": string, kubeconfig: string, interval: string, heartbeat: string,
       "probe-endpoint": string, "probe-timeout": string, "pod-interface": string, "pod-cidr": string, "log-level": string,
@@ -82,21 +64,19 @@ export function parseAgentArgs(argv: string[]): AgentOptions {
     },
   });
   const nodeName = values["node-name"];
-  if (!nodeName || !NODE_NAME.test(nodeName)) throw new AgentUsageError("--node-name must be the node's name (DNS subdomain)");
-  const hostPid = Number(values["host-pid"] ?? "1");
-  if (!Number.isInteger(hostPid) || hostPid < 1) throw new AgentUsageError("--host-pid must be a positive integer");
-  const logLevel = values["log-level"] ?? "info";
-  if (!LOG_LEVELS.has(logLevel)) throw new AgentUsageError(`--log-level must be one of ${[...LOG_LEVELS].join(", ")}`);
+  if (nodeName === undefined) throw new UsageError("--node-name is required: the name of the node this agent runs on");
+  if (!NODE_NAME.test(nodeName)) throw new UsageError(`--node-name: expected the node's name, a DNS subdomain (got "${nodeName}")`);
   return {
-    nodeName, hostPid, logLevel,
-    stateDir: checked("state-dir", values["state-dir"], validStateDir) ?? DEFAULT_STATE_DIR,
-    confirmTimeoutMs: parseDuration(values["confirm-timeout"] ?? DEFAULT_CONFIRM_TIMEOUT, "confirm-timeout"),
+    nodeName, logLevel: logLevelFlag(values["log-level"]),
+    hostPid: integerFlag("host-pid", values["host-pid"], 1, { min: 1, max: MAX_PID }),
+    stateDir: checkedFlag("state-dir", values["state-dir"], "an absolute directory path", validStateDir) ?? DEFAULT_STATE_DIR,
+    confirmTimeoutMs: durationFlag("confirm-timeout", values["confirm-timeout"], DEFAULT_CONFIRM_TIMEOUT, AT_LEAST_100MS),
     kubeconfig: values.kubeconfig,
-    intervalMs: parseDuration(values.interval ?? "10s", "interval"),
-    heartbeatMs: parseDuration(values.heartbeat ?? DEFAULT_HEARTBEAT, "heartbeat"),
-    probeTimeoutMs: Math.min(parseDuration(values["probe-timeout"] ?? "3s", "probe-timeout"), 10_000),
-    probeEndpoint: checked("probe-endpoint", values["probe-endpoint"], (v) => parseDialTarget(v).text),
-    podInterface: checked("pod-interface", values["pod-interface"], validInterface),
-    podCIDR: checked("pod-cidr", values["pod-cidr"], validCIDR),
+    intervalMs: durationFlag("interval", values.interval, "10s", AT_LEAST_100MS),
+    heartbeatMs: durationFlag("heartbeat", values.heartbeat, DEFAULT_HEARTBEAT, AT_LEAST_100MS),
+    probeTimeoutMs: Math.min(durationFlag("probe-timeout", values["probe-timeout"], "3s", AT_LEAST_100MS), 10_000),
+    probeEndpoint: checkedFlag("probe-endpoint", values["probe-endpoint"], "IP:PORT", (v) => parseDialTarget(v).text),
+    podInterface: checkedFlag("pod-interface", values["pod-interface"], "a network interface name", validInterface),
+    podCIDR: checkedFlag("pod-cidr", values["pod-cidr"], "a CIDR such as 10.244.1.0/24", validCIDR),
   };
 }

@@ -9,14 +9,12 @@ import { stringify } from "yaml";
 import { buildObservation, DEFAULT_POLICY } from "../core/index.js";
 import { loadKubeConfig } from "../k8s/kubeconfig.js";
 import { readCluster } from "../k8s/cluster-reader.js";
-import { UsageError } from "./errors.js";
+import { invalidFlag, UsageError } from "../core/flags.js";
 import { parseSnapshot } from "./snapshot.js";
 import { buildReport, renderText, type DiagnoseReport } from "./report.js";
 
 /** Output formats of diagnose. */
 export type OutputFormat = "text" | "json" | "yaml";
-
-export { UsageError } from "./errors.js";
 
 /** Renders a report in the given format. */
 export function formatReport(report: DiagnoseReport, format: OutputFormat): string {
@@ -27,7 +25,7 @@ export function formatReport(report: DiagnoseReport, format: OutputFormat): stri
 
 function outputFormat(value: string | undefined): OutputFormat {
   const format = value ?? "text";
-  if (format !== "text" && format !== "json" && format !== "yaml") throw new UsageError(`-o must be text, json or yaml (got ${format})`);
+  if (format !== "text" && format !== "json" && format !== "yaml") throw invalidFlag("output", format, "text, json or yaml");
   return format;
 }
 
@@ -47,7 +45,7 @@ export async function runDiagnose(argv: string[], write: (text: string) => void)
   const { values } = parseArgs({
     args: argv,
     options: { snapshot: { type: "string" }, kubeconfig: { type: "string" }, output: { type: "string", short: "o" } },
-    strict: true,
+    strict: true, allowPositionals: false,
   });
   const format = outputFormat(values.output);
   const report = values.snapshot

@@ -6,7 +6,8 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { SnapshotError, UsageError } from "./errors.js";
+import { asUsageError } from "../core/flags.js";
+import { SnapshotError } from "./errors.js";
 
 const USAGE = `usage: netmedic <command> [flags]
   diagnose  --snapshot FILE | --kubeconfig PATH   [-o text|json|yaml]   one-shot diagnosis, never writes
@@ -44,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await run(rest);
   } catch (error) {
-    const known = error instanceof UsageError || error instanceof SnapshotError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const known = asUsageError(error) !== undefined || error instanceof SnapshotError;
     process.stderr.write(`netmedic ${command}: ${(error as Error).message}\n`);
     return known ? 2 : 1;
   }

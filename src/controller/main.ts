@@ -8,7 +8,8 @@ import { setFlagsFromString } from "node:v8";
 import { loadKubeConfig } from "../k8s/kubeconfig.js";
 import { ConfigError } from "./config/config.js";
 import { startController, type ControllerOptions, type RunningController } from "./controller.js";
-import { CONTROLLER_USAGE, FlagError, parseControllerFlags, type ControllerFlags } from "./config/flags.js";
+import { CONTROLLER_USAGE, parseControllerFlags, type ControllerFlags } from "./config/flags.js";
+import { asUsageError } from "../core/flags.js";
 import { createControllerLogger } from "./logger.js";
 import { startNodeIdentityWebhook } from "./admission/node-identity-webhook.js";
 
@@ -30,9 +31,9 @@ function readFlags(argv: string[]): ControllerFlags | number {
   try {
     return parseControllerFlags(argv);
   } catch (error) {
-    const known = error instanceof FlagError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    if (!known) throw error;
-    return fail(`${(error as Error).message}\n${CONTROLLER_USAGE}`, EXIT_USAGE);
+    const usage = asUsageError(error);
+    if (!usage) throw error;
+    return fail(`${usage.message}\n${CONTROLLER_USAGE}`, EXIT_USAGE);
   }
 }
 

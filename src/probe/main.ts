@@ -1,6 +1,7 @@
 /**
  * `netmedic probe --listen ADDR:PORT [--allow CIDR[,CIDR]] [--allow-target HOST:PORT[,…]]
  *  [--target-ports P[,P]] [--max-concurrent N] [--rate PER_SECOND] [--log-level L]`
+ * (the flag convention of every entry point: core/flags.ts; N and PER_SECOND are counts).
  *
  * Runs in the pod network, unprivileged, with no API token: it only dials on behalf of its own
  * node's agent. The pod's default gateway (the host's side of the pod's link) is always an allowed
@@ -10,9 +11,10 @@ import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { pino, type Logger } from "pino";
-import { DEFAULT_TARGET_PORTS, defaultGatewayFromRouteTable, RateLimiter, SourceAllowlist, TargetPolicy } from "./policy.js";
+import { DEFAULT_TARGET_PORTS, defaultGatewayFromRouteTable, parseCIDR, RateLimiter, SourceAllowlist, TargetPolicy } from "./policy.js";
 import { createProbeServer } from "./server.js";
 import { parseDialTarget } from "../dial/target.js";
+import { asUsageError, checkedFlag, integerFlag, invalidFlag, logLevelFlag, UsageError } from "../core/flags.js";
 
 /** Parsed probe configuration. */
 export interface ProbeConfig {
@@ -33,40 +35,41 @@ export interface RunningProbe {
 
 const list = (values: string[] | undefined): string[] => (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
 
-function positiveInt(text: string | undefined, name: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > 10_000) throw new Error(`--${name} must be a positive integer`);
-  return value;
+/** The bounds of the probe's counts: at least one, and no more than a probe serving one agent could use. */
+const COUNT = { min: 1, max: 10_000 };
+
+function listenAddress(value: string | undefined): { host: string; port: number } {
+  if (value === undefined) throw new UsageError("--listen IP:PORT is required");
+  const listen = /^(?:\[([0-9a-f:.]+)\]|([0-9.]+)):([0-9]{1,5})$/i.exec(value);
+  const port = Number(listen?.[3]);
+  if (!listen || port > 65535) throw invalidFlag("listen", value, "IP:PORT such as 0.0.0.0:9090 or [::]:9090");
+  return { host: listen[1] ?? listen[2] ?? "", port };
 }
 
-/** Parses the probe's flags; throws an Error naming the bad flag. */
+/** Parses the probe's flags; throws a UsageError naming the bad flag. */
 export function parseProbeArgs(argv: string[], routeTable?: string): ProbeConfig & { logLevel: string } {
   const { values } = parseArgs({
-    args: argv, strict: true,
+    args: argv, strict: true, allowPositionals: false,
     options: {
       listen: { type: "string" }, allow: { type: "string", multiple: true }, "allow-target": { type: "string", multiple: true },
       "target-ports": { type: "string" }, "max-concurrent": { type: "string" }, rate: { type: "string" }, "log-level": { type: "string" },
     },
   });
-  if (!values.listen) throw new Error("--listen ADDR:PORT is required");
-  const listen = /^(?:\[([0-9a-f:.]+)\]|([0-9.]+)):([0-9]{1,5})$/i.exec(values.listen);
-  const port = Number(listen?.[3]);
-  if (!listen || port > 65535) throw new Error("--listen must be IP:PORT");
-  const host = listen[1] ?? listen[2] ?? "";
+  const { host, port } = listenAddress(values.listen);
   // The pod's default gateway is the host side of its link (the bridge address with a bridge CNI)
   // and is always allowed; --allow adds sources, e.g. the node IP for CNIs without a bridge.
   const gateway = routeTable === undefined ? undefined : defaultGatewayFromRouteTable(routeTable);
-  const allow = [...list(values.allow), ...(gateway ? [`${gateway}/32`] : [])];
-  if (allow.length === 0) throw new Error("no allowed source: pass --allow CIDR (no default gateway found)");
-  const allowTargets = list(values["allow-target"]).map((t) => parseDialTarget(t).text);
-  const targetPorts = values["target-ports"] === undefined ? [...DEFAULT_TARGET_PORTS] : list([values["target-ports"]]).map((p) => positiveInt(p, "target-ports", 0));
-  if (targetPorts.some((p) => p > 65535)) throw new Error("--target-ports must be ports");
+  const given = list(values.allow).map((c) => checkedFlag("allow", c, "a CIDR such as 10.0.0.0/8", () => (parseCIDR(c), c)) ?? "");
+  const allow = [...given, ...(gateway ? [`${gateway}/32`] : [])];
+  if (allow.length === 0) throw new UsageError("no allowed source: pass --allow CIDR (no default gateway found)");
+  const allowTargets = list(values["allow-target"]).map((t) => checkedFlag("allow-target", t, "HOST:PORT", (v) => parseDialTarget(v).text) ?? "");
+  const ports = values["target-ports"];
+  const targetPorts = ports === undefined ? [...DEFAULT_TARGET_PORTS] : list([ports]).map((p) => integerFlag("target-ports", p, 0, { min: 1, max: 65535 }));
   return {
     host, port, allow, allowTargets, targetPorts,
-    maxConcurrent: positiveInt(values["max-concurrent"], "max-concurrent", 4),
-    ratePerSecond: positiveInt(values.rate, "rate", 5),
-    logLevel: values["log-level"] ?? "info",
+    maxConcurrent: integerFlag("max-concurrent", values["max-concurrent"], 4, COUNT),
+    ratePerSecond: integerFlag("rate", values.rate, 5, COUNT),
+    logLevel: logLevelFlag(values["log-level"]),
   };
 }
 
@@ -108,7 +111,9 @@ export async function runProbe(argv: string[]): Promise<number> {
   try {
     config = parseProbeArgs(argv, readRouteTable());
   } catch (error) {
-    process.stderr.write(`netmedic probe: ${(error as Error).message}\n`);
+    const usage = asUsageError(error);
+    if (!usage) throw error;
+    process.stderr.write(`netmedic probe: ${usage.message}\n`);
     return 2;
   }
   const logger = pino({ name: "netmedic-probe", level: config.logLevel });

@@ -66,7 +66,7 @@ describe("netmedic controller (process)", () => {
   it("on SIGTERM stops reconciling, releases the Lease so a peer can take over at once, and exits 0", async () => {
     const identity = "process-under-test";
     const run = netmedic(["controller", "--kubeconfig", cluster.kubeconfigPath, "--namespace", namespace, "--listen", "127.0.0.1:0", "--identity", identity,
-      "--lease-duration", "6", "--renew-deadline", "4", "--retry-period", "1"]);
+      "--lease-duration", "6s", "--renew-deadline", "4s", "--retry-period", "1s"]);
     const leases = admin.makeApiClient(CoordinationV1Api);
     const holder = async () => (await leases.readNamespacedLease({ name: "netmedic-controller", namespace })).spec?.holderIdentity;
     await eventually("the process holding the Lease", async () => (await holder()) === identity, 30_000);

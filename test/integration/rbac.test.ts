@@ -83,7 +83,7 @@ describe("controller RBAC (deploy/20-rbac-controller.yaml) against the audit log
     const kubeconfigPath = join(dir, "controller.kubeconfig");
     writeFileSync(kubeconfigPath, sa.exportConfig());
     controller = startProcess("controller-as-sa", netmedicArgv("controller", "--kubeconfig", kubeconfigPath, "--namespace", namespace,
-      "--listen", "127.0.0.1:0", "--lease-duration", "6", "--renew-deadline", "4", "--retry-period", "1"), dir,
+      "--listen", "127.0.0.1:0", "--lease-duration", "6s", "--renew-deadline", "4s", "--retry-period", "1s"), dir,
     // Jest's process.env is a sandbox copy that children never see: hand POD_NAME over explicitly.
     (argv, options) => spawn(argv[0] ?? "", argv.slice(1), { ...options, env: { ...process.env, POD_NAME: "netmedic-controller-0", NETMEDIC_WEBHOOK_LISTEN: "127.0.0.1:0" } }));
     await waitForOutput(controller, '"msg":"caches synced"', 60_000);

@@ -1,11 +1,13 @@
 /**
- * `netmedic controller` flags. Durations of the leader election are flags too, so tests can fail
- * over in seconds; production keeps client-go's defaults (15 s lease, 10 s renew deadline, 2 s retry).
+ * `netmedic controller` flags (the convention of every entry point: core/flags.ts). Durations of
+ * the leader election are flags too, so tests can fail over in seconds; production keeps
+ * client-go's defaults (15s lease, 10s renew deadline, 2s retry).
  */
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { NETMEDIC_NAMESPACE } from "../../api/index.js";
+import { durationFlag, invalidFlag, logLevelFlag, UsageError } from "../../core/flags.js";
 
 /** Parsed controller flags. */
 export interface ControllerFlags {
@@ -23,11 +25,6 @@ export interface ControllerFlags {
   logLevel: string;
 }
 
-/** A bad flag: the message is the one line shown to the user. */
-export class FlagError extends Error {
-  override name = "FlagError";
-}
-
 /** Usage text of `netmedic controller`. */
 export const CONTROLLER_USAGE = `usage: netmedic controller [flags]
   --kubeconfig PATH      kubeconfig for out-of-cluster runs (default: in-cluster service account)
@@ -36,7 +33,7 @@ export const CONTROLLER_USAGE = `usage: netmedic controller [flags]
   --listen [HOST]:PORT   metrics and health endpoints (default :8080)
   --identity ID          leader-election identity (default POD_NAME or hostname, pid and a random suffix)
   --lease-name NAME      leader-election Lease (default netmedic-controller)
-  --lease-duration S, --renew-deadline S, --retry-period S   leader election timing (15, 10, 2)
+  --lease-duration D, --renew-deadline D, --retry-period D   leader election timing, durations (15s, 10s, 2s)
   --log-level LEVEL      pino level (default info)`;
 
 /**
@@ -54,19 +51,15 @@ export function defaultIdentity(): string {
 export function parseListen(value: string): { host?: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
   const port = Number(match?.[3]);
-  if (!match || port > 65535) throw new FlagError(`--listen: expected [HOST]:PORT such as :8080 (got "${value}")`);
+  if (!match || port > 65535) throw invalidFlag("listen", value, "[HOST]:PORT such as :8080");
   const host = match[1] ?? match[2];
   return { host: host === "" ? undefined : host, port };
 }
 
-function seconds(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) throw new FlagError(`--${flag}: expected a positive number of seconds (got "${value}")`);
-  return parsed;
-}
+/** A leader-election duration flag in seconds (the Lease API's unit). */
+const seconds = (flag: string, value: string | undefined, fallback: string): number => durationFlag(flag, value, fallback) / 1000;
 
-/** Parses argv (after `controller`); throws FlagError on unknown flags or bad values. */
+/** Parses argv (after `controller`); throws a UsageError on unknown flags or bad values. */
 export function parseControllerFlags(argv: string[]): ControllerFlags {
   const { values } = parseArgs({
     args: argv,
@@ -85,14 +78,14 @@ export function parseControllerFlags(argv: string[]): ControllerFlags {
     listen: parseListen(values.listen ?? ":8080"),
     identity: values.identity ?? defaultIdentity(),
     leaseName: values["lease-name"] ?? "netmedic-controller",
-    leaseDurationSeconds: seconds("lease-duration", values["lease-duration"], 15),
-    renewDeadlineSeconds: seconds("renew-deadline", values["renew-deadline"], 10),
-    retryPeriodSeconds: seconds("retry-period", values["retry-period"], 2),
-    logLevel: values["log-level"] ?? "info",
+    leaseDurationSeconds: seconds("lease-duration", values["lease-duration"], "15s"),
+    renewDeadlineSeconds: seconds("renew-deadline", values["renew-deadline"], "10s"),
+    retryPeriodSeconds: seconds("retry-period", values["retry-period"], "2s"),
+    logLevel: logLevelFlag(values["log-level"]),
   };
   if (!(flags.retryPeriodSeconds < flags.renewDeadlineSeconds && flags.renewDeadlineSeconds < flags.leaseDurationSeconds)) {
-    throw new FlagError("leader election needs --retry-period < --renew-deadline < --lease-duration, so a leader steps down before its Lease can be taken");
+    throw new UsageError("leader election needs --retry-period < --renew-deadline < --lease-duration, so a leader steps down before its Lease can be taken");
   }
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(flags.namespace)) throw new FlagError(`--namespace: not a namespace name: "${flags.namespace}"`);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(flags.namespace)) throw invalidFlag("namespace", flags.namespace, "a namespace name (lowercase letters, digits, '-')");
   return flags;
 }

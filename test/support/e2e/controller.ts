@@ -55,7 +55,7 @@ export async function startControllerProcess(env: E2EEnv, namespace: string, con
   const configPath = join(env.dir, `${name}-config.yaml`);
   writeFileSync(configPath, config);
   const argv = netmedicArgv("controller", "--kubeconfig", env.kubeconfigPath, "--namespace", namespace, "--config", configPath,
-    "--listen", "127.0.0.1:0", "--lease-duration", "6", "--renew-deadline", "4", "--retry-period", "1", "--log-level", "debug");
+    "--listen", "127.0.0.1:0", "--lease-duration", "6s", "--renew-deadline", "4s", "--retry-period", "1s", "--log-level", "debug");
   const proc = startProcess(name, argv, env.dir);
   await waitForOutput(proc, '"msg":"caches synced"', 60_000);
   return proc;

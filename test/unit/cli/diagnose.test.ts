@@ -3,27 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { main } from "../../../src/cli/main.js";
+import { cli } from "./run-cli.js";
 import { diagnoseSnapshotFile } from "../../../src/cli/diagnose.js";
 import { examplesDirectory } from "../../../src/cli/demo.js";
 import { parseSnapshot, SnapshotError } from "../../../src/cli/snapshot.js";
-
-/** Runs the CLI in-process, capturing stdout and stderr. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdoutWrite = process.stdout.write.bind(process.stdout);
-  const stderrWrite = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => err.push(chunk) > 0) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    process.stdout.write = stdoutWrite;
-    process.stderr.write = stderrWrite;
-  }
-}
 
 describe("the bundled examples", () => {
   it.each([
@@ -124,7 +107,7 @@ describe("netmedic diagnose: bad input → one clear line, non-zero exit, no sta
   it.each([
     ["a missing file", ["diagnose", "--snapshot", "/nonexistent/snap.yaml"], /cannot read snapshot \/nonexistent\/snap.yaml: ENOENT/],
     ["an unknown flag", ["diagnose", "--frobnicate"], /Unknown option '--frobnicate'/],
-    ["a bad output format", ["diagnose", "--snapshot", "x", "-o", "xml"], /-o must be text, json or yaml \(got xml\)/],
+    ["a bad output format", ["diagnose", "--snapshot", "x", "-o", "xml"], /--output: expected text, json or yaml \(got "xml"\)/],
     ["an unknown command", ["frobnicate"], /unknown command "frobnicate"/],
   ])("%s", async (_name, args, message) => {
     const { code, stderr } = await cli(args);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { FlagError, defaultIdentity, parseControllerFlags, parseListen } from "../../../../src/controller/config/flags.js";
+import { defaultIdentity, parseControllerFlags, parseListen } from "../../../../src/controller/config/flags.js";
+import { UsageError } from "../../../../src/core/flags.js";
 
 describe("parseControllerFlags", () => {
   it("has the documented defaults", () => {
@@ -14,7 +15,7 @@ describe("parseControllerFlags", () => {
   it("reads every flag, in both --flag=value and --flag value forms", () => {
     const flags = parseControllerFlags([
       "--kubeconfig", "/tmp/kc", "--namespace=ops", "--config", "/etc/netmedic/config.yaml", "--listen=127.0.0.1:0", "--identity", "me",
-      "--lease-name=lead", "--lease-duration", "6", "--renew-deadline", "4", "--retry-period", "0.5", "--log-level=debug",
+      "--lease-name=lead", "--lease-duration", "6s", "--renew-deadline=4s", "--retry-period", "500ms", "--log-level=debug",
     ]);
     expect(flags).toEqual({
       kubeconfig: "/tmp/kc", namespace: "ops", configPath: "/etc/netmedic/config.yaml", listen: { host: "127.0.0.1", port: 0 }, identity: "me",
@@ -26,15 +27,17 @@ describe("parseControllerFlags", () => {
     [["--bogus"], /Unknown option '--bogus'/],
     [["extra"], /Unexpected argument 'extra'/],
     [["--listen", "8080"], /--listen: expected \[HOST\]:PORT such as :8080 \(got "8080"\)/],
-    [["--lease-duration", "soon"], /--lease-duration: expected a positive number of seconds \(got "soon"\)/],
-    [["--renew-deadline", "20"], /--retry-period < --renew-deadline < --lease-duration/],
-    [["--namespace", "Net_Medic"], /--namespace: not a namespace name/],
+    [["--lease-duration", "soon"], /--lease-duration: expected a duration such as 10s, 1m30s or 500ms \(got "soon"\)/],
+    [["--lease-duration", "15"], /--lease-duration: expected a duration such as 10s, 1m30s or 500ms \(got "15"\)/],
+    [["--renew-deadline", "20s"], /--retry-period < --renew-deadline < --lease-duration/],
+    [["--namespace", "Net_Medic"], /--namespace: expected a namespace name .* \(got "Net_Medic"\)/],
+    [["--log-level", "loud"], /--log-level: expected one of .* \(got "loud"\)/],
   ])("rejects %j", (argv, message) => {
     expect(() => parseControllerFlags(argv)).toThrow(message);
   });
 
-  it("rejects bad values with a FlagError", () => {
-    expect(() => parseControllerFlags(["--listen", "x"])).toThrow(FlagError);
+  it("rejects bad values with a UsageError", () => {
+    expect(() => parseControllerFlags(["--listen", "x"])).toThrow(UsageError);
   });
 });
 
@@ -48,7 +51,7 @@ describe("parseListen", () => {
   });
 
   it("rejects a port out of range", () => {
-    expect(() => parseListen(":70000")).toThrow(FlagError);
+    expect(() => parseListen(":70000")).toThrow(UsageError);
   });
 });
 
