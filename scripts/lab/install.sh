@@ -3,7 +3,8 @@
 # real firewalld (nftables backend) with its own D-Bus system bus and polkit, Debian's ufw (the lab's
 # k3s-on-Ubuntu node enables it on a worker's own netfilter; installing it leaves ENABLED=no, so this
 # machine's firewall stays as it is), iproute2 for the namespaces and veths, util-linux and mount for
-# unshare/nsenter/mount, procps for sysctl, kmod for modprobe.
+# unshare/nsenter/mount, procps for sysctl, kmod for modprobe, ethtool for the VXLAN links' checksum
+# offload (the agent reads and turns it off with ethtool, as on a node).
 # Idempotent: apt-get skips what is already installed. Run as root (the lab itself needs root).
 # `--check` only answers "all installed?" (exit 0/1) from dpkg's database: no root, no apt-get, no
 # network — scripts/provision.sh calls it on every `npm test`.
@@ -11,7 +12,7 @@
 # firewalld and dbus-daemon inside its own namespaces).
 set -euo pipefail
 
-packages=(firewalld ufw nftables dbus dbus-daemon polkitd iproute2 util-linux mount procps kmod)
+packages=(firewalld ufw nftables dbus dbus-daemon polkitd iproute2 util-linux mount procps kmod ethtool)
 
 # shellcheck source=scripts/lib/debian-packages.sh
 source "$(dirname "$0")/../lib/debian-packages.sh"

@@ -160,6 +160,7 @@ export async function machineState(): Promise<Record<string, unknown>> {
     sysctlConf: read("/etc/sysctl.d/90-netmedic.conf"),
     rpFilterConf: read("/etc/sysctl.d/99-zzz-netmedic-rp-filter.conf"),
     modulesConf: read("/etc/modules-load.d/netmedic.conf"),
+    vxlanUdevRule: read("/etc/udev/rules.d/90-netmedic-vxlan-checksum.rules"),
     trustedZone: read("/etc/firewalld/zones/trusted.xml"),
     k0sService: read("/etc/firewalld/services/k0s-worker.xml"),
     ufwConf: read("/etc/ufw/ufw.conf"),

@@ -1,8 +1,9 @@
 /**
  * DisableVXLANChecksumOffload: turn tx-checksum-ip-generic off on the VXLAN links the order names
  * (`ethtool -K`), judged again on fresh readings. The CNI deletes and recreates its VXLAN link
- * (flannel and Felix at each restart), which brings the offload back, so it is persisted first as a
- * udev rule that runs the same ethtool command whenever a link of that name appears. A udev rule,
+ * (flannel and Felix at each restart), which brings the offload back, so it is persisted as a udev
+ * rule that runs the same ethtool command whenever a link of that name appears — written after the
+ * runtime change, so a read-only /etc (an immutable OS) fails the action and rolls the change back. A udev rule,
  * not a systemd-networkd .link file: only the first matching .link applies, so ours would replace
  * the distribution's 99-default.link for these links (and its MACAddressPolicy, which once broke
  * flannel's VXLAN MACs); nor a NetworkManager dispatcher script, which runs only where NM runs and
@@ -12,7 +13,7 @@ import { MAX_VXLAN_LINKS, type PlannedAction } from "../../api/index.js";
 import type { HostExecutor } from "../host-executor.js";
 import { readHostFile } from "../host-files.js";
 import { InvalidParameterError, validInterface } from "../validate.js";
-import { readOffload, TX_CHECKSUM_FEATURE } from "../vxlan-offload.js";
+import { listVXLANLinks, readOffload, TX_CHECKSUM_FEATURE } from "../vxlan-offload.js";
 import { ActionFailure, verify, type ActionBody } from "./action.js";
 import type { ChangeJournal } from "./journal.js";
 import { rewriteFile } from "./sysctl-actions.js";
@@ -40,16 +41,26 @@ function orderedLinks(action: PlannedAction): string[] {
   return links.map(validInterface);
 }
 
+/** The ethtool udev must run; throws when the host has no udev rules directory or no ethtool. */
 async function ethtoolPath(host: HostExecutor): Promise<string> {
+  const rulesDir = VXLAN_UDEV_RULE.slice(0, VXLAN_UDEV_RULE.lastIndexOf("/"));
+  if ((await host.run(["test", "-d", rulesDir])).code !== 0) throw new ActionFailure(`${rulesDir} does not exist: no udev to persist the change with`);
   for (const path of ETHTOOL_PATHS) if ((await host.run(["test", "-x", path])).code === 0) return path;
   throw new ActionFailure(`ethtool is not installed on the host (${ETHTOOL_PATHS.join(", ")})`);
 }
 
-/** Offload state of each link that exists now (a link being recreated is left to the rule). */
+/**
+ * The ordered links that offload now. A link absent now (being recreated) is left to the rule; one
+ * that exists but is not VXLAN is refused: the action touches nothing else of the host's network.
+ */
 async function offloadOn(host: HostExecutor, links: readonly string[]): Promise<string[]> {
-  const exists = async (link: string) => (await host.run(["ip", "link", "show", "dev", link])).code === 0;
+  const vxlan = new Set(await listVXLANLinks(host));
   const on: string[] = [];
-  for (const link of links) if ((await exists(link)) && (await readOffload(host, link))) on.push(link);
+  for (const link of links) {
+    if (!vxlan.has(link)) {
+      if ((await host.run(["ip", "link", "show", "dev", link])).code === 0) throw new InvalidParameterError(`invalid link ${link}: not a VXLAN link`);
+    } else if (await readOffload(host, link)) on.push(link);
+  }
   return on;
 }
 
@@ -70,8 +81,9 @@ export const disableVXLANChecksumOffload: ActionBody = async (action, context, j
   const covered = ruleLinks(rule);
   const unpersisted = links.filter((link) => !covered.has(link));
   if (on.length === 0 && unpersisted.length === 0) return { result: "Skipped", detail: `${TX_CHECKSUM_FEATURE} already off on ${links.join(", ")} and persisted in ${VXLAN_UDEV_RULE}` };
-  if (unpersisted.length) await rewriteFile(host, journal, VXLAN_UDEV_RULE, rule, ruleFile([...covered, ...links], await ethtoolPath(host)));
+  const ethtool = unpersisted.length ? await ethtoolPath(host) : "";
   await turnOff(host, journal, on);
+  if (unpersisted.length) await rewriteFile(host, journal, VXLAN_UDEV_RULE, rule, ruleFile([...covered, ...links], ethtool));
   const still = await offloadOn(host, links);
   verify(still.length === 0, `${TX_CHECKSUM_FEATURE} still on on ${still.join(", ")}`);
   const reread = ruleLinks(await readHostFile(host, VXLAN_UDEV_RULE));
