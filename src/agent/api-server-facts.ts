@@ -9,9 +9,9 @@ import { AGENT_LAYOUTS, unitFromPaths, type AgentLayout } from "./distribution.j
 import { configServers, envServers, parseLoadBalancerState } from "./server-config.js";
 
 /** Host-side filters: only these lines ever leave the host files. */
-export const CONFIG_SERVER_GREP = "^server[[:space:]]*:";
+const CONFIG_SERVER_GREP = "^server[[:space:]]*:";
 /** The env-file filter for `KEY=` lines (K3S_URL, never K3S_TOKEN). */
-export function envServerGrep(key: string): string {
+function envServerGrep(key: string): string {
   return `^[[:space:]]*(export[[:space:]]+)?${key}=`;
 }
 

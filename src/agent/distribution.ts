@@ -9,7 +9,7 @@ import type { HostExecutor } from "./host-executor.js";
 export type Distribution = NonNullable<HostFacts["distribution"]>;
 
 /** Marker paths per distribution, checked in this order (RKE2 before k3s: RKE2 embeds k3s code, not its paths). */
-export const DISTRIBUTION_MARKERS: ReadonlyArray<readonly [Distribution, readonly string[]]> = [
+const DISTRIBUTION_MARKERS: ReadonlyArray<readonly [Distribution, readonly string[]]> = [
   ["rke2", ["/etc/rancher/rke2", "/var/lib/rancher/rke2"]],
   ["k3s", ["/etc/rancher/k3s", "/var/lib/rancher/k3s", "/usr/local/bin/k3s"]],
   ["k0s", ["/var/lib/k0s", "/etc/k0s", "/usr/local/bin/k0s"]],

@@ -25,7 +25,7 @@ const TIMEOUT = { timeoutMs: 30_000 };
 const scoped = (scope: Scope, ...args: string[]): string[] => ["firewall-cmd", ...(scope === "permanent" ? ["--permanent"] : []), ...args];
 
 /** Service definitions netmedic creates when the distribution does not ship them (docs/architecture.md §8.1). */
-export const KNOWN_SERVICES: Record<string, readonly string[]> = {
+const KNOWN_SERVICES: Record<string, readonly string[]> = {
   "k0s-worker": ["179/tcp", "4789/udp", "10250/tcp"],
   "k0s-controller": ["2380/tcp", "6443/tcp", "8132/tcp", "9443/tcp"],
 };

@@ -43,7 +43,7 @@ export function createAgent(options: AgentOptions, store: NetworkHealthStore, lo
  * 2 MB, so the memory reducer collects every few minutes (live heap ~7 MB). V8 reads it at each GC,
  * so setting it here works; NODE_OPTIONS refuses the flag. bench/RESULTS.md "Agent footprint".
  */
-export const AGENT_V8_FLAGS = "--optimize-for-size";
+const AGENT_V8_FLAGS = "--optimize-for-size";
 
 /** Runs `netmedic agent`; resolves to the exit code (0 after a clean stop, 2 on bad flags, 1 on a bad kubeconfig). */
 export async function runAgent(argv: string[]): Promise<number> {

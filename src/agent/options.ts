@@ -44,7 +44,7 @@ export const DEFAULT_CONFIRM_TIMEOUT = "2m";
  * 5 minutes, node-problem-detector's force-sync period. Facts and probes still run every interval;
  * a change is reported at once. The controller's staleness limit follows it (2.5 × by default).
  */
-export const DEFAULT_HEARTBEAT = "5m";
+const DEFAULT_HEARTBEAT = "5m";
 
 const NODE_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** Shorter intervals and timeouts would only spin: every round shells out to the host's tools. */

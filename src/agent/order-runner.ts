@@ -5,7 +5,7 @@
  * deadline, and after a re-point its kubelet must heartbeat again (checkpoint/heartbeat.ts) —
  * confirmed, the checkpoint goes; not, every change of the order is undone and each changed action
  * reported Failed "RolledBack: …". Without a state directory (tests of one action's
- * host effect) actions run as before, journaled in memory only.
+ * host effect) actions run without a checkpoint, journaled in memory only.
  */
 import type { Logger } from "pino";
 import type { PlannedAction, ProbeTargets } from "../api/index.js";

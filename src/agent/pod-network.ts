@@ -8,7 +8,7 @@ import type { PodNetworkFacts } from "../api/index.js";
 import { mustRun, type HostExecutor } from "./host-executor.js";
 
 /** Pod-facing interfaces, most specific first. */
-export const POD_INTERFACE_CANDIDATES = ["cni0", "kube-bridge", "cbr0", "flannel.1", "vxlan.calico", "cilium_host", "weave"] as const;
+const POD_INTERFACE_CANDIDATES = ["cni0", "kube-bridge", "cbr0", "flannel.1", "vxlan.calico", "cilium_host", "weave"] as const;
 
 /** One IPv4 route. */
 export interface Route {

@@ -11,7 +11,7 @@ import { isDialTarget } from "../dial/target.js";
 import type { Dialer } from "./host-dialer.js";
 
 /** At most this many targets per purpose (the status keeps ≤ MAX_STATUS_PROBES, 32, probes). */
-export const MAX_TARGETS_PER_PURPOSE = 4;
+const MAX_TARGETS_PER_PURPOSE = 4;
 
 /** What one planned probe measures. */
 interface ProbeSlot {

@@ -24,7 +24,7 @@ export function sysctlRef(...parts: string[]): SysctlRef {
 export const IP_FORWARD = sysctlRef("net", "ipv4", "ip_forward");
 export const BRIDGE_NF_CALL_IPTABLES = sysctlRef("net", "bridge", "bridge-nf-call-iptables");
 export const BRIDGE_NF_CALL_IP6TABLES = sysctlRef("net", "bridge", "bridge-nf-call-ip6tables");
-export const BRIDGE_SYSCTL_DIR = "/proc/sys/net/bridge";
+const BRIDGE_SYSCTL_DIR = "/proc/sys/net/bridge";
 
 /** net.ipv4.conf.<if>.forwarding for a validated interface. */
 export function interfaceForwarding(name: string): SysctlRef {

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { diagnoseSnapshotFile, formatReport } from "./diagnose.js";
 
 /** The bundled examples, in the order the demo shows them. */
-export const DEMO_EXAMPLES = [
+const DEMO_EXAMPLES = [
   { file: "k0s-firewalld.yaml", title: "k0s worker behind firewalld — metrics API unavailable (No agent available)" },
   { file: "k3s-etcd-only.yaml", title: "k3s agent pinned to an etcd-only server — node NotReady" },
   { file: "k3s-ufw.yaml", title: "k3s agent on Ubuntu behind ufw — cross-node pod traffic dropped" },

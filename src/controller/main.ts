@@ -14,9 +14,9 @@ import { createControllerLogger } from "./logger.js";
 import { startNodeIdentityWebhook } from "./admission/node-identity-webhook.js";
 
 /** Exit codes: 0 clean shutdown, 1 failed to start, 2 bad usage. */
-export const EXIT_OK = 0;
-export const EXIT_START_FAILED = 1;
-export const EXIT_USAGE = 2;
+const EXIT_OK = 0;
+const EXIT_START_FAILED = 1;
+const EXIT_USAGE = 2;
 
 function fail(message: string, code: number): number {
   process.stderr.write(`netmedic controller: ${message}\n`);
@@ -56,7 +56,7 @@ function terminationSignal(): Promise<string> {
  * CPU (figures in bench/RESULTS.md, the Scale section on memory). V8 reads it at each GC, so
  * setting it here works; NODE_OPTIONS refuses the flag (the agent does the same, agent/main.ts).
  */
-export const CONTROLLER_V8_FLAGS = "--optimize-for-size";
+const CONTROLLER_V8_FLAGS = "--optimize-for-size";
 
 /** Runs `netmedic controller` with `argv` (after the command); resolves to the exit code. */
 export async function runController(argv: string[]): Promise<number> {

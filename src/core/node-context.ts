@@ -28,7 +28,7 @@ export function firstReportSecondsLeft(health: NetworkHealth | undefined, now: s
  * looked at again: its verdict then rests on evidence that changes without a watch event — the
  * konnectivity-agent's log — which the resync alone would see only every resyncSeconds.
  */
-export const SILENT_AGENT_RELOOK_SECONDS = 300;
+const SILENT_AGENT_RELOOK_SECONDS = 300;
 
 /**
  * Seconds until the node must be looked at again for its agent's sake, though nothing is written
@@ -52,7 +52,7 @@ export function agentRelookSeconds(health: NetworkHealth | undefined, now: strin
  * controller writes is the verdict — one status write per new node instead of "waiting" + verdict.
  * Past the bound the node shows AwaitingFirstReport, so a node whose agent never reports is visible.
  */
-export const FIRST_STATUS_HOLD_SECONDS = 30;
+const FIRST_STATUS_HOLD_SECONDS = 30;
 
 /**
  * Seconds the controller still holds a new NetworkHealth's first status: it has written none

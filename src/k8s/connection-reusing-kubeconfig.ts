@@ -2,10 +2,10 @@
  * client-node 1.4.0 gives every API request a brand-new `https.Agent` (KubeConfig.createAgent in
  * applySecurityAuthentication; upstream kubernetes-client/javascript#2893), so no connection is
  * ever reused: each request pays a TCP + TLS handshake and builds a new TLS SecureContext from the
- * CA, certificate and key. In a 1,000-node bench that was ~40 % of the controller's CPU, and the
- * apiserver paid a handshake per request too.
+ * CA, certificate and key — at fleet scale a large share of the controller's CPU (figures in
+ * bench/RESULTS.md, "Scale"), and the apiserver paid a handshake per request too.
  *
- * This KubeConfig lets client-node build its agent as before (so credentials, CA files and
+ * This KubeConfig lets client-node build its agent as upstream does (so credentials, CA files and
  * proxies keep their upstream behaviour, including re-reading files), then swaps a plain
  * `https.Agent` for one keep-alive agent with the same TLS options. The pooled agent is replaced as
  * soon as those options change (a rotated client certificate or CA); the old agent's idle sockets

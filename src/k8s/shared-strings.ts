@@ -20,7 +20,7 @@ export function sharedString(value: string): string {
 
 /**
  * Replaces each string inside `value`'s arrays and objects by its shared equal (sharedString) and
- * returns `value`. Every field reads the same as before, so no reader can tell; frozen objects are
+ * returns `value`. Every field still reads equal, so no reader can tell; frozen objects are
  * left as they are. In place rather than copied: a copy built field by field needs V8's
  * out-of-object property storage, which cost more (+4 MB at 5,000 nodes) than JSON.parse's layout.
  */

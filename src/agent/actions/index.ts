@@ -12,7 +12,7 @@ import { disableVXLANChecksumOffload } from "./disable-vxlan-offload.js";
 export type { ActionContext, ActionOutcome } from "./action.js";
 
 /** Every action the agent can execute; nothing outside this table ever runs. */
-export const ACTION_BODIES: Readonly<Record<ActionName, ActionBody>> = {
+const ACTION_BODIES: Readonly<Record<ActionName, ActionBody>> = {
   OpenHostFirewall: openHostFirewall,
   OpenUfw: openUfw,
   EnableIPForwarding: enableIPForwarding,

@@ -79,8 +79,8 @@ async function serviceState(host: HostExecutor, service: string | undefined): Pr
 
 /**
  * Applies the missing bindings, runtime first, then permanent, one change per binding and scope;
- * each change is journaled the moment it is made. (Running the two scopes concurrently measured no
- * faster on a 2-CPU lab — each call is a CPU-bound Python start — so the order stays simple.)
+ * each change is journaled the moment it is made. (Running the two scopes concurrently gains nothing
+ * — each call is a CPU-bound Python start — so the order stays simple.)
  * Returns the bindings applied in some scope.
  */
 async function applyMissing(wanted: Binding[], zones: Record<Scope, Zones>, journal: ChangeJournal): Promise<Binding[]> {

@@ -47,7 +47,7 @@ export async function performUndo(host: HostExecutor, step: UndoStep): Promise<v
 }
 
 /** Largest `write` content kept in a journal (the agent's drop-ins are a few hundred bytes). */
-export const MAX_UNDO_CONTENT = 32 * 1024;
+const MAX_UNDO_CONTENT = 32 * 1024;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown, what: string): string => {

@@ -10,7 +10,7 @@ import type { JournalEntry } from "../actions/journal.js";
 import { validUndoStep } from "../actions/undo-steps.js";
 
 /** The checkpoint format; a file with another version is refused, never guessed at. */
-export const CHECKPOINT_VERSION = 1;
+const CHECKPOINT_VERSION = 1;
 /** Bounds: a real order makes a few dozen changes; anything bigger is not one of ours. */
 export const MAX_CHECKPOINT_BYTES = 256 * 1024;
 export const MAX_CHECKPOINT_CHANGES = 128;
@@ -57,7 +57,7 @@ function validAction(value: unknown): CheckpointAction {
 }
 
 /** Validates a parsed value as a checkpoint; throws saying what is wrong. */
-export function validCheckpoint(value: unknown): Checkpoint {
+function validCheckpoint(value: unknown): Checkpoint {
   if (!isObject(value)) throw new Error("not a JSON object");
   if (value.version !== CHECKPOINT_VERSION) throw new Error(`unknown version ${JSON.stringify(value.version)}`);
   if (typeof value.orderId !== "string" || !ORDER_ID.test(value.orderId)) throw new Error("invalid orderId");

@@ -15,7 +15,7 @@ export interface Confirmation {
 }
 
 /** Pause between attempts (each attempt itself waits up to its dial timeout). */
-export const CONFIRM_RETRY_MS = 1000;
+const CONFIRM_RETRY_MS = 1000;
 const MAX_ATTEMPT_MS = 3000;
 
 /** Whether one attempt's outcome is an apiserver answering (a reply, not an etcd-only server). */

@@ -20,7 +20,7 @@ export interface RolledBack {
 }
 
 /** The detail prefix that marks a rollback by the dead-man switch in an ActionResult. */
-export const ROLLED_BACK = "RolledBack";
+const ROLLED_BACK = "RolledBack";
 
 const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
 

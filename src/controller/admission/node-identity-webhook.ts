@@ -33,7 +33,7 @@ export interface NodeIdentityOptions {
 }
 
 /** "[HOST]:PORT" → listen address; undefined when unset. Throws on anything else. */
-export function parseWebhookListen(value: string | undefined): { host?: string; port: number } | undefined {
+function parseWebhookListen(value: string | undefined): { host?: string; port: number } | undefined {
   if (!value) return undefined;
   const match = /^(.*):(\d{1,5})$/.exec(value);
   const port = Number(match?.[2]);

@@ -12,7 +12,7 @@ import { withTimeout } from "../../k8s/request-options.js";
 import { ConfigError, DEFAULT_CONFIG, parseControllerConfig, type ControllerConfig } from "./config.js";
 
 /** The key in the ConfigMap that holds the YAML. */
-export const CONFIG_KEY = "config.yaml";
+const CONFIG_KEY = "config.yaml";
 
 /** Reactions to runtime changes. */
 export interface ConfigSourceHooks {
@@ -34,7 +34,7 @@ export function readConfigFile(path: string): ControllerConfig {
 }
 
 /** The config a ConfigMap holds (undefined ConfigMap → defaults). */
-export function configFromConfigMap(configMap: V1ConfigMap | undefined, namespace: string): ControllerConfig {
+function configFromConfigMap(configMap: V1ConfigMap | undefined, namespace: string): ControllerConfig {
   if (!configMap) return DEFAULT_CONFIG;
   const source = `configmap ${namespace}/${CONFIG_MAP_NAME}`;
   const text = configMap.data?.[CONFIG_KEY];

@@ -17,7 +17,7 @@ export interface WorkloadSettings {
 
 /** Label values that identify netmedic's own pods. */
 export const COMPONENT_LABEL = "app.kubernetes.io/component";
-export const NAME_LABELS = { "app.kubernetes.io/name": "netmedic", "app.kubernetes.io/managed-by": "netmedic-controller" };
+const NAME_LABELS = { "app.kubernetes.io/name": "netmedic", "app.kubernetes.io/managed-by": "netmedic-controller" };
 /** Default port of the probe pods. */
 export const DEFAULT_PROBE_PORT = 9465;
 

@@ -28,7 +28,7 @@ export class StaticToken implements BearerToken {
 }
 
 /** How often a token file is re-read without a 401 (client-go: one minute). */
-export const TOKEN_FILE_MAX_AGE_MS = 60_000;
+const TOKEN_FILE_MAX_AGE_MS = 60_000;
 
 /** Test seams of FileToken. */
 export interface FileTokenDeps {

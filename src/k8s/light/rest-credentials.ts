@@ -38,7 +38,7 @@ export interface RestCredentials {
 }
 
 /** The in-cluster service account directory (projected by the kubelet). */
-export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /** Where the default resolution looks; parameters so tests do not depend on the machine. */
 export interface CredentialSources {
@@ -53,7 +53,7 @@ const DEFAULT_SOURCES = (): CredentialSources => ({ env: process.env, home: proc
  * Credentials of the in-cluster service account: KUBERNETES_SERVICE_HOST/PORT, the CA and the
  * (rotating) token file. Throws a one-line error when not running in a pod.
  */
-export function inClusterCredentials(env: NodeJS.ProcessEnv = process.env, dir = SERVICE_ACCOUNT_DIR): RestCredentials {
+function inClusterCredentials(env: NodeJS.ProcessEnv = process.env, dir = SERVICE_ACCOUNT_DIR): RestCredentials {
   const host = env["KUBERNETES_SERVICE_HOST"];
   const port = env["KUBERNETES_SERVICE_PORT"];
   if (!host || !port) throw new Error("not in a cluster: KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set");
