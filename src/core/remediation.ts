@@ -13,7 +13,7 @@ import type { RemediationPolicy } from "./policy.js";
 import { actionMode } from "./mode.js";
 import { secondsBetween } from "./node-context.js";
 import { confirmOrder } from "./confirm.js";
-import { holdMessage } from "./rollback-holds.js";
+import { holdMessage, withheldActions } from "./rollback-holds.js";
 
 /** An Event to emit on the NetworkHealth and the Node. */
 export interface ReconcileEvent {
@@ -104,16 +104,22 @@ function withdrawOrder(input: RemediationInput, order: RemediationStatus): Remed
   return { status, records: [], events: [{ type: "Normal", reason: "Idle", message }] };
 }
 
+/** The hold's message, and which needed actions wait for a held one. */
+function withheldMessage(input: RemediationInput, withheld: ReadonlyMap<string, string | undefined>): string {
+  const waiting = input.diagnosis.fixes.flatMap((fix) => (withheld.get(fix.action) ? [`${fix.action} waits for ${withheld.get(fix.action)}`] : []));
+  return [holdMessage(input.node.name, input.held ?? []), ...waiting].join("; ");
+}
+
 function decide(input: RemediationInput, previous: RemediationStatus): RemediationOutcome {
   const { diagnosis, policy, now, mode } = input;
   const cooledDown = !previous.lastAttemptTime || secondsBetween(previous.lastAttemptTime, now) >= policy.cooldownSeconds;
   const attempts = diagnosis.fixes.length === 0 && cooledDown ? 0 : (previous.attempts ?? 0);
   const base: RemediationStatus = { ...previous, mode: mode.mode, attempts, actions: [], proposed: [] };
-  const heldActions = new Set((input.held ?? []).map((hold) => hold.action));
-  const fixes = diagnosis.fixes.filter((fix) => !heldActions.has(fix.action));
+  const withheld = withheldActions(input.held ?? []);
+  const fixes = diagnosis.fixes.filter((fix) => !withheld.has(fix.action));
   if (fixes.length === 0 && diagnosis.fixes.length > 0) {
     // No Event here: the hold's own RolledBack Event, once, already said why and how to clear it.
-    return { status: { ...base, phase: "Blocked", message: holdMessage(input.node.name, input.held ?? []) }, records: [], events: [] };
+    return { status: { ...base, phase: "Blocked", message: withheldMessage(input, withheld) }, records: [], events: [] };
   }
   if (diagnosis.fixes.length === 0) {
     const phase = previous.phase === "Succeeded" ? "Succeeded" : "Idle";

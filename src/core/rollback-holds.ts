@@ -57,6 +57,28 @@ export function rollbackHolds(previous: readonly HeldAction[] | undefined, resul
   };
 }
 
+/**
+ * Actions that must not run while one of theirs is held back: bridge netfilter sends bridged pod
+ * traffic through the host firewall, so with the firewall not opened for pods (its opening held),
+ * enabling it would break same-node pod-to-pod traffic (docs/architecture.md §8.3, ordering hazard).
+ */
+const PREREQUISITES: Readonly<Record<string, readonly string[]>> = {
+  EnableBridgeNetfilter: ["OpenHostFirewall", "OpenUfw"],
+};
+
+/**
+ * The actions that must not be ordered on a node holding `held`: the held ones, and each action
+ * whose prerequisite is held, mapped to that prerequisite (why it waits).
+ */
+export function withheldActions(held: readonly HeldAction[]): Map<string, string | undefined> {
+  const withheld = new Map<string, string | undefined>(held.map((hold) => [hold.action, undefined]));
+  for (const [action, needs] of Object.entries(PREREQUISITES)) {
+    const blocker = needs.find((need) => withheld.has(need) && withheld.get(need) === undefined);
+    if (blocker && !withheld.has(action)) withheld.set(action, blocker);
+  }
+  return withheld;
+}
+
 /** The newest orderId among `held`: the one value that clears them all. */
 function newestOrder(held: readonly HeldAction[]): string {
   return held.reduce((best, hold) => (newer(hold, best) ? hold : best)).orderId;

@@ -54,11 +54,12 @@ const remediating = (result: NodeReconcileResult) => result.status.conditions?.f
 const CLEAR = `kubectl annotate networkhealth ${W} netmedic.io/clear-rollback=${O1} --overwrite`;
 
 describe("reconcileNode with a rolled-back action", () => {
-  it("holds it, keeps ordering the other actions, says how to clear it in the condition and in one Warning", () => {
+  it("holds it, keeps ordering the other actions (not those that need it), says how to clear it in the condition and in one Warning", () => {
     const result = run({ remediation: failedOrder, agent: agent([rolledBack("OpenHostFirewall")]) });
     expect(result.status.remediation?.held).toEqual([held("OpenHostFirewall")]);
     expect(result.status.remediation?.phase).toBe("Pending");
-    expect(result.status.remediation?.actions?.map((a) => a.action)).toEqual(["EnableIPForwarding", "EnableBridgeNetfilter"]);
+    // Bridge netfilter before the firewall is open would break same-node pod traffic: it waits too.
+    expect(result.status.remediation?.actions?.map((a) => a.action)).toEqual(["EnableIPForwarding"]);
     expect(remediating(result)).toMatchObject({ status: "True", reason: "Pending" });
     expect(remediating(result)?.message).toContain(CLEAR);
     const warnings = result.events.filter((e) => e.reason === "RolledBack");
@@ -78,6 +79,16 @@ describe("reconcileNode with a rolled-back action", () => {
     const second = run({ ...first.status, agent: agent(allHeld.map((a) => rolledBack(a))) });
     expect(second.events).toEqual([]);
     expect(second.changed).toBe(false);
+  });
+
+  it.each([
+    ["EnableIPForwarding held: the firewall and bridge netfilter are still ordered", ["EnableIPForwarding"], "Pending", ["OpenHostFirewall", "EnableBridgeNetfilter"], undefined],
+    ["the firewall and forwarding held: bridge netfilter waits for the firewall, nothing is left to order", ["OpenHostFirewall", "EnableIPForwarding"], "Blocked", undefined, "EnableBridgeNetfilter waits for OpenHostFirewall"],
+  ] as const)("%s", (_case, rolled, phase, ordered, waits) => {
+    const result = run({ remediation: failedOrder, agent: agent(rolled.map((a) => rolledBack(a))) });
+    expect(result.status.remediation?.phase).toBe(phase);
+    expect(result.status.remediation?.actions?.map((a) => a.action)).toEqual(ordered);
+    if (waits) expect(result.status.remediation?.message).toContain(waits);
   });
 
   it("the annotation clears it: the action is ordered again, with one Normal RollbackCleared", () => {
