@@ -26,6 +26,7 @@ const LIMITS: Array<[name: string, path: Array<string | number>, keyword: string
   ["MAX_PLANNED_MODULES", ["definitions", "PlannedAction", "properties", "modules"], "maxItems"],
   ["MAX_RP_FILTER_LINKS", ["definitions", "ReversePathFilterFacts", "properties", "links"], "maxItems"],
   ["MAX_VXLAN_LINKS", ["definitions", "VXLANChecksumFacts", "properties", "links"], "maxItems"],
+  ["MAX_OVERLAY_LINKS", ["definitions", "OverlayMTUFacts", "properties", "links"], "maxItems"],
 ];
 const TS_ONLY_KEYS = new Set(["title", "tsType"]);
 

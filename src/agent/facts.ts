@@ -1,6 +1,6 @@
 /**
- * Collecting HostFacts: distribution, pod network, sysctls, rp_filter, kernel modules, VXLAN checksum offload, firewalld, ufw and (k3s/RKE2) the
- * configured API server. Each part is read independently; a part that fails becomes an entry in `errors`
+ * Collecting HostFacts: distribution, pod network, sysctls, rp_filter, kernel modules, VXLAN checksum offload, firewalld, ufw, (k3s/RKE2) the
+ * configured API server, and the report-only facts (conntrack fill, iptables backends, kubelet DNS, overlay MTU). Each part is read independently; a part that fails becomes an entry in `errors`
  * and is left out, so one unreadable file or a broken firewall-cmd never hides the rest.
  */
 import type { HostFacts, PodNetworkFacts } from "../api/index.js";
@@ -14,6 +14,10 @@ import { readUfw } from "./ufw-facts.js";
 import { readRpFilter } from "./rp-filter.js";
 import { readKernelModules } from "./kernel-modules.js";
 import { readVXLANChecksum } from "./vxlan-offload.js";
+import { readConntrack } from "./conntrack.js";
+import { readIptablesBackends } from "./iptables-backends.js";
+import { readKubeletDNS } from "./kubelet-dns.js";
+import { readOverlayMTU } from "./overlay-mtu.js";
 
 /** Facts plus what the actions need besides them (the uplink, the runtime firewalld zones). */
 export interface HostSnapshot {
@@ -31,6 +35,20 @@ async function attempt<T>(errors: string[], what: string, read: () => Promise<T>
     errors.push(`${what}: ${(error as Error).message}`.slice(0, 400));
     return undefined;
   }
+}
+
+/** The facts of the report-only checks (conntrack fill, iptables backends, kubelet DNS, overlay MTU); a part that fails is left out. */
+async function readReportOnly(host: HostExecutor, errors: string[], distribution: Distribution, uplink: string | undefined): Promise<Partial<HostFacts>> {
+  const [conntrack, iptablesBackends, kubeletDNS, overlayMTU] = await Promise.all([
+    attempt(errors, "conntrack", () => readConntrack(host)),
+    attempt(errors, "iptables backends", () => readIptablesBackends(host)),
+    attempt(errors, "kubelet dns", () => readKubeletDNS(host, distribution)),
+    attempt(errors, "overlay mtu", () => readOverlayMTU(host, uplink)),
+  ]);
+  return {
+    ...(conntrack ? { conntrack } : {}), ...(iptablesBackends ? { iptablesBackends } : {}),
+    ...(kubeletDNS ? { kubeletDNS } : {}), ...(overlayMTU ? { overlayMTU } : {}),
+  };
 }
 
 /**
@@ -51,6 +69,7 @@ export async function collectFacts(host: HostExecutor, override: PodNetworkFacts
     attempt(errors, "ufw", () => readUfw(host)),
     attempt(errors, "vxlan checksum offload", () => readVXLANChecksum(host)),
   ]);
+  const reportOnly = await readReportOnly(host, errors, distribution, network?.uplink);
   const layout = layoutOf(distribution);
   const apiReading = layout ? await attempt(errors, "api server config", () => readAPIServerFacts(host, layout, existing)) : undefined;
   errors.push(...(ufw?.errors ?? []), ...(apiReading?.errors ?? []));
@@ -64,6 +83,7 @@ export async function collectFacts(host: HostExecutor, override: PodNetworkFacts
     ...(rpFilter ? { rpFilter } : {}),
     ...(kernelModules ? { kernelModules } : {}),
     ...(vxlanChecksum ? { vxlanChecksum } : {}),
+    ...reportOnly,
     ...(apiReading ? { apiServer: apiReading.apiServer } : {}),
     ...(errors.length ? { errors } : {}),
   };

@@ -23,7 +23,7 @@ export interface HostCommandOptions {
 
 /** Programs the agent may run on the host, by name (resolved on the host's PATH). */
 export const HOST_PROGRAMS: ReadonlySet<string> = new Set([
-  "firewall-cmd", "ufw", "sysctl", "ip", "modprobe", "systemctl", "ethtool",
+  "firewall-cmd", "ufw", "sysctl", "ip", "modprobe", "systemctl", "ethtool", "iptables-legacy-save", "iptables-nft-save",
   "cat", "grep", "stat", "test", "cp", "mv", "rm", "dd", "install",
 ]);
 

@@ -66,6 +66,10 @@ export const CONDITION_REASONS = {
   ReversePathFilter: ["NotStrict", "StrictWithoutDrops", "ManagedByCNI", "StrictOnPodLinks", "Unknown"],
   KernelModules: ["Loaded", "ModuleNotLoaded", "ModuleNotInstalled", "Unknown"],
   VXLANChecksumOffload: ["OffloadOff", "NoVXLANLink", "OffloadOnWithoutErrors", "BadChecksums", "Unknown"],
+  ConntrackTable: ["Room", "NearlyFull", "Unknown"],
+  IptablesBackends: ["OneBackend", "BothBackendsHoldKubeRules", "Unknown"],
+  KubeletDNS: ["NoLoopbackNameserver", "NoResolvConf", "LoopbackNameserver", "Unknown"],
+  OverlayMTU: ["Fits", "NoOverlayLink", "TooLargeForUnderlay", "Unknown"],
   AgentReporting: ["Reporting", "Stale", "NotRunning", "AwaitingFirstReport"],
   Remediating: ["Idle", "Pending", "Applying", "Succeeded", "Failed", "Blocked", "RolledBack"],
 } as const;

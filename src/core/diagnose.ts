@@ -10,6 +10,10 @@ import { checkAPIServerEndpoint } from "./checks-apiserver.js";
 import { checkReversePathFilter } from "./checks-rp-filter.js";
 import { checkKernelModules } from "./checks-modules.js";
 import { checkVXLANChecksumOffload } from "./checks-vxlan.js";
+import { checkConntrackTable } from "./checks-conntrack.js";
+import { checkIptablesBackends } from "./checks-iptables.js";
+import { checkKubeletDNS } from "./checks-kubelet-dns.js";
+import { checkOverlayMTU } from "./checks-mtu.js";
 import { chooseFixes, probeTargets } from "./fixes.js";
 import { nodeContext } from "./node-context.js";
 import { classifyAPIServiceFailure, type APIServiceFailure } from "./evidence.js";
@@ -43,6 +47,10 @@ const ROOT_CAUSE_ORDER: Array<[EvidenceCheckType, string]> = [
   ["KernelModules", "ModuleNotLoaded"],
   ["ReversePathFilter", "StrictOnPodLinks"],
   ["VXLANChecksumOffload", "BadChecksums"],
+  ["IptablesBackends", "BothBackendsHoldKubeRules"],
+  ["OverlayMTU", "TooLargeForUnderlay"],
+  ["KubeletDNS", "LoopbackNameserver"],
+  ["ConntrackTable", "NearlyFull"],
 ];
 
 function runChecks(context: NodeContext): Record<EvidenceCheckType, CheckResult> {
@@ -55,6 +63,10 @@ function runChecks(context: NodeContext): Record<EvidenceCheckType, CheckResult>
     ReversePathFilter: checkReversePathFilter(context),
     KernelModules: checkKernelModules(context),
     VXLANChecksumOffload: checkVXLANChecksumOffload(context),
+    ConntrackTable: checkConntrackTable(context),
+    IptablesBackends: checkIptablesBackends(context),
+    KubeletDNS: checkKubeletDNS(context),
+    OverlayMTU: checkOverlayMTU(context),
     AgentReporting: checkAgentReporting(context),
   };
 }

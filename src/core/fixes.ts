@@ -72,6 +72,19 @@ function repointFix(context: NodeContext, check: CheckResult): PlannedAction | s
   return { action: "RepointAPIServerEndpoint", reason: check.reason, server: `https://${host}:${port}` };
 }
 
+/** Why each report-only check has no fix: the setting belongs to another component. */
+const REPORT_ONLY: ReadonlyArray<[EvidenceCheckType, string]> = [
+  ["IptablesBackends", "which iptables writer is wrong is the operator's decision"],
+  ["OverlayMTU", "the overlay MTU is the CNI's setting"],
+  ["KubeletDNS", "the fix is the kubelet's resolvConf"],
+  ["ConntrackTable", "kube-proxy owns nf_conntrack_max"],
+];
+
+/** One "report only" line per failing report-only check. */
+function reportOnlyReasons(checks: Record<EvidenceCheckType, CheckResult>): string[] {
+  return REPORT_ONLY.filter(([type]) => checks[type].status === "False").map(([type, why]) => `${type} is report only: ${why}`);
+}
+
 /** Chooses the fixes for one node from its checks. */
 export function chooseFixes(context: NodeContext, checks: Record<EvidenceCheckType, CheckResult>): FixChoice {
   const failing = Object.values(checks).filter((c) => c.status === "False" && c.type !== "AgentReporting");
@@ -104,6 +117,7 @@ export function chooseFixes(context: NodeContext, checks: Record<EvidenceCheckTy
     if (typeof repoint === "string") reasons.push(repoint);
     else fixes.push(repoint);
   }
+  reasons.push(...reportOnlyReasons(checks));
   if (fixes.length === 0 && reasons.length === 0) {
     reasons.push("pod traffic to the control plane fails but forwarding and the host firewall look right: check the CNI and network policies");
   }

@@ -17,3 +17,5 @@ export const MAX_PLANNED_MODULES = 8;
 export const MAX_RP_FILTER_LINKS = 64;
 /** maxItems of VXLANChecksumFacts.links. */
 export const MAX_VXLAN_LINKS = 8;
+/** maxItems of OverlayMTUFacts.links. */
+export const MAX_OVERLAY_LINKS = 8;

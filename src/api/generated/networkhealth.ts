@@ -31,7 +31,7 @@ export interface NetworkHealthSpec {
 export interface NetworkHealthStatus {
   /** The .metadata.generation the controller last reconciled. */
   observedGeneration?: number;
-  /** Current state of each check. Types: Ready, IPForwarding, BridgeNetfilter, HostFirewall, KonnectivityReachable, APIServerEndpoint, ReversePathFilter, KernelModules, VXLANChecksumOffload, AgentReporting, Remediating. */
+  /** Current state of each check. Types: Ready, IPForwarding, BridgeNetfilter, HostFirewall, KonnectivityReachable, APIServerEndpoint, ReversePathFilter, KernelModules, VXLANChecksumOffload, ConntrackTable, IptablesBackends, KubeletDNS, OverlayMTU, AgentReporting, Remediating. */
   conditions?: Condition[];
   diagnosis?: Diagnosis;
   facts?: HostFacts;
@@ -94,6 +94,10 @@ export interface HostFacts {
   kernelModules?: KernelModuleFacts;
   apiServer?: APIServerFacts;
   vxlanChecksum?: VXLANChecksumFacts;
+  conntrack?: ConntrackFacts;
+  iptablesBackends?: IptablesBackendFacts;
+  kubeletDNS?: KubeletDNSFacts;
+  overlayMTU?: OverlayMTUFacts;
   /** Facts that could not be read, each with the reason (for example an unreadable host file). */
   errors?: string[];
 }
@@ -222,6 +226,56 @@ export interface VXLANLinkOffload {
   name: string;
   /** ethtool -k's tx-checksum-ip-generic is on. */
   txChecksumOffload: boolean;
+}
+/** How full the host network namespace's connection-tracking table is (/proc/sys/net/netfilter nf_conntrack_count against nf_conntrack_max). */
+export interface ConntrackFacts {
+  /** nf_conntrack_max. */
+  max: number;
+  /** nf_conntrack_count as a percentage of nf_conntrack_max, floored to a multiple of 5 so a busy node's facts change only when the fill crosses a step, not on every round. */
+  usedPercent: number;
+}
+/** IPv4 rules of the two iptables backends: iptables-legacy-save (x_tables) and iptables-nft-save (nftables' iptables tables). */
+export interface IptablesBackendFacts {
+  legacy: IptablesBackendRules;
+  nft: IptablesBackendRules;
+}
+/** One backend's rules. */
+export interface IptablesBackendRules {
+  /** The backend holds at least one rule. */
+  hasRules: boolean;
+  /**
+   * Whose chains hold rules there: kube (KUBE-*), cni (CNI-*), flannel (FLANNEL-*), calico (cali-*), cilium (CILIUM_*). Owners, not counts, so kube-proxy's rule churn does not change the facts.
+   *
+   * @maxItems 5
+   */
+  kubeOwners: ("kube" | "cni" | "flannel" | "calico" | "cilium")[];
+}
+/** The resolv.conf the kubelet gives pods with dnsPolicy Default (CoreDNS forwards to its nameservers). */
+export interface KubeletDNSFacts {
+  /** The file's path; empty when the kubelet is configured with none. */
+  resolvConf: string;
+  /** Where the path comes from (the kubelet or distribution config file read, or "kubelet default", "k3s default", "rke2 default"). */
+  source: string;
+  /**
+   * The file's nameserver addresses, in order.
+   *
+   * @maxItems 8
+   */
+  nameservers: string[];
+}
+/** The MTU of the host's overlay links (VXLAN, Geneve, WireGuard, IP-in-IP by kind) and of the link each encapsulates onto. */
+export interface OverlayMTUFacts {
+  /** @maxItems 8 */
+  links: OverlayLinkMTU[];
+}
+/** One overlay link; underlay and underlayMTU are absent when the link it encapsulates onto is not known. */
+export interface OverlayLinkMTU {
+  name: string;
+  kind: "vxlan" | "geneve" | "wireguard" | "ipip";
+  mtu: number;
+  /** The VXLAN link's own dev, else the default route's device. */
+  underlay?: string;
+  underlayMTU?: number;
 }
 /** One reachability probe. */
 export interface ProbeResult {
