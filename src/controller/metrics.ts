@@ -40,26 +40,7 @@ export class ControllerMetrics {
   constructor(sources: MetricSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.conditions = new Gauge({
-      name: "netmedic_networkhealth_condition", help: "1 for each current condition of each NetworkHealth",
-      labelNames: ["node", "type", "status", "reason"], registers,
-      collect() {
-        this.reset();
-        for (const health of sources.networkHealths()) {
-          for (const condition of health.status?.conditions ?? []) {
-            this.set({ node: health.metadata.name ?? "", type: condition.type, status: condition.status, reason: condition.reason }, 1);
-          }
-        }
-      },
-    });
-    new Gauge({
-      name: "netmedic_apiservice_available", help: "1 when the APIService's Available condition is True, else 0",
-      labelNames: ["name"], registers,
-      collect() {
-        this.reset();
-        for (const service of sources.apiServices()) this.set({ name: service.name }, service.available === "True" ? 1 : 0);
-      },
-    });
+    this.conditions = scrapeTimeSeries(sources, registers);
     this.remediations = new Counter({ name: "netmedic_remediations_total", help: "Remediation records by action and result", labelNames: ["action", "result"], registers });
     // Exported at 0 from the start: increase() and rate() miss the first run of an action when its
     // series is born at 1 (the failing-remediation alert and the dashboard count with increase()).
@@ -76,19 +57,6 @@ export class ControllerMetrics {
     this.eventWriteFailures = new Counter({ name: "netmedic_event_write_failures_total", help: "Events that could not be written", registers });
     this.heartbeatsSkipped = new Counter({ name: "netmedic_heartbeat_updates_skipped_total", help: "NetworkHealth updates that only moved the agent's heartbeat, ended without a reconcile", registers });
     this.eventsDropped = new Counter({ name: "netmedic_events_dropped_total", help: "Events dropped because the send backlog was full", registers });
-    new Gauge({
-      name: "netmedic_event_backlog", help: "Events queued or being sent (they leave in the background)", registers,
-      collect() {
-        this.set(sources.eventBacklog?.() ?? 0);
-      },
-    });
-    new Counter({
-      name: "netmedic_api_rate_limit_wait_seconds_total", help: "Time API requests waited for the client-side rate limit (reconcile.apiQPS)", registers,
-      collect() {
-        this.reset();
-        this.inc(sources.rateLimitWaitSeconds?.() ?? 0);
-      },
-    });
   }
 
   /** The content type of what `scrape` renders. */
@@ -108,4 +76,46 @@ export class ControllerMetrics {
       this.conditions.reset();
     }
   }
+}
+
+/**
+ * Registers the series computed at scrape time from `sources`: conditions and APIService
+ * availability from the caches, the Event backlog and the rate limiter's total wait. Returns the
+ * condition gauge, which ControllerMetrics.scrape empties after each scrape.
+ */
+function scrapeTimeSeries(sources: MetricSources, registers: Registry[]): Gauge<"node" | "type" | "status" | "reason"> {
+  const conditions = new Gauge({
+    name: "netmedic_networkhealth_condition", help: "1 for each current condition of each NetworkHealth",
+    labelNames: ["node", "type", "status", "reason"], registers,
+    collect() {
+      this.reset();
+      for (const health of sources.networkHealths()) {
+        for (const condition of health.status?.conditions ?? []) {
+          this.set({ node: health.metadata.name ?? "", type: condition.type, status: condition.status, reason: condition.reason }, 1);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: "netmedic_apiservice_available", help: "1 when the APIService's Available condition is True, else 0",
+    labelNames: ["name"], registers,
+    collect() {
+      this.reset();
+      for (const service of sources.apiServices()) this.set({ name: service.name }, service.available === "True" ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "netmedic_event_backlog", help: "Events queued or being sent (they leave in the background)", registers,
+    collect() {
+      this.set(sources.eventBacklog?.() ?? 0);
+    },
+  });
+  new Counter({
+    name: "netmedic_api_rate_limit_wait_seconds_total", help: "Time API requests waited for the client-side rate limit (reconcile.apiQPS)", registers,
+    collect() {
+      this.reset();
+      this.inc(sources.rateLimitWaitSeconds?.() ?? 0);
+    },
+  });
+  return conditions;
 }

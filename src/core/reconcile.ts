@@ -6,16 +6,16 @@
 import { MAX_DIAGNOSIS_EVIDENCE, MAX_STATUS_HISTORY, ROLLBACK_CLEAR_ANNOTATION, type Condition, type HeldAction, type HistoryRecord, type NetworkHealthStatus, type ProbeTargets, type RemediationStatus } from "../api/index.js";
 import type { NetworkHealth } from "../api/index.js";
 import type { CheckResult, NodeDiagnosis } from "./findings.js";
-import type { Observation } from "./observation.js";
+import type { NodeView, Observation } from "./observation.js";
 import type { RemediationPolicy } from "./policy.js";
 import { diagnoseNode } from "./diagnose.js";
 import { mergeConditions } from "./conditions.js";
 import { nodeMode } from "./mode.js";
-import { advanceRemediation, type ClusterRemediationState, type ReconcileEvent } from "./remediation.js";
+import { advanceRemediation, type ClusterRemediationState, type ReconcileEvent, type RemediationOutcome } from "./remediation.js";
 import { agentRelookSeconds, firstReportSecondsLeft, firstStatusHoldSecondsLeft, secondsBetween } from "./node-context.js";
 import { controllerStatusOf, sameControllerStatus } from "./status-equality.js";
 import { nodeNamed } from "./node-lookup.js";
-import { holdEvents, holdMessage, rollbackHolds } from "./rollback-holds.js";
+import { holdEvents, holdMessage, rollbackHolds, type RollbackHolds } from "./rollback-holds.js";
 
 /** The outcome of reconciling one node. */
 export interface NodeReconcileResult {
@@ -119,14 +119,15 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
   return b === undefined ? a : Math.min(a, b);
 }
 
-/** Reconciles one node; a node absent from the observation yields an unchanged, empty result. */
-export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
+/**
+ * The node's remediation advanced one step with its rollback holds: the holds derived from the
+ * previous status, the agent's results and the clear annotation; a held action is never ordered,
+ * the status lists the holds and each new hold is announced by an event.
+ */
+function advanceHeld(input: NodeReconcileInput, diagnosis: NodeDiagnosis, nodeView: NodeView): { holds: RollbackHolds; remediation: RemediationOutcome } {
   const { observation, node, policy } = input;
   const health = observation.networkHealth[node];
   const previous = health?.status;
-  const diagnosis = input.diagnosis ?? diagnoseNode(observation, node, policy.staleAfterSeconds, policy.agentHeartbeatSeconds);
-  const nodeView = nodeNamed(observation, node);
-  if (!diagnosis || !nodeView) return { status: controllerStatusOf(previous), targets: {}, changed: false, events: [], records: [] };
   const holds = rollbackHolds(previous?.remediation?.held, previous?.agent?.results ?? [], health?.metadata.annotations?.[ROLLBACK_CLEAR_ANNOTATION]);
   const advanced = advanceRemediation({
     node: nodeView,
@@ -140,7 +141,18 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
     cluster: input.cluster ?? clusterState(observation, node, policy),
     held: holds.held,
   });
-  const remediation = { ...advanced, status: { ...advanced.status, held: holds.held }, events: [...holdEvents(node, holds), ...advanced.events] };
+  return { holds, remediation: { ...advanced, status: { ...advanced.status, held: holds.held }, events: [...holdEvents(node, holds), ...advanced.events] } };
+}
+
+/** Reconciles one node; a node absent from the observation yields an unchanged, empty result. */
+export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
+  const { observation, node, policy } = input;
+  const health = observation.networkHealth[node];
+  const previous = health?.status;
+  const diagnosis = input.diagnosis ?? diagnoseNode(observation, node, policy.staleAfterSeconds, policy.agentHeartbeatSeconds);
+  const nodeView = nodeNamed(observation, node);
+  if (!diagnosis || !nodeView) return { status: controllerStatusOf(previous), targets: {}, changed: false, events: [], records: [] };
+  const { holds, remediation } = advanceHeld(input, diagnosis, nodeView);
   const generation = health?.metadata.generation;
   const checks = [diagnosis.ready, ...Object.values(diagnosis.checks), remediatingCheck(remediation.status, node, holds.held)];
   const { conditions, transitions } = mergeConditions(previous?.conditions as Condition[] | undefined, checks, observation.now, generation);
