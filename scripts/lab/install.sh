@@ -4,7 +4,8 @@
 # k3s-on-Ubuntu node enables it on a worker's own netfilter; installing it leaves ENABLED=no, so this
 # machine's firewall stays as it is), iproute2 for the namespaces and veths, util-linux and mount for
 # unshare/nsenter/mount, procps for sysctl, kmod for modprobe, ethtool for the VXLAN links' checksum
-# offload (the agent reads and turns it off with ethtool, as on a node).
+# offload (the agent reads and turns it off with ethtool, as on a node), iptables for both backends'
+# save tools (legacy and nft) and conntrack to fill a lab namespace's connection-tracking table.
 # Idempotent: apt-get skips what is already installed. Run as root (the lab itself needs root).
 # `--check` only answers "all installed?" (exit 0/1) from dpkg's database: no root, no apt-get, no
 # network — scripts/provision.sh calls it on every `npm test`.
@@ -12,7 +13,7 @@
 # firewalld and dbus-daemon inside its own namespaces).
 set -euo pipefail
 
-packages=(firewalld ufw nftables dbus dbus-daemon polkitd iproute2 util-linux mount procps kmod ethtool)
+packages=(firewalld ufw nftables dbus dbus-daemon polkitd iproute2 util-linux mount procps kmod ethtool iptables conntrack)
 
 # shellcheck source=scripts/lib/debian-packages.sh
 source "$(dirname "$0")/../lib/debian-packages.sh"

@@ -3,10 +3,11 @@ import { accessSync, constants, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { labEnv } from "./run.js";
 
-/** Commands the lab runs (iproute2, util-linux, mount, procps, firewalld, dbus, nftables, ethtool). */
+/** Commands the lab runs (iproute2, util-linux, mount, procps, firewalld, dbus, nftables, ethtool, iptables, conntrack). */
 export const REQUIRED_COMMANDS = [
   "nsenter", "unshare", "setpriv", "mount", "findmnt", "hostname", "ip", "sysctl",
   "firewalld", "firewall-cmd", "nft", "dbus-daemon", "ethtool",
+  "iptables-legacy", "iptables-nft", "iptables-legacy-save", "iptables-nft-save", "conntrack",
 ] as const;
 
 /** The one line a developer sees when the lab cannot run here. */
