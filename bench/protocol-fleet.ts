@@ -53,6 +53,11 @@ class ProtocolAgent {
     if (protocol.name === "watch") this.store = new WatchedNetworkHealthStore(api, name, silent);
   }
 
+  /** Lists and watches of this agent's store that failed (0 for the poll protocol). */
+  get watchFailures(): number {
+    return this.store?.watch.failures ?? 0;
+  }
+
   /** Watch attempts this agent's store ended for want of its own write (0 for the poll protocol). */
   get silentRestarts(): number {
     return this.store?.watch.silentRestarts ?? 0;
@@ -65,7 +70,7 @@ class ProtocolAgent {
       try {
         await this.round();
       } catch {
-        this.fleet.errors += 1;
+        this.fleet.countError();
       }
       await this.pause(signal);
     }
@@ -127,7 +132,7 @@ function countingClient(credentials: RestCredentials, counts: AgentRequests): Ag
 export class ProtocolFleet {
   readonly requests: AgentRequests = { GET: 0, LIST: 0, WATCH: 0, APPLY: 0 };
   readonly orderLatenciesMs: number[] = [];
-  errors = 0;
+  private roundErrors = 0;
   private readonly agents = new Map<string, ProtocolAgent>();
   private readonly stop = new AbortController();
   private running: Promise<void>[] = [];
@@ -152,6 +157,16 @@ export class ProtocolFleet {
       while (next < agents.length && Date.now() - begun >= next * gap) this.running.push((agents[next++] as ProtocolAgent).run(this.stop.signal));
       await new Promise((resolve) => setTimeout(resolve, Math.max(5, gap)));
     }
+  }
+
+  /** Counts an agent's failed round or write. */
+  countError(): void {
+    this.roundErrors += 1;
+  }
+
+  /** Failed rounds and writes, and failed lists and watches (which the agents retry by themselves). */
+  get errors(): number {
+    return this.roundErrors + [...this.agents.values()].reduce((sum, agent) => sum + agent.watchFailures, 0);
   }
 
   /** Watches ended because an agent's own write did not come back on them (a dead or lagging watch). */

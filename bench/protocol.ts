@@ -78,7 +78,7 @@ async function runWindow(context: { admin: KubeConfig; controller: ControllerChi
       if (node !== undefined && Date.now() - started >= flips * FLIP_EVERY_MS) {
         flips += 1;
         // A write the apiserver does not answer in time is the agent's error, not the bench's end.
-        await fleet.breakNode(node).catch(() => void (fleet.errors += 1));
+        await fleet.breakNode(node).catch(() => fleet.countError());
       }
       await sleep(1000);
     }

@@ -55,6 +55,8 @@ export class NetworkHealthWatch {
   synced = false;
   /** Lists made so far (the first and every relist after 410). */
   lists = 0;
+  /** Lists and watches that failed (retried after a backoff; a 410 relist is not a failure). */
+  failures = 0;
   /** Watch attempts ended because a write of the agent's did not come back on them in time. */
   silentRestarts = 0;
   /** The watch request in flight (undefined between attempts). */
@@ -138,6 +140,7 @@ export class NetworkHealthWatch {
           continue;
         }
         if (isGone(error)) this.resourceVersion = undefined;
+        this.failures += 1;
         const delayMs = this.backoff.next();
         this.logger.warn({ error: (error as Error).message, retryInMs: delayMs }, "networkhealth watch failed");
         await sleep(delayMs, signal);

@@ -71,9 +71,17 @@ export class AgentApiClient {
     }
   }
 
-  /** Lists the one NetworkHealth named `name` (field selector): a consistent snapshot to watch from. */
+  /**
+   * Lists the one NetworkHealth named `name` (field selector): a snapshot to watch from. Asked with
+   * resourceVersion=0, so the apiserver answers from its watch cache, as client-go's reflectors and
+   * the kubelet list: without it every list is a quorum read of every NetworkHealth from etcd,
+   * filtered by name only in the apiserver, and 5,000 agents starting together (a rollout, a new
+   * apiserver) ask for 5,000 × 5,000 objects — the apiserver then answers none of them in time.
+   * The cache may be a moment behind etcd; the watch that resumes from the list's resourceVersion
+   * delivers everything after it, so nothing written is missed.
+   */
   async listOne(name: string): Promise<OneObjectList> {
-    const list = await this.rest.request<{ metadata?: { resourceVersion?: string }; items?: NetworkHealth[] }>({ method: "GET", path: `${COLLECTION}?${selectName(name)}` });
+    const list = await this.rest.request<{ metadata?: { resourceVersion?: string }; items?: NetworkHealth[] }>({ method: "GET", path: `${COLLECTION}?${selectName(name)}&resourceVersion=0` });
     return { object: list.items?.[0], resourceVersion: list.metadata?.resourceVersion ?? "" };
   }
 

@@ -81,10 +81,10 @@ describe("reconcileNode with a rolled-back action", () => {
     expect(second.changed).toBe(false);
   });
 
-  it.each([
+  it.each<[string, HeldAction["action"][], string, string[] | undefined, string | undefined]>([
     ["EnableIPForwarding held: the firewall and bridge netfilter are still ordered", ["EnableIPForwarding"], "Pending", ["OpenHostFirewall", "EnableBridgeNetfilter"], undefined],
     ["the firewall and forwarding held: bridge netfilter waits for the firewall, nothing is left to order", ["OpenHostFirewall", "EnableIPForwarding"], "Blocked", undefined, "EnableBridgeNetfilter waits for OpenHostFirewall"],
-  ] as const)("%s", (_case, rolled, phase, ordered, waits) => {
+  ])("%s", (_case, rolled, phase, ordered, waits) => {
     const result = run({ remediation: failedOrder, agent: agent(rolled.map((a) => rolledBack(a))) });
     expect(result.status.remediation?.phase).toBe(phase);
     expect(result.status.remediation?.actions?.map((a) => a.action)).toEqual(ordered);
