@@ -1,5 +1,5 @@
 /**
- * Collecting HostFacts: distribution, pod network, sysctls, rp_filter, kernel modules, VXLAN checksum offload, firewalld, ufw, (k3s/RKE2) the
+ * Collecting HostFacts: distribution, pod network, sysctls, rp_filter, kernel modules, VXLAN checksum offload, NetworkManager, firewalld, ufw, (k3s/RKE2) the
  * configured API server, and the report-only facts (conntrack fill, iptables backends, kubelet DNS, overlay MTU). Each part is read independently; a part that fails becomes an entry in `errors`
  * and is left out, so one unreadable file or a broken firewall-cmd never hides the rest.
  */
@@ -14,6 +14,7 @@ import { readUfw } from "./ufw-facts.js";
 import { readRpFilter } from "./rp-filter.js";
 import { readKernelModules } from "./kernel-modules.js";
 import { readVXLANChecksum } from "./vxlan-offload.js";
+import { readNetworkManager } from "./network-manager.js";
 import { readConntrack } from "./conntrack.js";
 import { readIptablesBackends } from "./iptables-backends.js";
 import { readKubeletDNS } from "./kubelet-dns.js";
@@ -61,13 +62,14 @@ export async function collectFacts(host: HostExecutor, override: PodNetworkFacts
   const distribution: Distribution = existing.size ? distributionFromPaths(existing) : "unknown";
   const network = await attempt(errors, "pod network", () => readPodNetwork(host, override));
   const pod = network?.pod ?? override;
-  const [sysctl, rpFilter, kernelModules, firewalld, ufw, vxlanChecksum] = await Promise.all([
+  const [sysctl, rpFilter, kernelModules, firewalld, ufw, vxlanChecksum, networkManager] = await Promise.all([
     attempt(errors, "sysctl", () => readSysctlFacts(host, pod.interface)),
     attempt(errors, "rp_filter", () => readRpFilter(host, pod.interface)),
     attempt(errors, "kernel modules", () => readKernelModules(host)),
     attempt(errors, "firewall", () => readFirewalld(host, pod, network?.uplink)),
     attempt(errors, "ufw", () => readUfw(host)),
     attempt(errors, "vxlan checksum offload", () => readVXLANChecksum(host)),
+    attempt(errors, "NetworkManager", () => readNetworkManager(host)),
   ]);
   const reportOnly = await readReportOnly(host, errors, distribution, network?.uplink);
   const layout = layoutOf(distribution);
@@ -83,6 +85,7 @@ export async function collectFacts(host: HostExecutor, override: PodNetworkFacts
     ...(rpFilter ? { rpFilter } : {}),
     ...(kernelModules ? { kernelModules } : {}),
     ...(vxlanChecksum ? { vxlanChecksum } : {}),
+    ...(networkManager ? { networkManager } : {}),
     ...reportOnly,
     ...(apiReading ? { apiServer: apiReading.apiServer } : {}),
     ...(errors.length ? { errors } : {}),

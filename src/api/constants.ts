@@ -46,6 +46,7 @@ export const ACTION_ORDER = [
   "LoadKernelModules",
   "LoosenReversePathFilter",
   "DisableVXLANChecksumOffload",
+  "UnmanageCNILinks",
   "RepointAPIServerEndpoint",
 ] as const;
 
@@ -66,6 +67,7 @@ export const CONDITION_REASONS = {
   ReversePathFilter: ["NotStrict", "StrictWithoutDrops", "ManagedByCNI", "StrictOnPodLinks", "Unknown"],
   KernelModules: ["Loaded", "ModuleNotLoaded", "ModuleNotInstalled", "Unknown"],
   VXLANChecksumOffload: ["OffloadOff", "NoVXLANLink", "OffloadOnWithoutErrors", "BadChecksums", "Unknown"],
+  NetworkManager: ["NotRunning", "CNILinksUnmanaged", "ManagingCNILinks", "CloudSetupEnabled", "Unknown"],
   ConntrackTable: ["Room", "NearlyFull", "Unknown"],
   IptablesBackends: ["OneBackend", "BothBackendsHoldKubeRules", "Unknown"],
   KubeletDNS: ["NoLoopbackNameserver", "NoResolvConf", "LoopbackNameserver", "Unknown"],

@@ -12,6 +12,7 @@ const CHECK_OF: Record<ActionName, EvidenceCheckType> = {
   LoadKernelModules: "KernelModules",
   LoosenReversePathFilter: "ReversePathFilter",
   DisableVXLANChecksumOffload: "VXLANChecksumOffload",
+  UnmanageCNILinks: "NetworkManager",
   RepointAPIServerEndpoint: "APIServerEndpoint",
 };
 

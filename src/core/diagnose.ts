@@ -10,6 +10,7 @@ import { checkAPIServerEndpoint } from "./checks-apiserver.js";
 import { checkReversePathFilter } from "./checks-rp-filter.js";
 import { checkKernelModules } from "./checks-modules.js";
 import { checkVXLANChecksumOffload } from "./checks-vxlan.js";
+import { checkNetworkManager } from "./checks-network-manager.js";
 import { checkConntrackTable } from "./checks-conntrack.js";
 import { checkIptablesBackends } from "./checks-iptables.js";
 import { checkKubeletDNS } from "./checks-kubelet-dns.js";
@@ -47,6 +48,8 @@ const ROOT_CAUSE_ORDER: Array<[EvidenceCheckType, string]> = [
   ["KernelModules", "ModuleNotLoaded"],
   ["ReversePathFilter", "StrictOnPodLinks"],
   ["VXLANChecksumOffload", "BadChecksums"],
+  ["NetworkManager", "ManagingCNILinks"],
+  ["NetworkManager", "CloudSetupEnabled"],
   ["IptablesBackends", "BothBackendsHoldKubeRules"],
   ["OverlayMTU", "TooLargeForUnderlay"],
   ["KubeletDNS", "LoopbackNameserver"],
@@ -63,6 +66,7 @@ function runChecks(context: NodeContext): Record<EvidenceCheckType, CheckResult>
     ReversePathFilter: checkReversePathFilter(context),
     KernelModules: checkKernelModules(context),
     VXLANChecksumOffload: checkVXLANChecksumOffload(context),
+    NetworkManager: checkNetworkManager(context),
     ConntrackTable: checkConntrackTable(context),
     IptablesBackends: checkIptablesBackends(context),
     KubeletDNS: checkKubeletDNS(context),

@@ -112,6 +112,7 @@ export function chooseFixes(context: NodeContext, checks: Record<EvidenceCheckTy
   if (checks.VXLANChecksumOffload.status === "False" && vxlan) {
     fixes.push({ action: "DisableVXLANChecksumOffload", reason: "BadChecksums", links: offloadedLinks(vxlan) });
   }
+  if (checks.NetworkManager.status === "False") fixes.push({ action: "UnmanageCNILinks", reason: checks.NetworkManager.reason });
   if (checks.APIServerEndpoint.status === "False") {
     const repoint = repointFix(context, checks.APIServerEndpoint);
     if (typeof repoint === "string") reasons.push(repoint);

@@ -8,6 +8,7 @@ import { repointAPIServer } from "./repoint-api-server.js";
 import { loosenReversePathFilter } from "./loosen-rp-filter.js";
 import { loadKernelModules } from "./load-kernel-modules.js";
 import { disableVXLANChecksumOffload } from "./disable-vxlan-offload.js";
+import { unmanageCNILinks } from "./unmanage-cni-links.js";
 
 export type { ActionContext, ActionOutcome } from "./action.js";
 
@@ -20,6 +21,7 @@ const ACTION_BODIES: Readonly<Record<ActionName, ActionBody>> = {
   LoadKernelModules: loadKernelModules,
   LoosenReversePathFilter: loosenReversePathFilter,
   DisableVXLANChecksumOffload: disableVXLANChecksumOffload,
+  UnmanageCNILinks: unmanageCNILinks,
   RepointAPIServerEndpoint: repointAPIServer,
 };
 

@@ -10,6 +10,7 @@ export type ActionName =
   | "LoadKernelModules"
   | "LoosenReversePathFilter"
   | "DisableVXLANChecksumOffload"
+  | "UnmanageCNILinks"
   | "RepointAPIServerEndpoint";
 
 /** NetworkHealth reports the node-level networking health of the Node of the same name: what is wrong, the evidence, and what netmedic did about it. Created by the netmedic controller with an ownerReference to its Node, and with the annotation netmedic.io/probe-targets (JSON, controller-owned): what the node agent probes. */
@@ -31,7 +32,7 @@ export interface NetworkHealthSpec {
 export interface NetworkHealthStatus {
   /** The .metadata.generation the controller last reconciled. */
   observedGeneration?: number;
-  /** Current state of each check. Types: Ready, IPForwarding, BridgeNetfilter, HostFirewall, KonnectivityReachable, APIServerEndpoint, ReversePathFilter, KernelModules, VXLANChecksumOffload, ConntrackTable, IptablesBackends, KubeletDNS, OverlayMTU, AgentReporting, Remediating. */
+  /** Current state of each check. Types: Ready, IPForwarding, BridgeNetfilter, HostFirewall, KonnectivityReachable, APIServerEndpoint, ReversePathFilter, KernelModules, VXLANChecksumOffload, NetworkManager, ConntrackTable, IptablesBackends, KubeletDNS, OverlayMTU, AgentReporting, Remediating. */
   conditions?: Condition[];
   diagnosis?: Diagnosis;
   facts?: HostFacts;
@@ -94,6 +95,7 @@ export interface HostFacts {
   kernelModules?: KernelModuleFacts;
   apiServer?: APIServerFacts;
   vxlanChecksum?: VXLANChecksumFacts;
+  networkManager?: NetworkManagerFacts;
   conntrack?: ConntrackFacts;
   iptablesBackends?: IptablesBackendFacts;
   kubeletDNS?: KubeletDNSFacts;
@@ -226,6 +228,23 @@ export interface VXLANLinkOffload {
   name: string;
   /** ethtool -k's tx-checksum-ip-generic is on. */
   txChecksumOffload: boolean;
+}
+/** NetworkManager on the host: whether it runs, the unmanaged-devices list its configuration ends with (NetworkManager.conf, then conf.d of /usr/lib, /run and /etc by file name; = replaces, += appends, -= removes), and which nm-cloud-setup units are enabled. */
+export interface NetworkManagerFacts {
+  /** active (NetworkManager.service runs), inactive (installed, not running) or notInstalled. */
+  state: "active" | "inactive" | "notInstalled";
+  /**
+   * The [keyfile] unmanaged-devices specs in effect (for example interface-name:cali*).
+   *
+   * @maxItems 32
+   */
+  unmanagedDevices?: string[];
+  /**
+   * The nm-cloud-setup units (nm-cloud-setup.service, nm-cloud-setup.timer) that are enabled.
+   *
+   * @maxItems 2
+   */
+  cloudSetupEnabled?: string[];
 }
 /** How full the host network namespace's connection-tracking table is (/proc/sys/net/netfilter nf_conntrack_count against nf_conntrack_max). */
 export interface ConntrackFacts {

@@ -18,11 +18,13 @@ export interface SystemctlCall {
 
 /**
  * What the fake knows about a unit. `active` answers is-active/status and is flipped by
- * start/stop/restart. `hooks[verb]` (or `hooks["*"]`) is an argv run synchronously inside the lab
+ * start/stop/restart. `enabled` (absent: enabled) answers is-enabled and is flipped by
+ * enable/disable (with `--now` they also start/stop). `hooks[verb]` (or `hooks["*"]`) is an argv run synchronously inside the lab
  * (env SYSTEMCTL_VERB, SYSTEMCTL_UNIT); its exit code becomes systemctl's.
  */
 export interface FakeUnit {
   active: boolean;
+  enabled?: boolean;
   hooks?: Record<string, string[]>;
 }
 
@@ -50,7 +52,12 @@ for (const name of units) {
     if (!on) code = verb === "status" && !unit ? 4 : 3;
     continue;
   }
-  if (verb === "is-enabled") { process.stdout.write(unit ? "enabled\n" : "not-found\n"); if (!unit) code = 4; continue; }
+  if (verb === "is-enabled") {
+    const state = !unit ? "not-found" : unit.enabled === false ? "disabled" : "enabled";
+    process.stdout.write(state + "\n");
+    if (state !== "enabled") code = unit ? 1 : 4;
+    continue;
+  }
   if (!unit) {
     if (starts.includes(verb) || verb === "stop") { process.stderr.write("Failed to " + verb + " " + name + ".service: Unit " + name + ".service not found.\n"); code = 5; }
     continue;
@@ -63,6 +70,10 @@ for (const name of units) {
   }
   if (starts.includes(verb)) unit.active = code === 0;
   if (verb === "stop") unit.active = false;
+  if ((verb === "enable" || verb === "disable") && code === 0) {
+    unit.enabled = verb === "enable";
+    if (argv.includes("--now")) unit.active = verb === "enable";
+  }
 }
 fs.writeFileSync(cfgPath, JSON.stringify(cfg));
 fs.appendFileSync(dir + "/systemctl.log", JSON.stringify({ time: new Date().toISOString(), argv, verb, units, code }) + "\n");

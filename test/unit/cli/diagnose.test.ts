@@ -16,6 +16,7 @@ describe("the bundled examples", () => {
     ["k3s-rp-filter.yaml", { "server-1": ["", []], "agent-1": ["StrictOnPodLinks", ["LoosenReversePathFilter"]] }],
     ["k3s-modules.yaml", { "server-1": ["", []], "agent-1": ["ModuleNotInstalled", []], "agent-2": ["ModuleNotLoaded", ["LoadKernelModules"]] }],
     ["k3s-vxlan-checksum.yaml", { "server-1": ["", []], "agent-1": ["BadChecksums", ["DisableVXLANChecksumOffload"]] }],
+    ["k3s-networkmanager.yaml", { "server-1": ["", []], "agent-1": ["ManagingCNILinks", ["UnmanageCNILinks"]] }],
     ["k3s-report-only.yaml", { "server-1": ["", []], "agent-1": ["NearlyFull", []], "agent-2": ["BothBackendsHoldKubeRules", []], "agent-3": ["LoopbackNameserver", []], "agent-4": ["TooLargeForUnderlay", []] }],
     ["healthy.yaml", { "cp-1": ["", []], "worker-1": ["", []] }],
   ] as Array<[string, Record<string, [string, string[]]>]>)("%s → root cause and planned fix per node", (file, expected) => {
