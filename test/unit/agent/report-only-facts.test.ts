@@ -1,9 +1,10 @@
 // Parsing what the host's tools print for the report-only rows of issue 19: conntrack fill steps,
 // iptables-save owners, the kubelet's resolvConf setting and nameservers, `ip -d -o link show`.
 import { describe, expect, it } from "@jest/globals";
-import { usedPercent } from "../../../src/agent/conntrack.js";
-import { parseSave } from "../../../src/agent/iptables-backends.js";
-import { configuredResolvConf, parseNameservers } from "../../../src/agent/kubelet-dns.js";
+import type { HostCommandResult, HostExecutor } from "../../../src/agent/host-executor.js";
+import { readConntrack, usedPercent } from "../../../src/agent/conntrack.js";
+import { parseSave, readIptablesBackends } from "../../../src/agent/iptables-backends.js";
+import { configuredResolvConf, parseNameservers, readKubeletDNS } from "../../../src/agent/kubelet-dns.js";
 import { overlayMTUs, parseDetailedLinks } from "../../../src/agent/overlay-mtu.js";
 
 describe("conntrack fill", () => {
@@ -63,5 +64,41 @@ describe("overlay links from ip -d -o link show", () => {
       { name: "tunl0", kind: "ipip", mtu: 1480, underlay: "eth0", underlayMTU: 1500 },
     ]);
     expect(overlayMTUs(parseDetailedLinks(text), undefined).links[1]).toEqual({ name: "wg0", kind: "wireguard", mtu: 1420 });
+  });
+});
+
+/** A host answering each argv (joined by spaces) from `answers`; anything else is "No such file or directory". */
+function fakeHost(answers: Record<string, string | { code: number; stderr?: string }>): HostExecutor {
+  const run = async (argv: readonly string[]): Promise<HostCommandResult> => {
+    const answer = answers[argv.join(" ")];
+    if (typeof answer === "string") return { code: 0, stdout: answer, stderr: "", timedOut: false };
+    if (answer) return { code: answer.code, stdout: "", stderr: answer.stderr ?? "", timedOut: false };
+    return { code: 1, stdout: "", stderr: `${argv.at(-1)}: No such file or directory`, timedOut: false };
+  };
+  return { run } as unknown as HostExecutor;
+}
+
+describe("readers on a host: unreadable is an error (→ Unknown), never healthy", () => {
+  it("conntrack without nf_conntrack_count throws; with both files reports the fill", async () => {
+    await expect(readConntrack(fakeHost({ "cat -- /proc/sys/net/netfilter/nf_conntrack_max": "262144\n" }))).rejects.toThrow(/nf_conntrack_count unreadable/);
+    const host = fakeHost({ "cat -- /proc/sys/net/netfilter/nf_conntrack_max": "262144\n", "cat -- /proc/sys/net/netfilter/nf_conntrack_count": "250000\n" });
+    await expect(readConntrack(host)).resolves.toEqual({ max: 262144, usedPercent: 95 });
+  });
+
+  it("iptables: no legacy table in the kernel needs no legacy tool; a missing nft tool throws; legacy tables and no legacy tool throw", async () => {
+    const nft = "-A KUBE-SERVICES -j RETURN\n";
+    await expect(readIptablesBackends(fakeHost({ "cat -- /proc/net/ip_tables_names": "", "iptables-nft-save": nft })))
+      .resolves.toEqual({ legacy: { hasRules: false, kubeOwners: [] }, nft: { hasRules: true, kubeOwners: ["kube"] } });
+    await expect(readIptablesBackends(fakeHost({ "cat -- /proc/net/ip_tables_names": "", "iptables-nft-save": { code: 127 } }))).rejects.toThrow(/iptables-nft-save is not installed/);
+    await expect(readIptablesBackends(fakeHost({ "cat -- /proc/net/ip_tables_names": "nat\nfilter\n", "iptables-legacy-save": { code: 127 }, "iptables-nft-save": nft }))).rejects.toThrow(/iptables-legacy-save is not installed/);
+  });
+
+  it("kubelet DNS: kubeadm's setting, k3s' own pick past a stub /etc/resolv.conf, a missing configured file throws", async () => {
+    const kubeadm = fakeHost({ "grep -E resolv-?[cC]onf -- /var/lib/kubelet/config.yaml": "resolvConf: /run/systemd/resolve/resolv.conf\n", "cat -- /run/systemd/resolve/resolv.conf": "nameserver 10.0.0.2\n" });
+    await expect(readKubeletDNS(kubeadm, "kubeadm")).resolves.toEqual({ resolvConf: "/run/systemd/resolve/resolv.conf", source: "/var/lib/kubelet/config.yaml", nameservers: ["10.0.0.2"] });
+    const k3s = fakeHost({ "grep -E resolv-?[cC]onf -- /etc/rancher/k3s/config.yaml": { code: 1 }, "cat -- /etc/resolv.conf": "nameserver 127.0.0.53\n", "cat -- /run/systemd/resolve/resolv.conf": "nameserver 10.0.0.2\n" });
+    await expect(readKubeletDNS(k3s, "k3s")).resolves.toEqual({ resolvConf: "/run/systemd/resolve/resolv.conf", source: "k3s default", nameservers: ["10.0.0.2"] });
+    const missing = fakeHost({ "grep -E resolv-?[cC]onf -- /etc/rancher/k3s/config.yaml": "resolv-conf: /etc/gone.conf\n" });
+    await expect(readKubeletDNS(missing, "k3s")).rejects.toThrow("/etc/gone.conf (the kubelet's resolv.conf) does not exist");
   });
 });

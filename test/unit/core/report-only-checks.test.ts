@@ -69,7 +69,13 @@ describe("report-only checks", () => {
   });
 
   it("a node with none of these facts (an older agent) is Unknown on all four, never True", () => {
-    const d = diagnosed("conntrack", undefined);
-    expect(d.checks.ConntrackTable).toMatchObject({ status: "Unknown", message: expect.stringContaining("agents older than this check") });
+    const f = healthyFacts({ distribution: "k3s" });
+    for (const key of ["conntrack", "iptablesBackends", "kubeletDNS", "overlayMTU"] as const) delete f[key];
+    const observation = observe({ nodes: [node(W, "192.168.1.42")], pods: [konnectivityPod(W)], healths: [health(W, { facts: f, probes })] });
+    const d = diagnoseNode(observation, W, 750);
+    for (const type of ["ConntrackTable", "IptablesBackends", "KubeletDNS", "OverlayMTU"] as const) {
+      expect(d?.checks[type]).toMatchObject({ status: "Unknown", message: expect.stringContaining("agents older than this check") });
+    }
+    expect(d?.ready).toMatchObject({ status: "Unknown", message: "not yet known: ConntrackTable, IptablesBackends, KubeletDNS, OverlayMTU" });
   });
 });
