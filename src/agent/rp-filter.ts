@@ -8,6 +8,7 @@
  */
 import { MAX_RP_FILTER_LINKS, type LinkValue, type ReversePathFilterFacts } from "../api/index.js";
 import type { HostExecutor } from "./host-executor.js";
+import { procNetCounter } from "./proc-net.js";
 import { sysctlRef, type SysctlRef } from "./sysctl.js";
 import { validInterface } from "./validate.js";
 
@@ -51,14 +52,9 @@ export function rpFilterFacts(values: ReadonlyMap<string, number>, podInterface?
   return { all, default: fallback, links: links.slice(0, MAX_RP_FILTER_LINKS), linkCount: links.length };
 }
 
-/** The IPReversePathFilter counter of /proc/net/netstat (a `TcpExt:` header line, then its values); undefined when absent. */
+/** The IPReversePathFilter counter of /proc/net/netstat; undefined when absent. */
 export function parseReversePathDrops(netstat: string): number | undefined {
-  const lines = netstat.split("\n").filter((line) => line.startsWith("TcpExt:"));
-  const names = lines[0]?.split(/\s+/) ?? [];
-  const values = lines[1]?.split(/\s+/) ?? [];
-  const index = names.indexOf("IPReversePathFilter");
-  const value = index > 0 ? Number(values[index]) : NaN;
-  return Number.isInteger(value) ? value : undefined;
+  return procNetCounter(netstat, "TcpExt:", "IPReversePathFilter");
 }
 
 /** Reads the host's rp_filter facts; `dropped` is left out when /proc/net/netstat cannot tell. */

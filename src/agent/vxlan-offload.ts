@@ -7,6 +7,7 @@
  */
 import { MAX_VXLAN_LINKS, type VXLANChecksumFacts } from "../api/index.js";
 import type { HostExecutor } from "./host-executor.js";
+import { procNetCounter } from "./proc-net.js";
 import { validInterface } from "./validate.js";
 
 /** The ethtool feature the VXLAN checksum bug needs off (VXLAN links have no other tx checksum feature). */
@@ -26,14 +27,9 @@ export function parseOffload(text: string, feature = TX_CHECKSUM_FEATURE): boole
   return value === undefined ? undefined : value === "on";
 }
 
-/** The InCsumErrors counter of the `Udp:` lines of /proc/net/snmp (a header line, then its values); undefined when absent. */
+/** The InCsumErrors counter of the `Udp:` lines of /proc/net/snmp (not UdpLite's); undefined when absent. */
 export function parseUdpChecksumErrors(snmp: string): number | undefined {
-  const lines = snmp.split("\n").filter((line) => line.startsWith("Udp:"));
-  const names = lines[0]?.split(/\s+/) ?? [];
-  const values = lines[1]?.split(/\s+/) ?? [];
-  const index = names.indexOf("InCsumErrors");
-  const value = index > 0 ? Number(values[index]) : NaN;
-  return Number.isInteger(value) ? value : undefined;
+  return procNetCounter(snmp, "Udp:", "InCsumErrors");
 }
 
 /** The names of the host's VXLAN links, at most MAX_VXLAN_LINKS, validated. */

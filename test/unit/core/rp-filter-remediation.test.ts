@@ -6,6 +6,7 @@ import { describe, expect, it } from "@jest/globals";
 import type { HostFacts, NetworkHealthStatus, RemediationStatus, ReversePathFilterFacts } from "../../../src/api/index.js";
 import { DEFAULT_POLICY, reconcileNode, type NodeReconcileResult, type RemediationPolicy } from "../../../src/core/index.js";
 import { health, healthyFacts, node, observe, probe } from "../../fixtures/cluster.js";
+import { policyGateTests } from "./policy-gates.js";
 
 const W = "agent-1";
 const STRICT: ReversePathFilterFacts = { all: 0, default: 1, links: [{ name: "cni0", value: 1 }], linkCount: 1, dropped: true };
@@ -34,30 +35,7 @@ describe("LoosenReversePathFilter under the remediation policy", () => {
     });
   });
 
-  it.each([
-    ["the action in Observe", { actions: { LoosenReversePathFilter: "Observe" as const } }, undefined, /^Observe mode \(cluster default\): would run LoosenReversePathFilter\(links=cni0\)$/],
-    ["the action Disabled", { actions: { LoosenReversePathFilter: "Disabled" as const } }, undefined, /^remediation disabled \(cluster default\); needed: LoosenReversePathFilter$/],
-    ["the node opted out", {}, { "netmedic.io/remediation": "disabled" }, /^remediation disabled \(node annotation/],
-  ])("off unless the policy allows it: %s", (_name, overrides, annotations, message) => {
-    const remediation = run({ [W]: broken() }, overrides, annotations).status.remediation;
-    expect(remediation?.phase).toBe("Idle");
-    expect(remediation?.actions ?? []).toEqual([]);
-    expect(remediation?.message).toMatch(message);
-  });
-
-  it("maxConcurrent, cooldown and maxAttempts hold it back like any action", () => {
-    const busy = run({ [W]: broken(), "agent-2": broken({ remediation: pending({ orderId: "agent-2-1" }) }) });
-    expect(busy.status.remediation).toMatchObject({ phase: "Blocked", message: "waiting: 1 node(s) already remediating (maxConcurrent=1)" });
-    const failedRecently = { phase: "Failed", attempts: 1, lastAttemptTime: "2025-05-05T16:48:00Z" } as const;
-    expect(run({ [W]: broken({ remediation: failedRecently }) }).status.remediation?.message).toMatch(/^cooldown: next attempt in \d+s/);
-    const exhausted = { phase: "Failed", attempts: 3, lastAttemptTime: "2025-05-05T16:00:00Z" } as const;
-    expect(run({ [W]: broken({ remediation: exhausted }) }).status.remediation?.message).toMatch(/^gave up after 3 orders \(maxAttempts=3\) for LoosenReversePathFilter/);
-  });
-
-  it("the breaker does not pause it: it restarts nothing (not in DISRUPTIVE_ACTIONS)", () => {
-    const result = run({ [W]: broken() }, { breaker: { maxFailedNodes: 0, windowSeconds: 900 } });
-    expect(result.status.remediation).toMatchObject({ phase: "Pending", actions: [expect.objectContaining({ action: "LoosenReversePathFilter" })] });
-  });
+  policyGateTests("LoosenReversePathFilter", /LoosenReversePathFilter\(links=cni0\)/, { node: W, run, broken, pending });
 
   it("confirmed only by facts collected after the result that show nothing strict", () => {
     const result = { orderId: "agent-1-1", action: "LoosenReversePathFilter" as const, result: "Succeeded" as const, time: "2025-05-05T16:49:40Z", detail: "loosened" };

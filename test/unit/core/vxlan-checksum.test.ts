@@ -1,11 +1,12 @@
 // VXLAN transmit checksum offload in the core: the VXLANChecksumOffload verdict (a fault only with
 // bad UDP checksums as evidence — offload on a fixed kernel is right), the DisableVXLANChecksumOffload
-// plan, and the action under the remediation policy like every other (mode, maxConcurrent,
-// cooldown, maxAttempts; not paused by the breaker; confirmed only by fresh facts).
+// plan, and the action under the remediation policy like every other (policy-gates.ts; confirmed
+// only by fresh facts).
 import { describe, expect, it } from "@jest/globals";
 import type { HostFacts, NetworkHealthStatus, RemediationStatus, VXLANChecksumFacts } from "../../../src/api/index.js";
 import { DEFAULT_POLICY, diagnoseNode, reconcileNode, type NodeReconcileResult, type RemediationPolicy } from "../../../src/core/index.js";
 import { health, healthyFacts, konnectivityPod, node, observe, probe } from "../../fixtures/cluster.js";
+import { policyGateTests } from "./policy-gates.js";
 
 const W = "agent-1";
 /** VXLAN facts from "name=on|off" words; `errors` null = the counter was unreadable. */
@@ -79,27 +80,7 @@ describe("DisableVXLANChecksumOffload under the remediation policy", () => {
     });
   });
 
-  it.each([
-    ["the action in Observe", { actions: { DisableVXLANChecksumOffload: "Observe" as const } }, undefined, /^Observe mode \(cluster default\): would run DisableVXLANChecksumOffload\(links=flannel.1\)$/],
-    ["the action Disabled", { actions: { DisableVXLANChecksumOffload: "Disabled" as const } }, undefined, /^remediation disabled \(cluster default\); needed: DisableVXLANChecksumOffload$/],
-    ["the node opted out", {}, { "netmedic.io/remediation": "disabled" }, /^remediation disabled \(node annotation/],
-  ])("off unless the policy allows it: %s", (_name, overrides, annotations, message) => {
-    const remediation = run({ [W]: broken() }, overrides, annotations).status.remediation;
-    expect(remediation?.phase).toBe("Idle");
-    expect(remediation?.actions ?? []).toEqual([]);
-    expect(remediation?.message).toMatch(message);
-  });
-
-  it("maxConcurrent, cooldown and maxAttempts hold it back like any action; the breaker does not (it restarts nothing)", () => {
-    const busy = run({ [W]: broken(), "agent-2": broken({ remediation: pending({ orderId: "agent-2-1" }) }) });
-    expect(busy.status.remediation).toMatchObject({ phase: "Blocked", message: "waiting: 1 node(s) already remediating (maxConcurrent=1)" });
-    const failedRecently = { phase: "Failed", attempts: 1, lastAttemptTime: "2025-05-05T16:48:00Z" } as const;
-    expect(run({ [W]: broken({ remediation: failedRecently }) }).status.remediation?.message).toMatch(/^cooldown: next attempt in \d+s/);
-    const exhausted = { phase: "Failed", attempts: 3, lastAttemptTime: "2025-05-05T16:00:00Z" } as const;
-    expect(run({ [W]: broken({ remediation: exhausted }) }).status.remediation?.message).toMatch(/^gave up after 3 orders \(maxAttempts=3\) for DisableVXLANChecksumOffload/);
-    const tripped = run({ [W]: broken() }, { breaker: { maxFailedNodes: 0, windowSeconds: 900 } });
-    expect(tripped.status.remediation).toMatchObject({ phase: "Pending" });
-  });
+  policyGateTests("DisableVXLANChecksumOffload", /DisableVXLANChecksumOffload\(links=flannel\.1\)/, { node: W, run, broken, pending });
 
   it("confirmed only by facts collected after the result that show the offload off", () => {
     const result = { orderId: "agent-1-1", action: "DisableVXLANChecksumOffload" as const, result: "Succeeded" as const, time: "2025-05-05T16:49:40Z", detail: "off" };
