@@ -13,9 +13,9 @@ import { existsSync, readFileSync } from "node:fs";
 import type { NetworkHealth, PlannedAction } from "../../src/api/index.js";
 import type { Agent } from "../../src/agent/agent.js";
 import { NM_CNI_CONF } from "../../src/agent/actions/unmanage-cni-links.js";
-import { startLab, type Lab } from "../support/lab/index.js";
+import type { Lab } from "../support/lab/index.js";
 import { captureLogger, machineState, MemoryNetworkHealthStore, startLabAgent } from "./agent-support.js";
-import { diagnoseLabNode, inWorker, makeK3sUfwNode, reasons } from "./ufw-node.js";
+import { diagnoseLabNode, reasons, startK3sNodeLab } from "./ufw-node.js";
 
 const ADMIN_CONF = "/etc/NetworkManager/conf.d/50-admin.conf";
 const CNI_SPECS = "interface-name:cali*;interface-name:cni0;interface-name:flannel*;interface-name:kube-bridge;interface-name:tunl*;interface-name:vxlan.calico";
@@ -40,10 +40,7 @@ describe("agent on a lab node whose NetworkManager would manage the CNI's links:
 
   beforeAll(async () => {
     before = await machineState();
-    lab = await startLab({ firewalld: false, ipForward: 1, bridgeNfCallIptables: 1 });
-    await makeK3sUfwNode(lab);
-    // A node with NM has /etc/NetworkManager/conf.d; this machine has none, so the lab's scratch layer gets it.
-    await inWorker(lab, "mkdir", "-p", "/etc/NetworkManager/conf.d");
+    lab = await startK3sNodeLab("/etc/NetworkManager/conf.d");
     ({ agent, store } = await startLabAgent(lab, logger));
   }, 120_000);
 

@@ -14,9 +14,9 @@ import type { NetworkHealth, PlannedAction } from "../../src/api/index.js";
 import type { Agent } from "../../src/agent/agent.js";
 import { VXLAN_UDEV_RULE } from "../../src/agent/actions/disable-vxlan-offload.js";
 import { parseOffload, parseUdpChecksumErrors } from "../../src/agent/vxlan-offload.js";
-import { startLab, type Lab } from "../support/lab/index.js";
+import type { Lab } from "../support/lab/index.js";
 import { captureLogger, machineState, MemoryNetworkHealthStore, startLabAgent } from "./agent-support.js";
-import { diagnoseLabNode, inWorker, makeK3sUfwNode, reasons } from "./ufw-node.js";
+import { diagnoseLabNode, inWorker, reasons, startK3sNodeLab } from "./ufw-node.js";
 
 // Fixed program: one UDP datagram whose checksum cannot be right (0xBEEF; 0 would mean "none").
 const BAD_UDP = `
@@ -49,10 +49,7 @@ describe("agent on a lab node whose VXLAN link offloads checksums that arrive ba
 
   beforeAll(async () => {
     before = await machineState();
-    lab = await startLab({ firewalld: false, ipForward: 1, bridgeNfCallIptables: 1 });
-    await makeK3sUfwNode(lab);
-    // A node with udev has /etc/udev/rules.d; this machine has none, so the lab's scratch layer gets it.
-    await inWorker(lab, "mkdir", "-p", "/etc/udev/rules.d");
+    lab = await startK3sNodeLab("/etc/udev/rules.d");
     ({ agent, store } = await startLabAgent(lab, logger));
   }, 120_000);
 

@@ -5,7 +5,7 @@
 import type { KubeNode, KubePod, Observation } from "../../src/core/index.js";
 import { buildObservation, diagnoseNode, type NodeDiagnosis } from "../../src/core/index.js";
 import type { NetworkHealth } from "../../src/api/index.js";
-import type { Lab } from "../support/lab/index.js";
+import { startLab, type Lab } from "../support/lab/index.js";
 
 /** The join token the lab's k3s files carry (a secret; never reported). */
 export const UFW_LAB_TOKEN = "K10feedfacecafe0123456789abcdef::server:Ufw-Lab-Secret";
@@ -22,6 +22,17 @@ export async function makeK3sUfwNode(lab: Lab): Promise<void> {
   const { control, podCIDR } = lab.addresses;
   await lab.writeK3sHostRoot({ server: `https://${control}:6443`, token: UFW_LAB_TOKEN });
   await inWorker(lab, "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", podCIDR, "!", "-d", podCIDR, "-j", "MASQUERADE");
+}
+
+/**
+ * A k3s agent node on a new lab (forwarding and bridge netfilter on, no firewalld) with `etcDir`
+ * made in the worker's /etc scratch layer: a directory a node with that tool has and this machine lacks.
+ */
+export async function startK3sNodeLab(etcDir: string): Promise<Lab> {
+  const lab = await startLab({ firewalld: false, ipForward: 1, bridgeNfCallIptables: 1 });
+  await makeK3sUfwNode(lab);
+  await inWorker(lab, "mkdir", "-p", etcDir);
+  return lab;
 }
 
 /** The lab worker as its Node, and the konnectivity-agent on it dialing the control host. */
