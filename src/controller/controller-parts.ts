@@ -103,6 +103,9 @@ export class ControllerParts {
     this.caches = new ClusterCaches(kubeConfig, initial.konnectivity, namespace, {
       restartDelayMs: (attempt) => this.restartDelayMs(attempt),
       onRestart: (resource, reason, delayMs) => this.watchRestarted(resource, reason, delayMs),
+      // At 0 from the start, as the remediation counters: increase() misses a series born at 1, and
+      // NetmedicWatchRestarting and the dashboard count restarts with increase().
+      watching: (resource) => this.metrics.watchRestarts.inc({ resource }, 0),
       onChange: (resource, change, object) => this.changes.onChange(resource, change, object),
       watchTimeoutSeconds: options.watchTimeoutSeconds,
     });

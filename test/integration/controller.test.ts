@@ -242,6 +242,8 @@ describe("netmedic controller on a real control plane", () => {
     expect(metrics).toMatch(/^netmedic_is_leader 1$/m);
     expect(metrics).toMatch(/^netmedic_reconcile_duration_seconds_count\{result="ok"\} [1-9]/m);
     for (const name of ["netmedic_remediations_total", "netmedic_watch_restarts_total", "netmedic_status_writes_total"]) expect(metrics).toContain(`# TYPE ${name} counter`);
+    // Restart counters exist at 0 per watched resource before any restart (increase() needs the 0).
+    for (const resource of ["nodes", "apiservices", "endpoints", "networkhealths"]) expect(metrics).toContain(`netmedic_watch_restarts_total{resource="${resource}"} 0`);
     const apiService = await admin.makeApiClient(ApiregistrationV1Api).readAPIService({ name: "v1beta1.metrics.k8s.io" });
     expect(apiService.status?.conditions?.[0]).toMatchObject({ type: "Available", status: "False", reason: "EndpointsNotFound" });
   }, 30_000);

@@ -20,6 +20,8 @@ import { COMPONENT_LABEL } from "../workloads/workloads.js";
 export interface CacheHooks {
   restartDelayMs: (attempt: number) => number;
   onRestart: (resource: string, reason: string, delayMs: number) => void;
+  /** Called once per informer as it is made: its restart counter is exported at 0 from the start. */
+  watching?: (resource: string) => void;
   onChange: (resource: WatchedResource, change: ChangeType, object: KubernetesObject) => void;
   watchTimeoutSeconds?: number;
 }
@@ -132,6 +134,7 @@ export class ClusterCaches implements ClusterReader {
       restartDelayMs: this.hooks.restartDelayMs, onRestart: this.hooks.onRestart, watchTimeoutSeconds: this.hooks.watchTimeoutSeconds,
     });
     informer.onChange((change, object) => this.hooks.onChange(kind, change, object));
+    this.hooks.watching?.(resource);
     return informer;
   }
 }
