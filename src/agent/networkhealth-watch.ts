@@ -40,6 +40,9 @@ const isGone = (error: unknown): boolean => (error as { code?: unknown }).code =
 /** The default base of each watch's server-side timeout (seconds); each asks for base·(1..2). */
 export const WATCH_TIMEOUT_BASE_SECONDS = 1800;
 
+/** The most a run of missed deliveries stretches the delivery grace (30 s → 4 min). */
+const MAX_GRACE_FACTOR = 8;
+
 /** How many resourceVersions the watch remembers, so a write whose event came before its response still counts as delivered. */
 const RECENT_VERSIONS = 16;
 
@@ -63,6 +66,8 @@ export class NetworkHealthWatch {
   private attempt: AbortController | undefined;
   private readonly recentVersions: string[] = [];
   private awaited: { resourceVersion: string; timer: NodeJS.Timeout } | undefined;
+  /** The delivery grace's multiplier: doubled by each miss, back to 1 by a write delivered in time. */
+  private graceFactor = 1;
 
   constructor(private readonly api: NetworkHealthWatchApi, private readonly name: string, private readonly logger: Logger, private readonly options: NetworkHealthWatchOptions = {}) {
     this.backoff = options.backoff ?? new Backoff(1000, 30_000);
@@ -92,15 +97,21 @@ export class NetworkHealthWatch {
    * Expects the watch to deliver `resourceVersion` — the answer to a write this agent just made to its
    * own object — within the delivery grace. If it has not by then, the watch in flight is ended and
    * resumed from the last version seen (which brings the write). A newer expectation replaces an older.
+   * Each miss doubles the grace (up to 8×) until a write comes back in time: an apiserver so loaded
+   * that it delivers late must not be handed a new watch by every agent at every write.
    */
   expectDelivery(resourceVersion: string): void {
     this.clearAwaited();
-    if (this.recentVersions.includes(resourceVersion)) return;
+    if (this.recentVersions.includes(resourceVersion)) {
+      this.graceFactor = 1;
+      return;
+    }
     const timer = setTimeout(() => {
       this.awaited = undefined;
       if (!this.attempt) return;
       this.silentRestarts += 1;
       this.logger.warn({ resourceVersion, graceMs: this.deliveryGraceMs }, "networkhealth watch did not deliver the agent's own write; restarting it");
+      this.graceFactor = Math.min(this.graceFactor * 2, MAX_GRACE_FACTOR);
       this.attempt.abort();
     }, this.deliveryGraceMs);
     timer.unref();
@@ -108,7 +119,7 @@ export class NetworkHealthWatch {
   }
 
   private get deliveryGraceMs(): number {
-    return this.options.deliveryGraceMs ?? 30_000;
+    return (this.options.deliveryGraceMs ?? 30_000) * this.graceFactor;
   }
 
   private clearAwaited(): void {
@@ -121,7 +132,9 @@ export class NetworkHealthWatch {
     if (!resourceVersion) return;
     this.recentVersions.push(resourceVersion);
     if (this.recentVersions.length > RECENT_VERSIONS) this.recentVersions.shift();
-    if (this.awaited?.resourceVersion === resourceVersion) this.clearAwaited();
+    if (this.awaited?.resourceVersion !== resourceVersion) return;
+    this.clearAwaited();
+    this.graceFactor = 1;
   }
 
   /** Lists and watches until `signal` aborts. Never throws: errors are logged and retried. */

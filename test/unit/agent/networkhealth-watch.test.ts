@@ -168,6 +168,29 @@ describe("a silently dead watch is found by the agent's own writes", () => {
     await following;
   });
 
+  it("each miss doubles the grace until a write comes back in time (a slow apiserver is not handed a new watch per write)", async () => {
+    const fake = storeWith(["11", "12", "13"]);
+    const stop = new AbortController();
+    const following = fake.store.follow(stop.signal);
+    await fake.store.get();
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await fake.store.applyStatus("w1", {});
+    await wait(60);
+    expect(fake.store.watch.silentRestarts).toBe(1);
+    await fake.store.applyStatus("w1", {});
+    await wait(60);
+    expect(fake.store.watch.silentRestarts).toBe(1); // grace now 80 ms
+    await wait(40);
+    expect(fake.store.watch.silentRestarts).toBe(2);
+    await fake.store.applyStatus("w1", {});
+    fake.push(event("MODIFIED", object("13"))); // in time: the grace is 40 ms again
+    await fake.store.applyStatus("w1", {});
+    await wait(60);
+    expect(fake.store.watch.silentRestarts).toBe(3);
+    stop.abort();
+    await following;
+  });
+
   it("a newer write's expectation replaces an older one: delivering the newer version settles both", async () => {
     const fake = storeWith(["11", "12"]);
     const stop = new AbortController();
