@@ -72,7 +72,7 @@ agent:
     ["remediation: {maxConcurent: 2}", "remediation.maxConcurent: unknown key (allowed: mode, actions, maxConcurrent, cooldownSeconds, maxAttempts, orderTimeoutSeconds, breaker, staleAfterSeconds)"],
     ["remediation: {mode: auto}", "remediation.mode: must be one of Auto, Observe, Disabled (got \"auto\")"],
     ["remediation: {maxConcurrent: 0}", "remediation.maxConcurrent: must be an integer from 1 to 1000 (got 0)"],
-    ["remediation: {actions: {RebootNode: Auto}}", "remediation.actions: key \"RebootNode\" is not allowed (allowed: OpenHostFirewall, OpenUfw, EnableIPForwarding, EnableBridgeNetfilter, LoadKernelModules, LoosenReversePathFilter, RepointAPIServerEndpoint)"],
+    ["remediation: {actions: {RebootNode: Auto}}", "remediation.actions: key \"RebootNode\" is not allowed (allowed: OpenHostFirewall, OpenUfw, EnableIPForwarding, EnableBridgeNetfilter, LoadKernelModules, LoosenReversePathFilter, DisableVXLANChecksumOffload, UnmanageCNILinks, RepointAPIServerEndpoint)"],
     ["remediation: {actions: {EnableIPForwarding: Yes}}", "remediation.actions.EnableIPForwarding: must be one of Auto, Observe, Disabled (got \"Yes\")"],
     ["konnectivity: {namespace: Kube_System}", "konnectivity.namespace: must be a namespace name (DNS label) (got \"Kube_System\")"],
     ["konnectivity: {selector: '=x'}", "konnectivity.selector: must be a label selector like k8s-app=konnectivity-agent (got \"=x\")"],
