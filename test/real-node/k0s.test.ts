@@ -2,7 +2,10 @@
 // running containerd + kubelet + kube-proxy (one broken like the k0s worker, one healthy), the image
 // built from the Dockerfile, `kubectl apply -k` of deploy/ with only the image overridden. The
 // controller runs as real pods, creates the agent and probe DaemonSets, the kubelets run them, and
-// the agent heals the broken node through nsenter into the node's PID 1.
+// the agent heals the broken node through nsenter into the node's PID 1. A real Prometheus (Debian's
+// 2.42, on loopback, the shipped rules with `for:` shortened in its copy only) scrapes the controller
+// pods the way the apiserver reaches pods and sees NetmedicAPIServiceUnavailable fire for the
+// metrics API on the broken node, then resolve after the heal.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { AppsV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { REMEDIATION_ANNOTATION } from "../../src/api/index.js";
@@ -14,6 +17,8 @@ import { startRealCluster, type RealCluster } from "../support/real-node/real-cl
 import { konnectivityAgentDaemonSet, kubectl, OVERLAY } from "../support/real-node/workloads.js";
 import { k0sLabState } from "../support/e2e/k0s-worker.js";
 import { nodeProcessState, realNodeMachineState } from "../support/real-node/inspect.js";
+import { installMetricsAPI, METRICS_API, metricsAPIAvailable } from "../support/real-node/metrics-api.js";
+import { startClusterPrometheus, type ClusterPrometheus } from "../support/real-node/cluster-prometheus.js";
 
 const STORY_MS = 180_000;
 const BROKEN = "rn-k0s-worker";
@@ -26,6 +31,7 @@ describe("real nodes: kubectl apply -k installs netmedic, the kubelet runs it, t
   let healthy: NetworkHealthFollower;
   let before: Record<string, unknown>;
   let healthyLabBefore: Record<string, string>;
+  let prometheus: ClusterPrometheus | undefined;
   const k0sMarker = (lab: { writeFile(p: string, c: string): Promise<void> }) => lab.writeFile("/var/lib/k0s/.netmedic-lab", "");
   const core = () => cluster.kubeConfig.makeApiClient(CoreV1Api);
   const kube = (...args: string[]) => kubectl(cluster.plane.kubeconfigPath, ...args);
@@ -45,6 +51,8 @@ describe("real nodes: kubectl apply -k installs netmedic, the kubelet runs it, t
     ]);
     healthyLabBefore = await k0sLabState(cluster.nodes[1]!.lab);
     await cluster.kubeConfig.makeApiClient(AppsV1Api).createNamespacedDaemonSet({ namespace: "kube-system", body: konnectivityAgentDaemonSet(API_ADDRESS) });
+    // metrics-server's APIService backed by a pod on the broken node (the incident's kubectl top failure).
+    await installMetricsAPI(cluster.kubeConfig, BROKEN);
     // The user looks before letting netmedic act: the broken node opts out until its diagnosis is read.
     // Without this the order can come with the first verdict, before the probe pod (started beside the
     // agent) has answered, and the heal can beat any KonnectivityReachable evidence.
@@ -55,6 +63,7 @@ describe("real nodes: kubectl apply -k installs netmedic, the kubelet runs it, t
   }, 400_000);
 
   afterAll(async () => {
+    await prometheus?.stop();
     broken?.stop();
     healthy?.stop();
     await cluster?.stop();
@@ -71,7 +80,8 @@ describe("real nodes: kubectl apply -k installs netmedic, the kubelet runs it, t
 
   it("kubectl apply -k of deploy/ (image overridden) installs everything this v1.20 apiserver serves; only the policy/v1 PDB is refused", async () => {
     const applied = await kube("apply", "-k", OVERLAY);
-    const refused = applied.stderr.trim().split("\n").filter(Boolean);
+    // kubectl's discovery complains about the metrics API the broken node makes unavailable, as in the incident.
+    const refused = applied.stderr.trim().split("\n").filter((line) => line && !line.includes("couldn't get resource list for metrics.k8s.io/v1beta1"));
     // kubectl's error for the PDB is two lines: the mapping failure and its hint.
     expect(refused.filter((line) => !/no matches for kind "PodDisruptionBudget" in version "policy\/v1"|^ensure CRDs are installed first$/.test(line))).toEqual([]);
     expect(refused).toHaveLength(2);
@@ -90,6 +100,17 @@ describe("real nodes: kubectl apply -k installs netmedic, the kubelet runs it, t
       expect(pods.every((p) => p.spec?.containers[0]?.image === "localhost/netmedic:dev")).toBe(true);
     }
   }, STORY_MS * 3);
+
+  it(`while the broken node is broken, a real Prometheus scraping the controller pods fires NetmedicAPIServiceUnavailable for ${METRICS_API} (the aggregator's discovery check fails)`, async () => {
+    const controllers = (await netmedicPods("controller")).map((p) => `${p.status?.podIP ?? ""}:9464`);
+    prometheus = await startClusterPrometheus(cluster.egressSocket, controllers);
+    const alert = await eventually("NetmedicAPIServiceUnavailable firing", async () =>
+      (await prometheus!.alerts("NetmedicAPIServiceUnavailable", { name: METRICS_API })).find((a) => a.state === "firing"), STORY_MS, 1000);
+    expect(alert.labels["severity"]).toBe("warning");
+    expect(alert.annotations["summary"]).toBe(`APIService ${METRICS_API} is unavailable`);
+    expect(await prometheus.values(`netmedic_apiservice_available{name="${METRICS_API}"}`)).toContain("0");
+    expect(await metricsAPIAvailable(cluster.kubeConfig)).toMatchObject({ status: "False", reason: "FailedDiscoveryCheck" });
+  }, STORY_MS);
 
   it("while the broken node opts out: HostFirewall RejectingPodTraffic, IPForwarding Disabled, KonnectivityReachable NoRouteToHost from the pod-network probe, and no order", async () => {
     const diagnosed = await broken.waitFor("the full diagnosis", (h) => hasCondition(h, "HostFirewall", "False", "RejectingPodTraffic") &&
@@ -115,6 +136,16 @@ describe("real nodes: kubectl apply -k installs netmedic, the kubelet runs it, t
     expect((await lab.execIn("worker", ["firewall-cmd", `--get-zone-of-interface=${lab.addresses.bridge}`])).stdout.trim()).toBe("trusted");
     expect((await lab.execIn("worker", ["firewall-cmd", "--zone=public", "--query-masquerade"])).stdout.trim()).toBe("yes");
   }, STORY_MS);
+
+  it(`after the heal the apiserver reaches the metrics API pod again: ${METRICS_API} Available, netmedic_apiservice_available 1 and the alert resolved in Prometheus`, async () => {
+    await eventually(`${METRICS_API} Available=True`, async () => (await metricsAPIAvailable(cluster.kubeConfig)).status === "True" || undefined, STORY_MS, 1000);
+    await eventually("netmedic_apiservice_available 1 in every scraped replica", async () => {
+      const values = await prometheus!.values(`netmedic_apiservice_available{name="${METRICS_API}"}`);
+      return values.length > 0 && values.every((v) => v === "1") || undefined;
+    }, 60_000, 1000);
+    await eventually("NetmedicAPIServiceUnavailable resolved", async () => (await prometheus!.alerts("NetmedicAPIServiceUnavailable")).length === 0 || undefined, 60_000, 1000);
+    expect(await prometheus!.values(`ALERTS{alertname="NetmedicAPIServiceUnavailable"}`)).toEqual([]);
+  }, STORY_MS + 120_000);
 
   it("the konnectivity-agent pod on the broken node logged \"no route to host\", then \"Connect to server\" (kubectl logs through the kubelet)", async () => {
     const pod = (await core().listNamespacedPod({ namespace: "kube-system", labelSelector: "k8s-app=konnectivity-agent", fieldSelector: `spec.nodeName=${BROKEN}` })).items[0];
@@ -152,6 +183,7 @@ describe("real nodes: kubectl apply -k installs netmedic, the kubelet runs it, t
   }, 180_000);
 
   it("this machine's own network, sysctls (the kubelet's included) and cgroups never changed", async () => {
+    await prometheus?.stop();
     await cluster.stop();
     expect(await realNodeMachineState(await machineState())).toEqual(before);
   }, 120_000);
