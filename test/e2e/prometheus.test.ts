@@ -113,7 +113,8 @@ describe("e2e: the k0s incident seen by a real Prometheus — alerts fire while 
     const scrape = parseExposition(await (await fetch(`http://${incident.metricsTarget}/metrics`)).text());
     const { problems, namesOnly } = checkSeries(inputSeries(), scrape);
     // This controller process runs without the node-identity webhook, which alone registers
-    // netmedic_node_identity_guarded: that one series is not checked against a real scrape here.
+    // netmedic_node_identity_guarded: that one series is checked against the real scrape of the
+    // shipped controllers in test/real-node/k0s.test.ts.
     expect(problems.filter((p) => p !== "netmedic_node_identity_guarded is not exposed by the controller")).toEqual([]);
     // Every series the rules read has samples here, the watch restart counters (at 0) included.
     expect(namesOnly).toEqual([]);
