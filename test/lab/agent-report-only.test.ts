@@ -102,7 +102,7 @@ describe("agent on a k3s lab node: conntrack fill, iptables backends, kubelet DN
   it("real conntrack entries to ≥ 90 % of nf_conntrack_max: NearlyFull with the fill and the max", async () => {
     await inWorker(lab, "sysctl", "-w", "net.netfilter.nf_conntrack_udp_timeout=300");
     const entries = Math.ceil(MACHINE_MAX * 0.91);
-    const sent = await lab.execIn("worker", [process.execPath, FLOOD, String(entries)], { timeoutMs: 240_000 });
+    const sent = await lab.execIn("worker", [process.execPath, "--input-type=module", "-e", readFileSync(FLOOD, "utf8"), String(entries)], { timeoutMs: 240_000 });
     expect(sent.stdout).toBe("sent\n");
     expect(Number((await lab.readSysctl("net.netfilter.nf_conntrack_count")).trim())).toBeGreaterThanOrEqual(Math.ceil(MACHINE_MAX * 0.9));
     await agent.round();
