@@ -30,6 +30,14 @@ export const PROBE_TARGETS_ANNOTATION = "netmedic.io/probe-targets";
 
 /** Default namespace of netmedic's own workloads and config. */
 export const NETMEDIC_NAMESPACE = "netmedic";
+/**
+ * Where each node's agent renews its heartbeat Lease (coordination.k8s.io/v1), one per Node and
+ * named as the Node, as kubelets do in kube-node-lease: liveness lives in a small object of its own,
+ * so a NetworkHealth changes (and is sent to every watcher) only when a report's content changes.
+ */
+export const AGENT_LEASE_NAMESPACE = "netmedic-node-lease";
+/** holderIdentity of an agent's Lease is its node's name; this is the Lease's own label for selection and display. */
+export const AGENT_LEASE_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/name": "netmedic", "app.kubernetes.io/component": "agent-heartbeat" };
 /** Name of the controller's ConfigMap. */
 export const CONFIG_MAP_NAME = "netmedic-config";
 
