@@ -7,7 +7,7 @@
  * change is lost.
  *
  * More guards:
- * - the list is read in pages (limit/continue, one snapshot), each trimmed before the next is read;
+ * - the list is read in pages, each trimmed before the next is read (paged-list.ts);
  * - the watch transport (BoundedWatch) bounds the wait for response headers and can abort a request
  *   still connecting, so neither a hung connection nor stop() can block for good;
  * - every watch carries `timeoutSeconds` (randomized like client-go), so the server ends it cleanly
@@ -15,48 +15,13 @@
  * - a watchdog restarts a watch that has shown no sign of life for longer than that (a half-open
  *   connection the server's close never reaches).
  */
-import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import { ListWatch, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
 import { BoundedWatch } from "./bounded-watch.js";
+import { listAllPages } from "./paged-list.js";
+import type { SupervisedInformerOptions } from "./supervised-informer-options.js";
 
-/** What a supervised informer watches and how it recovers. */
-export interface SupervisedInformerOptions<T extends KubernetesObject> {
-  /** Short name for metrics and logs, e.g. "nodes". */
-  resource: string;
-  kubeConfig: KubeConfig;
-  /** Collection path, e.g. /api/v1/nodes. */
-  path: string;
-  /**
-   * Lists one page of the collection (the request's `limit` and `_continue` come in `page`) with
-   * the same selectors as the watch; must give up when `signal` aborts.
-   */
-  list: (signal: AbortSignal, page: ListPage) => Promise<KubernetesListObject<T>>;
-  /** Objects per list page. Default 500 (client-go's page size). */
-  listPageSize?: number;
-  labelSelector?: string;
-  fieldSelector?: string;
-  /** Delay before restart number `attempt` (0-based) after an error. */
-  restartDelayMs: (attempt: number) => number;
-  /** Called for every restart (error or watchdog), before the delay. */
-  onRestart?: (resource: string, reason: string, delayMs: number) => void;
-  /** Base of the server-side watch timeout; each watch uses base·(1..2). Default 300. */
-  watchTimeoutSeconds?: number;
-  /** Deadline for a watch request's response headers. Default 30 s. */
-  watchResponseTimeoutMs?: number;
-  /**
-   * Trims each listed or watched object before it is cached (as client-go's informer transforms
-   * do): what the cache holds is what a process keeps in memory for every object of the cluster.
-   */
-  transform?: (object: T) => T;
-}
-
-/**
- * One list request's page: at most `limit` objects, after `_continue` (the server's token from the
- * previous page; every page then comes from the first page's snapshot).
- */
-export interface ListPage {
-  limit: number;
-  _continue?: string;
-}
+export type { ListPage } from "./paged-list.js";
+export type { SupervisedInformerOptions } from "./supervised-informer-options.js";
 
 const DEFAULT_LIST_PAGE_SIZE = 500;
 
@@ -70,6 +35,8 @@ export class SupervisedInformer<T extends KubernetesObject> {
   private lifetime = new AbortController();
   private readonly listeners: Array<(change: ChangeType, object: T) => void> = [];
   private readonly syncWaiters: Array<() => void> = [];
+  private readonly firstListWaiters: Array<() => void> = [];
+  private failed = false;
   private attempts = 0;
   private listed = false;
   private stopping = false;
@@ -102,23 +69,10 @@ export class SupervisedInformer<T extends KubernetesObject> {
     this.informer.on("error", (error) => this.scheduleRestart(describe(error)));
   }
 
-  /**
-   * The whole collection, read page by page and trimmed page by page: a relist of 5,000 Pods never
-   * holds the whole untrimmed list (nor client-node's deserialized copy of it) at once, which is
-   * what set the controller's peak memory. The list's resourceVersion is the snapshot's.
-   */
-  private async listInPages(): Promise<KubernetesListObject<T>> {
+  /** The whole collection, page by page (paged-list.ts); the list's resourceVersion is the snapshot's. */
+  private listInPages(): Promise<KubernetesListObject<T>> {
     const { transform, listPageSize = DEFAULT_LIST_PAGE_SIZE } = this.options;
-    const items: T[] = [];
-    let page = await this.options.list(this.lifetime.signal, { limit: listPageSize });
-    const first = page;
-    for (;;) {
-      for (const item of page.items) items.push(transform ? transform(item) : item);
-      const token = page.metadata?._continue;
-      if (!token) break;
-      page = await this.options.list(this.lifetime.signal, { limit: listPageSize, _continue: token });
-    }
-    return { ...first, metadata: { ...first.metadata, _continue: undefined }, items };
+    return listAllPages(this.options.list, this.lifetime.signal, listPageSize, transform);
   }
 
   /** The cached object, by name (and namespace for namespaced resources). */
@@ -152,6 +106,15 @@ export class SupervisedInformer<T extends KubernetesObject> {
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
+  /**
+   * Resolves once the first list has either filled the cache or failed (a restart is then
+   * scheduled): for a cache the caller can do without while it keeps retrying.
+   */
+  waitForFirstList(): Promise<void> {
+    if (this.synced || this.failed) return Promise.resolve();
+    return new Promise((resolve) => this.firstListWaiters.push(resolve));
+  }
+
   /** Stops watching (pending restarts cancelled, requests in flight aborted); the cache keeps its content. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -174,7 +137,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
 
   private markSynced(): void {
     this.synced = true;
-    for (const resolve of this.syncWaiters.splice(0)) resolve();
+    for (const resolve of [...this.syncWaiters.splice(0), ...this.firstListWaiters.splice(0)]) resolve();
   }
 
   private notify(change: ChangeType, object: T): void {
@@ -188,6 +151,8 @@ export class SupervisedInformer<T extends KubernetesObject> {
     if (this.stopping || this.restartTimer) return;
     const delay = this.options.restartDelayMs(this.attempts);
     this.attempts += 1;
+    this.failed = true;
+    for (const resolve of this.firstListWaiters.splice(0)) resolve();
     this.options.onRestart?.(this.options.resource, reason, delay);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
