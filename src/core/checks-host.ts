@@ -6,12 +6,19 @@ import type { CheckResult, NodeContext, Staleness } from "./findings.js";
 import { staleAfterForHeartbeat } from "./policy.js";
 import { latestProbe, probeEvidence, unknownCheck } from "./findings.js";
 import { checkUfw } from "./checks-ufw.js";
+import { agentLeaseName, type AgentHeartbeat } from "./agent-heartbeat.js";
 
 const NO_FACTS = "no host facts reported by the netmedic agent on this node";
 
-/** AgentReporting: the agent's heartbeat, judged against the staleness limit. */
+/**
+ * AgentReporting: the agent's last heartbeat — the later of its last report and its Lease's
+ * renewal — judged against the staleness limit. A Stale message names the newer signal and its
+ * time (it stays as it is while the agent is silent); the Reporting message names neither, since a
+ * message that moved with every renewal would make the controller rewrite the NetworkHealth the
+ * Lease exists to keep still.
+ */
 export function checkAgentReporting(context: NodeContext): CheckResult {
-  const heartbeat = context.health?.status?.agent?.heartbeatTime;
+  const heartbeat = context.heartbeat;
   if (!heartbeat && context.firstReportDue !== undefined) {
     // Not an alarm yet: Unknown until the staleness limit has passed since the object was created.
     return { type: "AgentReporting", status: "Unknown", reason: "AwaitingFirstReport", message: "waiting for the netmedic agent's first report", evidence: [] };
@@ -20,15 +27,24 @@ export function checkAgentReporting(context: NodeContext): CheckResult {
     return { type: "AgentReporting", status: "False", reason: "NotRunning", message: "the netmedic agent on this node has never reported", evidence: [] };
   }
   if (!context.reportFresh) {
-    const message = `the netmedic agent's last report was at ${heartbeat}: ${stalenessRule(context.staleness)}`;
+    const message = `${lastSignOfLife(heartbeat, context.node.name)}: ${stalenessRule(context.staleness)}`;
     return { type: "AgentReporting", status: "False", reason: "Stale", message, evidence: [message] };
   }
   return { type: "AgentReporting", status: "True", reason: "Reporting", message: `the netmedic agent reports; ${stalenessRule(context.staleness)}`, evidence: [] };
 }
 
-/** The staleness limit in words, with the heartbeat it follows (an agent reports at least once per heartbeat, more often on change). */
+/** The newer of the agent's two signals, in words. */
+function lastSignOfLife(heartbeat: AgentHeartbeat, node: string): string {
+  if (heartbeat.source === "report") return `the netmedic agent's last report was at ${heartbeat.time}`;
+  return `the netmedic agent's heartbeat Lease ${agentLeaseName(node)} was last renewed at ${heartbeat.time} (last report at ${heartbeat.reportTime})`;
+}
+
+/**
+ * The staleness limit in words, with the heartbeat it follows (an agent renews its Lease once per
+ * heartbeat and reports on change; one of an older release reports at least once per heartbeat).
+ */
 function stalenessRule({ staleAfterSeconds, heartbeatSeconds }: Staleness): string {
-  const rule = `stale after ${staleAfterSeconds} s without a report`;
+  const rule = `stale after ${staleAfterSeconds} s without a report or a renewal of its heartbeat Lease`;
   if (!heartbeatSeconds) return rule;
   if (staleAfterSeconds === staleAfterForHeartbeat(heartbeatSeconds)) return `${rule} (2.5 × the agents' ${heartbeatSeconds} s heartbeat)`;
   return `${rule} (the agents' heartbeat is ${heartbeatSeconds} s)`;

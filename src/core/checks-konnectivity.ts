@@ -8,6 +8,7 @@ import type { APIServiceView } from "./observation.js";
 import type { CheckResult, NodeContext } from "./findings.js";
 import { latestProbe, probeEvidence, unknownCheck } from "./findings.js";
 import { firstReportSecondsLeft, secondsBetween } from "./node-context.js";
+import { lastAgentHeartbeat } from "./agent-heartbeat.js";
 import { classifyAPIServiceFailure, latestKonnectivityEvidence, logMessageOf, type DialOutcome } from "./evidence.js";
 
 const REASON_BY_OUTCOME: Record<DialOutcome, string> = {
@@ -37,13 +38,18 @@ function noAgentAPIServices(apiServices: APIServiceView[]): APIServiceView[] {
  * the verdict — a steady cluster then costs no pods/log request per resync (the apiserver proxies
  * each one to a kubelet) — and not while a new node's agent is still due to send its first report
  * (the verdict waits for it anyway; an install or scale-up of thousands of nodes would otherwise
- * read thousands of logs nobody needs). Read again as soon as the probe goes missing or stale.
+ * read thousands of logs nobody needs). Read again as soon as the probe goes missing or stale —
+ * stale by the later of its own time and the node's Lease renewal (`leaseRenewTime`) after the
+ * report: an agent writes its report only when it changes, so a steady probe keeps its old time.
  */
-export function konnectivityLogNeeded(health: NetworkHealth | undefined, now: string, staleAfterSeconds: number): boolean {
+export function konnectivityLogNeeded(health: NetworkHealth | undefined, now: string, staleAfterSeconds: number, leaseRenewTime?: string): boolean {
   if (firstReportSecondsLeft(health, now, staleAfterSeconds) !== undefined) return false;
   const podProbe = latestProbe(health?.status?.probes ?? [], "Pod", "Konnectivity");
   if (!podProbe || podProbe.result === "EPROBEUNAVAILABLE") return true;
-  return secondsBetween(podProbe.time, now) > staleAfterSeconds;
+  // A Lease renewed after the report says the report, this probe's result included, still holds then.
+  const heartbeat = lastAgentHeartbeat(health, leaseRenewTime);
+  const vouched = heartbeat?.source === "lease" && Date.parse(heartbeat.time) > Date.parse(podProbe.time) ? heartbeat.time : podProbe.time;
+  return secondsBetween(vouched, now) > staleAfterSeconds;
 }
 
 /** The KonnectivityReachable verdict for one node. */

@@ -4,6 +4,7 @@
  */
 import type { ConditionType, NetworkHealth, HostFacts, PlannedAction, ProbeResult, ProbeTargets } from "../api/index.js";
 import type { ConditionStatus, KonnectivityAgentView, NodeView, Observation } from "./observation.js";
+import type { AgentHeartbeat } from "./agent-heartbeat.js";
 
 /** One check's verdict, later written as the condition of the same type. */
 export interface CheckResult {
@@ -32,7 +33,9 @@ export interface NodeContext {
   /** Agent facts; undefined when the agent never reported. */
   facts?: HostFacts;
   probes: ProbeResult[];
-  /** Whether the agent's last report is younger than the staleness limit. */
+  /** The agent's last sign of life: the later of its last report and its Lease's renewal (undefined: never reported). */
+  heartbeat?: AgentHeartbeat;
+  /** Whether the agent's last heartbeat (`heartbeat`) is younger than the staleness limit: its last report still holds. */
   reportFresh: boolean;
   /** The staleness limit, and the agents' heartbeat when known (for the AgentReporting message). */
   staleness: Staleness;

@@ -8,6 +8,7 @@ export * from "./policy.js";
 export { diagnose, diagnoseNode } from "./diagnose.js";
 export { reconcileNode, clusterRemediationState, otherRemediations, type NodeReconcileResult } from "./reconcile.js";
 export { firstStatusHoldSecondsLeft } from "./node-context.js";
+export { lastAgentHeartbeat, agentLeaseName, type AgentHeartbeat } from "./agent-heartbeat.js";
 export { mergeConditions } from "./conditions.js";
 export { describe as describeAction } from "./remediation.js";
 export { controllerStatusOf, sameControllerStatus } from "./status-equality.js";

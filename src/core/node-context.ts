@@ -3,6 +3,7 @@ import type { NetworkHealth } from "../api/index.js";
 import type { Observation } from "./observation.js";
 import type { NodeContext } from "./findings.js";
 import { nodeNamed } from "./node-lookup.js";
+import { lastAgentHeartbeat } from "./agent-heartbeat.js";
 
 /** Seconds between two RFC 3339 times (b − a); NaN when either is unparsable. */
 export function secondsBetween(a: string, b: string): number {
@@ -32,13 +33,15 @@ const SILENT_AGENT_RELOOK_SECONDS = 300;
 
 /**
  * Seconds until the node must be looked at again for its agent's sake, though nothing is written
- * meanwhile: while the last report is fresh, until it goes stale (plus one, so that pass is past
- * the limit) — going stale is a transition no watch event announces; while the agent is silent,
- * SILENT_AGENT_RELOOK_SECONDS. undefined while the first report is awaited (firstReportSecondsLeft
- * times that). These per-node looks are what let the resync be long.
+ * meanwhile: while the agent's last heartbeat (the later of its last report and its Lease's
+ * `leaseRenewTime`, lastAgentHeartbeat) is fresh, until it goes stale (plus one, so that pass is
+ * past the limit) — going stale is a transition no watch event announces, and a Lease renewal of a
+ * Reporting node wakes no reconcile, so this look is what reads the newest renewal; while the agent
+ * is silent, SILENT_AGENT_RELOOK_SECONDS. undefined while the first report is awaited
+ * (firstReportSecondsLeft times that). These per-node looks are what let the resync be long.
  */
-export function agentRelookSeconds(health: NetworkHealth | undefined, now: string, staleAfterSeconds: number): number | undefined {
-  const heartbeat = health?.status?.agent?.heartbeatTime;
+export function agentRelookSeconds(health: NetworkHealth | undefined, now: string, staleAfterSeconds: number, leaseRenewTime?: string): number | undefined {
+  const heartbeat = lastAgentHeartbeat(health, leaseRenewTime)?.time;
   if (!heartbeat) return firstReportSecondsLeft(health, now, staleAfterSeconds) === undefined ? SILENT_AGENT_RELOOK_SECONDS : undefined;
   const left = staleAfterSeconds - secondsBetween(heartbeat, now);
   return left >= 0 ? Math.ceil(left) + 1 : SILENT_AGENT_RELOOK_SECONDS;
@@ -69,14 +72,15 @@ export function nodeContext(observation: Observation, name: string, staleAfterSe
   const node = nodeNamed(observation, name);
   if (!node) return undefined;
   const health = observation.networkHealth[name];
-  const heartbeat = health?.status?.agent?.heartbeatTime;
-  const age = heartbeat ? secondsBetween(heartbeat, observation.now) : Number.POSITIVE_INFINITY;
+  const heartbeat = lastAgentHeartbeat(health, observation.agentLeaseRenewTimes?.[name]);
+  const age = heartbeat ? secondsBetween(heartbeat.time, observation.now) : Number.POSITIVE_INFINITY;
   return {
     observation,
     node,
     health,
     facts: health?.status?.facts,
     probes: health?.status?.probes ?? [],
+    heartbeat,
     reportFresh: age <= staleAfterSeconds,
     staleness: { staleAfterSeconds, heartbeatSeconds },
     firstReportDue: firstReportSecondsLeft(health, observation.now, staleAfterSeconds),

@@ -77,4 +77,10 @@ export interface Observation {
   probeEndpoints?: Record<string, string>;
   /** NetworkHealth objects by node name: agent facts, probes, results, previous remediation state. */
   networkHealth: Record<string, NetworkHealth>;
+  /**
+   * spec.renewTime (RFC 3339) of each node's agent heartbeat Lease (netmedic-node-lease/<node>), by
+   * node name, where known: the agent's liveness between reports (core's lastAgentHeartbeat).
+   * Absent (the CLI, a snapshot, an agent that cannot write its Lease): the reports alone count.
+   */
+  agentLeaseRenewTimes?: Record<string, string>;
 }

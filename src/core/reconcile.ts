@@ -179,7 +179,7 @@ export function reconcileNode(input: NodeReconcileInput): NodeReconcileResult {
     records: remediation.records,
     requeueAfterSeconds: [
       firstReportSecondsLeft(health, observation.now, policy.staleAfterSeconds),
-      agentRelookSeconds(health, observation.now, policy.staleAfterSeconds),
+      agentRelookSeconds(health, observation.now, policy.staleAfterSeconds, observation.agentLeaseRenewTimes?.[node]),
     ].reduce(earliest, remediation.requeueAfterSeconds),
   };
 }

@@ -241,10 +241,10 @@ describe("diagnoseNode", () => {
   });
 
   it.each([
-    ["fresh, the limit following the heartbeat", "2025-05-05T16:49:00Z", 750, 300, "True/Reporting: the netmedic agent reports; stale after 750 s without a report (2.5 × the agents' 300 s heartbeat)"],
-    ["stale, the limit following the heartbeat", "2025-05-05T16:37:00Z", 750, 300, "False/Stale: the netmedic agent's last report was at 2025-05-05T16:37:00Z: stale after 750 s without a report (2.5 × the agents' 300 s heartbeat)"],
-    ["stale, a limit set on its own", "2025-05-05T16:49:00Z", 30, 300, "False/Stale: the netmedic agent's last report was at 2025-05-05T16:49:00Z: stale after 30 s without a report (the agents' heartbeat is 300 s)"],
-    ["no heartbeat known (the CLI)", "2025-05-05T16:49:00Z", 120, undefined, "True/Reporting: the netmedic agent reports; stale after 120 s without a report"],
+    ["fresh, the limit following the heartbeat", "2025-05-05T16:49:00Z", 750, 300, "True/Reporting: the netmedic agent reports; stale after 750 s without a report or a renewal of its heartbeat Lease (2.5 × the agents' 300 s heartbeat)"],
+    ["stale, the limit following the heartbeat", "2025-05-05T16:37:00Z", 750, 300, "False/Stale: the netmedic agent's last report was at 2025-05-05T16:37:00Z: stale after 750 s without a report or a renewal of its heartbeat Lease (2.5 × the agents' 300 s heartbeat)"],
+    ["stale, a limit set on its own", "2025-05-05T16:49:00Z", 30, 300, "False/Stale: the netmedic agent's last report was at 2025-05-05T16:49:00Z: stale after 30 s without a report or a renewal of its heartbeat Lease (the agents' heartbeat is 300 s)"],
+    ["no heartbeat known (the CLI)", "2025-05-05T16:49:00Z", 120, undefined, "True/Reporting: the netmedic agent reports; stale after 120 s without a report or a renewal of its heartbeat Lease"],
   ])("AgentReporting says how stale is judged: %s", (_case, heartbeatTime, staleAfter, heartbeat, expected) => {
     const observation = observe({ nodes: [k0sWorker()], healths: [{ ...health(WORKER, { facts: healthyFacts() }), status: { facts: healthyFacts(), agent: { heartbeatTime } } }] });
     const check = diagnoseNode(observation, WORKER, staleAfter, heartbeat)?.checks.AgentReporting;
