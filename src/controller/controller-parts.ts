@@ -111,7 +111,7 @@ export class ControllerParts {
     });
     this.changes = new CacheChangeRouter({
       overlay: this.overlay, observations: this.observations, metrics: this.metrics, nodesVersion: () => this.caches.nodes.version,
-      allNodes: () => this.nodeNames(), enqueue: (names) => this.leadership.enqueue(names),
+      allNodes: () => this.nodeNames(), health: (name) => this.stores.health(name), enqueue: (names) => this.leadership.enqueue(names),
     });
     this.logs = createLogCache(kubeConfig, this.limiter, config, initial.konnectivity.logTtlSeconds * 1000);
     this.stores = new NodeStores({ caches: this.caches, overlay: this.overlay, observations: this.observations, logs: this.logs });

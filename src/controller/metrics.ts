@@ -11,6 +11,8 @@ import type { APIServiceView } from "../core/index.js";
 
 /** The remediation results exported from the start (others, such as Skipped, appear when they happen). */
 const COUNTED_RESULTS = ["Succeeded", "Failed"] as const;
+/** The heartbeat signals the router can end without a reconcile (as watch_restarts names the resources). */
+const HEARTBEAT_RESOURCES = ["networkhealths", "agent-leases"] as const;
 
 /** Where the scrape-time gauges read from. */
 export interface MetricSources {
@@ -34,7 +36,7 @@ export class ControllerMetrics {
   readonly configReloadFailures: Counter;
   readonly eventWriteFailures: Counter;
   readonly eventsDropped: Counter;
-  readonly heartbeatsSkipped: Counter;
+  readonly heartbeatsSkipped: Counter<"resource">;
   private readonly conditions: Gauge<"node" | "type" | "status" | "reason">;
 
   constructor(sources: MetricSources) {
@@ -55,7 +57,11 @@ export class ControllerMetrics {
     this.statusWrites = new Counter({ name: "netmedic_status_writes_total", help: "NetworkHealth status applies sent by this replica", registers });
     this.configReloadFailures = new Counter({ name: "netmedic_config_reload_failures_total", help: "Config updates rejected (the last good config stays)", registers });
     this.eventWriteFailures = new Counter({ name: "netmedic_event_write_failures_total", help: "Events that could not be written", registers });
-    this.heartbeatsSkipped = new Counter({ name: "netmedic_heartbeat_updates_skipped_total", help: "NetworkHealth updates that only moved the agent's heartbeat, ended without a reconcile", registers });
+    this.heartbeatsSkipped = new Counter({
+      name: "netmedic_heartbeat_updates_skipped_total", labelNames: ["resource"], registers,
+      help: "Agent heartbeats ended without a reconcile: NetworkHealth updates that only moved the heartbeat (resource=networkhealths), Lease renewals of Reporting nodes (resource=agent-leases)",
+    });
+    for (const resource of HEARTBEAT_RESOURCES) this.heartbeatsSkipped.inc({ resource }, 0);
     this.eventsDropped = new Counter({ name: "netmedic_events_dropped_total", help: "Events dropped because the send backlog was full", registers });
   }
 

@@ -64,3 +64,26 @@ export function trimPodForCache<T extends KubernetesObject & CachedPod>(pod: T):
     ...(status ? { status: { phase: status.phase, podIP: status.podIP, conditions: status.conditions } } : {}),
   } as T);
 }
+
+/** What the controller reads of an agent's heartbeat Lease. */
+interface CachedLease {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; uid?: string };
+  spec?: { renewTime?: Date | string | null };
+}
+
+/**
+ * Returns a Lease reduced to its identity (name, namespace, uid, resourceVersion: the watch resumes
+ * from it) and spec.renewTime as an RFC 3339 string — a list decodes it as a Date, a watch event
+ * leaves it as the MicroTime string — which is all the controller reads of an agent's heartbeat
+ * Lease. One per node, and every renewal replaces it.
+ */
+export function trimLeaseForCache<T extends KubernetesObject & CachedLease>(lease: T): T {
+  if (!lease || typeof lease !== "object") return lease;
+  const { name, namespace, resourceVersion, uid } = lease.metadata ?? {};
+  const renewTime = lease.spec?.renewTime;
+  const renewed = renewTime instanceof Date ? renewTime.toISOString() : renewTime ?? undefined;
+  return shareStrings({
+    apiVersion: lease.apiVersion, kind: lease.kind, metadata: { name, namespace, resourceVersion, uid },
+    spec: renewed === undefined ? {} : { renewTime: renewed },
+  } as T);
+}

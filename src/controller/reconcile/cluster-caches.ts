@@ -4,11 +4,11 @@
  * them warm, so a new leader starts with a synced view.
  */
 import {
-  ApiregistrationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject,
-  type V1APIService, type V1Endpoints, type V1Node, type V1Pod,
+  ApiregistrationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject,
+  type V1APIService, type V1Endpoints, type V1Lease, type V1Node, type V1Pod,
 } from "@kubernetes/client-node";
-import { API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL, type NetworkHealth } from "../../api/index.js";
-import { trimForCache, trimNodeForCache, trimPodForCache } from "../../k8s/cache-trim.js";
+import { AGENT_LEASE_NAMESPACE, API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL, type NetworkHealth } from "../../api/index.js";
+import { trimForCache, trimLeaseForCache, trimNodeForCache, trimPodForCache } from "../../k8s/cache-trim.js";
 import { SupervisedInformer, type ChangeType, type ListPage } from "../../k8s/supervised-informer.js";
 import { withTimeout } from "../../k8s/request-options.js";
 import type { KonnectivityConfig } from "../config/config.js";
@@ -36,6 +36,8 @@ export class ClusterCaches implements ClusterReader {
   readonly networkHealths: SupervisedInformer<KubernetesObject>;
   /** netmedic's own probe pods (its namespace), for each node's probe-targets probeEndpoint. */
   readonly probePods: SupervisedInformer<V1Pod>;
+  /** The agents' heartbeat Leases (netmedic-node-lease), trimmed to name and renewTime. */
+  readonly agentLeases: SupervisedInformer<V1Lease>;
   private konnectivity: SupervisedInformer<V1Pod>;
   private konnectivityConfig: KonnectivityConfig;
   private readonly core: CoreV1Api;
@@ -59,6 +61,9 @@ export class ClusterCaches implements ClusterReader {
     const probeSelector = `${COMPONENT_LABEL}=probe`;
     this.probePods = this.informer("ProbePod", "probe-pods", `/api/v1/namespaces/${ownNamespace}/pods`,
       (signal, page) => this.core.listNamespacedPod({ namespace: ownNamespace, labelSelector: probeSelector, ...page }, timeout(signal)), { labelSelector: probeSelector }, trimPodForCache);
+    const coordination = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.agentLeases = this.informer("AgentLease", "agent-leases", `/apis/coordination.k8s.io/v1/namespaces/${AGENT_LEASE_NAMESPACE}/leases`,
+      (signal, page) => coordination.listNamespacedLease({ namespace: AGENT_LEASE_NAMESPACE, ...page }, timeout(signal)), {}, trimLeaseForCache);
   }
 
   /** konnectivity-agent pods (namespace and selector from the config). */
@@ -76,6 +81,12 @@ export class ClusterCaches implements ClusterReader {
     return this.networkHealths.get(name) as NetworkHealth | undefined;
   }
 
+  /** spec.renewTime of node `name`'s agent heartbeat Lease, as cached (RFC 3339); undefined when there is none. */
+  agentLeaseRenewTime(name: string): string | undefined {
+    const renewTime = this.agentLeases.get(name, AGENT_LEASE_NAMESPACE)?.spec?.renewTime;
+    return renewTime === undefined ? undefined : String(renewTime);
+  }
+
   /** The default/kubernetes Endpoints. */
   kubernetesEndpoints(): V1Endpoints | undefined {
     return this.endpoints.get("kubernetes", "default");
@@ -87,14 +98,19 @@ export class ClusterCaches implements ClusterReader {
     await Promise.all(this.all().map((informer) => informer.start()));
   }
 
-  /** Resolves when every cache holds a complete list. */
+  /**
+   * Resolves when every cache holds a complete list, the Lease cache's first list having been
+   * tried: without it a node whose report is old but whose Lease is fresh would be judged Stale
+   * for a moment. A failed Lease list (403: a deploy/ without the Lease RBAC) does not hold the
+   * controller back — it keeps retrying with backoff, and the reports alone count meanwhile.
+   */
   async waitForSync(): Promise<void> {
-    await Promise.all(this.all().map((informer) => informer.waitForSync()));
+    await Promise.all([...this.required().map((informer) => informer.waitForSync()), this.agentLeases.waitForFirstList()]);
   }
 
-  /** Whether every cache holds a complete list (the readiness gate). */
+  /** Whether every cache the verdicts need holds a complete list (the readiness gate; the Lease cache is optional). */
   get synced(): boolean {
-    return this.all().every((informer) => informer.synced);
+    return this.required().every((informer) => informer.synced);
   }
 
   /** Stops every informer. */
@@ -121,6 +137,10 @@ export class ClusterCaches implements ClusterReader {
   }
 
   private all(): Array<SupervisedInformer<KubernetesObject>> {
+    return [...this.required(), this.agentLeases as SupervisedInformer<KubernetesObject>];
+  }
+
+  private required(): Array<SupervisedInformer<KubernetesObject>> {
     return [this.nodes, this.apiServices, this.endpoints, this.networkHealths, this.konnectivity, this.probePods] as Array<SupervisedInformer<KubernetesObject>>;
   }
 

@@ -94,7 +94,7 @@ async function createNetworkHealth(deps: ReconcilerDeps, store: NodeStore, node:
 /** Re-reads the node's konnectivity-agent logs when stale, or drops them while they are not needed (core konnectivityLogNeeded). */
 async function refreshLogs(deps: ReconcilerDeps, store: NodeStore, health: NetworkHealth, policy: RemediationPolicy): Promise<void> {
   const pods = store.konnectivityPods();
-  if (konnectivityLogNeeded(health, store.now.toISOString(), policy.staleAfterSeconds)) await deps.logs.refresh(pods);
+  if (konnectivityLogNeeded(health, store.now.toISOString(), policy.staleAfterSeconds, store.agentLeaseRenewTime())) await deps.logs.refresh(pods);
   else deps.logs.drop(pods);
 }
 

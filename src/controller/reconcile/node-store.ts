@@ -28,6 +28,8 @@ export interface ClusterReader {
   kubernetesEndpoints(): object | undefined;
   /** Node `name`'s cached NetworkHealth. */
   networkHealth(name: string): NetworkHealth | undefined;
+  /** spec.renewTime of node `name`'s agent heartbeat Lease (RFC 3339); undefined when none is cached. */
+  agentLeaseRenewTime(name: string): string | undefined;
   /** Every cached NetworkHealth. */
   listNetworkHealths(): readonly NetworkHealth[];
 }
@@ -47,6 +49,8 @@ export interface NodeStore {
   health(): NetworkHealth | undefined;
   /** The konnectivity-agent pods scheduled on the node. */
   konnectivityPods(): readonly KubePod[];
+  /** When the node's agent last renewed its heartbeat Lease (RFC 3339); undefined when unknown. */
+  agentLeaseRenewTime(): string | undefined;
   /** The Observation the core decides from: the node's own NetworkHealth and the log excerpts read so far. */
   observation(): Observation;
   /** The remediation statuses of the other existing nodes (maxConcurrent's and the breaker's counts). */
@@ -76,11 +80,13 @@ export class NodeStores {
       node: () => caches.nodes.get(name),
       health: () => this.health(name),
       konnectivityPods: () => observations.podsOfNode(name, caches.konnectivityPods),
+      agentLeaseRenewTime: () => caches.agentLeaseRenewTime(name),
       observation: () => observations.buildForNode(name, {
         nodes: caches.nodes, apiServices: caches.apiServices, konnectivityPods: caches.konnectivityPods, probePods: caches.probePods,
         logs: { version: logs.version, snapshot: () => logs.snapshot() },
         kubernetesEndpoints: caches.kubernetesEndpoints(),
         health: this.health(name),
+        agentLeaseRenewTime: caches.agentLeaseRenewTime(name),
       }, now),
       otherRemediations: () => otherRemediations(this.networkHealths(), name, (other) => caches.nodes.get(other) !== undefined),
     };

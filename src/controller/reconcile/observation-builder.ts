@@ -31,6 +31,8 @@ export interface NodeSources {
   kubernetesEndpoints?: object;
   /** The node's own NetworkHealth (cache and overlay resolved). */
   health: NetworkHealth | undefined;
+  /** The renewTime of the node's own agent heartbeat Lease, when cached. */
+  agentLeaseRenewTime?: string;
 }
 
 /** The konnectivity agents as a reconcile needs them: per node, and one per distinct server (the fallback for nodes without an agent). */
@@ -106,6 +108,7 @@ export class ObservationBuilder {
       konnectivityDeployed: agents.deployed,
       apiServerEndpoints: sources.kubernetesEndpoints ? apiServerEndpointsView(sources.kubernetesEndpoints as KubeEndpoints) : undefined,
       networkHealth: sources.health ? { [name]: sources.health } : {},
+      ...(sources.agentLeaseRenewTime ? { agentLeaseRenewTimes: { [name]: sources.agentLeaseRenewTime } } : {}),
       probeEndpoints: this.probeEndpoints.get(String(sources.probePods.version), () => probeEndpointsByNode(sources.probePods.list() as ProbePod[], DEFAULT_PROBE_PORT)),
     };
   }

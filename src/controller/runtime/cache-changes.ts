@@ -1,10 +1,12 @@
 /**
  * Turns a change in one of the controller's caches into the nodes to reconcile. A NetworkHealth
  * update that only carries an agent heartbeat stops here (HeartbeatFilter): it cannot change a
- * verdict, and at fleet scale it is most of the watch traffic. A Node change also tells the
- * observation builder, so an unchanged node keeps its cached observation; an update that left the
- * node's view as it was (the kubelet's status update every 5 minutes moves only heartbeat times)
- * stops there too.
+ * verdict, and at fleet scale it is most of the watch traffic. So does an agent's Lease renewal
+ * while its node is judged AgentReporting=True: a renewal only pushes staleness further away, which
+ * the node's requeue at the staleness moment reads (core's agentRelookSeconds). A Node change also
+ * tells the observation builder, so an unchanged node keeps its cached observation; an update that
+ * left the node's view as it was (the kubelet's status update every 5 minutes moves only heartbeat
+ * times) stops there too.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { NetworkHealth } from "../../api/index.js";
@@ -24,6 +26,8 @@ export interface CacheChangeDeps {
   nodesVersion: () => number;
   /** Every node's name (an event about a cluster-wide object concerns them all). */
   allNodes: () => string[];
+  /** Node `name`'s NetworkHealth as this controller knows it (cache and write overlay resolved). */
+  health: (name: string) => NetworkHealth | undefined;
   enqueue: (names: string[]) => void;
 }
 
@@ -33,10 +37,11 @@ export class CacheChangeRouter {
 
   constructor(private readonly deps: CacheChangeDeps) {}
 
-  /** Enqueues the nodes `object`'s change concerns; nothing for a heartbeat-only NetworkHealth or Node update. */
+  /** Enqueues the nodes `object`'s change concerns; nothing for a heartbeat-only NetworkHealth, Node or Lease update. */
   onChange(resource: WatchedResource, change: ChangeType, object: KubernetesObject): void {
     if (resource === "NetworkHealth" && this.heartbeatOnly(change, object as unknown as NetworkHealth)) return;
     if (resource === "Node" && !this.deps.observations.nodeChanged(change, object, this.deps.nodesVersion())) return;
+    if (resource === "AgentLease" && this.renewalOfReportingNode(change, object)) return;
     const names = nodesForEvent(resource, object);
     this.deps.enqueue(names === ALL_NODES ? this.deps.allNodes() : names);
   }
@@ -49,7 +54,21 @@ export class CacheChangeRouter {
       return false;
     }
     if (!this.heartbeats.heartbeatOnly(health)) return false;
-    this.deps.metrics.heartbeatsSkipped.inc();
+    this.deps.metrics.heartbeatsSkipped.inc({ resource: "networkhealths" });
+    return true;
+  }
+
+  /**
+   * True (counted) for a Lease added or renewed while its node's NetworkHealth says AgentReporting
+   * True: the renewal cannot change that verdict. A node not judged Reporting (Stale, NotRunning,
+   * awaiting its first report, no status yet) is reconciled — the renewal may be what revives it —
+   * and so is a deleted Lease (the agent's liveness may now rest on its report alone).
+   */
+  private renewalOfReportingNode(change: ChangeType, lease: KubernetesObject): boolean {
+    if (change === "delete") return false;
+    const conditions = this.deps.health(lease.metadata?.name ?? "")?.status?.conditions ?? [];
+    if (!conditions.some((c) => c.type === "AgentReporting" && c.status === "True")) return false;
+    this.deps.metrics.heartbeatsSkipped.inc({ resource: "agent-leases" });
     return true;
   }
 }

@@ -4,7 +4,7 @@
  */
 
 /** What a watch event was about. */
-export type WatchedResource = "Node" | "NetworkHealth" | "KonnectivityPod" | "ProbePod" | "APIService" | "Endpoints" | "ConfigMap";
+export type WatchedResource = "Node" | "NetworkHealth" | "AgentLease" | "KonnectivityPod" | "ProbePod" | "APIService" | "Endpoints" | "ConfigMap";
 
 /** The structural fields the mapping reads. */
 export interface WatchedObject {
@@ -16,7 +16,7 @@ export interface WatchedObject {
 export const ALL_NODES = Symbol("all nodes");
 
 /**
- * Node → itself; NetworkHealth → its name (same as its Node); probe pod → its node; konnectivity-agent pod → its node,
+ * Node → itself; NetworkHealth and the agent's heartbeat Lease → their name (same as their Node); probe pod → its node; konnectivity-agent pod → its node,
  * or every node while unscheduled (it may explain any node's "No agent available"); APIService,
  * Endpoints and config changes → every node.
  */
@@ -25,6 +25,7 @@ export function nodesForEvent(resource: WatchedResource, object: WatchedObject):
   switch (resource) {
     case "Node":
     case "NetworkHealth":
+    case "AgentLease":
       return name ? [name] : [];
     case "ProbePod":
       return (object.spec as { nodeName?: string } | undefined)?.nodeName ? [(object.spec as { nodeName: string }).nodeName] : [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { trimForCache, trimNodeForCache, trimPodForCache } from "../../../src/k8s/cache-trim.js";
+import { trimForCache, trimLeaseForCache, trimNodeForCache, trimPodForCache } from "../../../src/k8s/cache-trim.js";
 import { konnectivityAgentView } from "../../../src/core/index.js";
 import { nodesForEvent } from "../../../src/controller/runtime/event-keys.js";
 import { probeEndpointsByNode } from "../../../src/controller/workloads/workloads.js";
@@ -83,3 +83,28 @@ describe("trimPodForCache", () => {
     expect(trimPodForCache({ metadata: { name: "p", managedFields } } as KubernetesObject)).toEqual({ apiVersion: undefined, kind: undefined, metadata: { name: "p" } });
   });
 });
+
+describe("trimLeaseForCache", () => {
+  const lease = (renewTime: Date | string | undefined) => ({
+    apiVersion: "coordination.k8s.io/v1", kind: "Lease",
+    metadata: { name: "worker-1", namespace: "netmedic-node-lease", uid: "u1", resourceVersion: "42", labels: { "app.kubernetes.io/name": "netmedic" }, managedFields },
+    spec: { holderIdentity: "worker-1", leaseDurationSeconds: 750, ...(renewTime === undefined ? {} : { renewTime }) },
+  });
+
+  it.each([
+    { case: "a watched Lease (renewTime the MicroTime string)", renewTime: "2026-12-04T17:00:00.123456Z", kept: "2026-12-04T17:00:00.123456Z" },
+    { case: "a listed Lease (client-node decodes renewTime as a Date)", renewTime: new Date("2026-12-04T17:00:00.123Z"), kept: "2026-12-04T17:00:00.123Z" },
+  ])("$case keeps its identity and renewTime as a string, nothing else", ({ renewTime, kept }) => {
+    expect(trimLeaseForCache(lease(renewTime) as KubernetesObject)).toEqual({
+      apiVersion: "coordination.k8s.io/v1", kind: "Lease",
+      metadata: { name: "worker-1", namespace: "netmedic-node-lease", uid: "u1", resourceVersion: "42" }, spec: { renewTime: kept },
+    });
+  });
+
+  it("a Lease never renewed keeps an empty spec; what the router keys on is kept", () => {
+    const trimmed = trimLeaseForCache(lease(undefined) as KubernetesObject) as KubernetesObject & { spec?: object };
+    expect(trimmed.spec).toEqual({});
+    expect(nodesForEvent("AgentLease", trimmed)).toEqual(["worker-1"]);
+  });
+});
+

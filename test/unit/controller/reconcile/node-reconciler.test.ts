@@ -35,6 +35,7 @@ function fakes(names: string[], writeDelayMs = 0, failWritesOf = new Set<string>
     kubernetesEndpoints: () => cluster.endpoints,
     networkHealth: (name) => cachedHealths.find((h) => h.metadata.name === name),
     listNetworkHealths: () => cachedHealths,
+    agentLeaseRenewTime: () => undefined,
   };
   const writes: Array<{ name: string; status: NetworkHealthStatus }> = [];
   const applies: NetworkHealth[] = [];
