@@ -8,14 +8,15 @@
 // UnmanageCNILinks, the agent executes it — NM's own drop-in appended after the admin's list, NM
 // reloaded, nm-cloud-setup disabled — and the node is Ready=True. Idempotent, reversible,
 // all-or-nothing; this machine's /etc untouched.
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { beforeAll, describe, expect, it } from "@jest/globals";
 import { existsSync, readFileSync } from "node:fs";
 import type { NetworkHealth, PlannedAction } from "../../src/api/index.js";
 import type { Agent } from "../../src/agent/agent.js";
 import { NM_CNI_CONF } from "../../src/agent/actions/unmanage-cni-links.js";
 import type { Lab } from "../support/lab/index.js";
-import { captureLogger, machineState, MemoryNetworkHealthStore, startLabAgent } from "./agent-support.js";
-import { diagnoseLabNode, reasons, startK3sNodeLab } from "./ufw-node.js";
+import { captureLogger, machineState, type MemoryNetworkHealthStore } from "./agent-support.js";
+import { k3sNodeSuite } from "./k3s-node-suite.js";
+import { diagnoseLabNode, reasons } from "./ufw-node.js";
 
 const ADMIN_CONF = "/etc/NetworkManager/conf.d/50-admin.conf";
 const CNI_SPECS = "interface-name:cali*;interface-name:cni0;interface-name:flannel*;interface-name:kube-bridge;interface-name:tunl*;interface-name:vxlan.calico";
@@ -27,6 +28,10 @@ describe("agent on a lab node whose NetworkManager would manage the CNI's links:
   let before: Record<string, unknown>;
   let plan: PlannedAction[] = [];
   const { logger } = captureLogger();
+  const suite = k3sNodeSuite("/etc/NetworkManager/conf.d", logger);
+  beforeAll(() => {
+    ({ lab, agent, store, before } = suite);
+  });
   const status = () => store.object?.status ?? {};
   const diagnosis = () => diagnoseLabNode(lab, store.object as NetworkHealth);
   /** The fake systemctl's changing calls since `from` (reads left out), as "verb units". */
@@ -38,15 +43,6 @@ describe("agent on a lab node whose NetworkManager would manage the CNI's links:
     await lab.setSystemctlUnit("nm-cloud-setup.timer", { active: enabled, enabled });
   };
 
-  beforeAll(async () => {
-    before = await machineState();
-    lab = await startK3sNodeLab("/etc/NetworkManager/conf.d");
-    ({ agent, store } = await startLabAgent(lab, logger));
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab?.stop();
-  }, 60_000);
 
   it("no NetworkManager (Ubuntu server, the lab's worker): NotRunning, the node is all-True (no misfire)", async () => {
     await agent.round();

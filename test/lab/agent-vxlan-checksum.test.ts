@@ -8,15 +8,16 @@
 // as a udev rule in the lab's /etc scratch layer — and the node is Ready=True. The lab runs no udevd:
 // the rule's own command is run on a recreated link as udev would. Idempotent, reversible,
 // all-or-nothing; this machine's /etc and network untouched.
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { beforeAll, describe, expect, it } from "@jest/globals";
 import { existsSync, readFileSync } from "node:fs";
 import type { NetworkHealth, PlannedAction } from "../../src/api/index.js";
 import type { Agent } from "../../src/agent/agent.js";
 import { VXLAN_UDEV_RULE } from "../../src/agent/actions/disable-vxlan-offload.js";
 import { parseOffload, parseUdpChecksumErrors } from "../../src/agent/vxlan-offload.js";
 import type { Lab } from "../support/lab/index.js";
-import { captureLogger, machineState, MemoryNetworkHealthStore, startLabAgent } from "./agent-support.js";
-import { diagnoseLabNode, inWorker, reasons, startK3sNodeLab } from "./ufw-node.js";
+import { captureLogger, machineState, type MemoryNetworkHealthStore } from "./agent-support.js";
+import { k3sNodeSuite } from "./k3s-node-suite.js";
+import { diagnoseLabNode, inWorker, reasons } from "./ufw-node.js";
 
 // Fixed program: one UDP datagram whose checksum cannot be right (0xBEEF; 0 would mean "none").
 const BAD_UDP = `
@@ -33,6 +34,10 @@ describe("agent on a lab node whose VXLAN link offloads checksums that arrive ba
   let before: Record<string, unknown>;
   let plan: PlannedAction[] = [];
   const { logger } = captureLogger();
+  const suite = k3sNodeSuite("/etc/udev/rules.d", logger);
+  beforeAll(() => {
+    ({ lab, agent, store, before } = suite);
+  });
   const status = () => store.object?.status ?? {};
   const diagnosis = () => diagnoseLabNode(lab, store.object as NetworkHealth);
   const offload = async () => parseOffload(await inWorker(lab, "ethtool", "-k", "flannel.1"));
@@ -47,15 +52,6 @@ describe("agent on a lab node whose VXLAN link offloads checksums that arrive ba
     expect(sent).toMatchObject({ code: 0 });
   };
 
-  beforeAll(async () => {
-    before = await machineState();
-    lab = await startK3sNodeLab("/etc/udev/rules.d");
-    ({ agent, store } = await startLabAgent(lab, logger));
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab?.stop();
-  }, 60_000);
 
   it("no VXLAN link (the lab's bridge-only worker): NoVXLANLink, the node is all-True (no misfire)", async () => {
     await agent.round();
