@@ -7,6 +7,7 @@ import type { NetworkHealth, NetworkHealthStatus, PodNetworkFacts } from "../api
 import type { NodeLeaseReader } from "./checkpoint/heartbeat.js";
 import type { Dialer } from "./host-dialer.js";
 import type { HostExecutor } from "./host-executor.js";
+import type { LeaseHeartbeat } from "./lease-heartbeat.js";
 
 /**
  * Where the agent reads its NetworkHealth and writes its status. `follow` and `waitForChange` are
@@ -51,4 +52,9 @@ export interface AgentDeps {
    * confirms a re-point. Absent: a re-point under the dead-man switch cannot be confirmed and is rolled back.
    */
   leases?: NodeLeaseReader;
+  /**
+   * Renews this node's heartbeat Lease after each round's report. Absent (tests of one round's
+   * report): the agent heartbeats through its NetworkHealth status, as before the Lease existed.
+   */
+  leaseHeartbeat?: LeaseHeartbeat;
 }

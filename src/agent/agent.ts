@@ -2,7 +2,8 @@
  * The node agent's loop. Each round: read the node's NetworkHealth (created by the controller with
  * the probe targets in an annotation; until then the agent waits), execute the due part of an
  * approved order (order-execution.ts), collect host facts, run the probes, and apply facts + probes
- * + agent status with server-side apply only when the content changed or the heartbeat is due.
+ * + agent status with server-side apply only when the content changed (or, without a working
+ * heartbeat Lease, the heartbeat is due), then renew the Lease when due (lease-heartbeat.ts).
  * Between rounds the loop sleeps its interval, or less when the store (a watch, in production) shows
  * an order to execute, the object's first appearance or new probe targets. Errors back off (capped,
  * jittered); nothing crashes the loop.
@@ -76,7 +77,9 @@ export class Agent {
     }
     const force = this.reportAfterActions;
     this.reportAfterActions = false;
-    return this.publish(force);
+    const outcome = await this.publish(force);
+    await this.deps.leaseHeartbeat?.round(this.clock());
+    return outcome;
   }
 
   /** The controller's probe targets from the object's annotation; a refused value is logged once and probes nothing. */
@@ -93,7 +96,7 @@ export class Agent {
   private async publish(force: boolean): Promise<RoundOutcome> {
     const current: AgentReport = { ...this.report, results: this.orders.results };
     const nowMs = this.clock().getTime();
-    if (!force && !this.gate.due(current, nowMs)) return "unchanged";
+    if (!force && !this.gate.due(current, nowMs, this.deps.leaseHeartbeat?.working(nowMs))) return "unchanged";
     const changed = this.gate.changed(current);
     await this.deps.store.applyStatus(this.config.nodeName, agentStatus(current, this.timestamp()));
     this.gate.written(current, nowMs);

@@ -8,22 +8,31 @@
 import { setFlagsFromString } from "node:v8";
 import { pino, type Logger } from "pino";
 import { AgentApiClient } from "../k8s/light/agent-api-client.js";
+import { AgentLeaseClient } from "../k8s/light/agent-lease.js";
+import { staleAfterForHeartbeat } from "../core/policy.js";
 import { Agent } from "./agent.js";
 import type { NetworkHealthStore } from "./agent-config.js";
 import type { NodeLeaseReader } from "./checkpoint/heartbeat.js";
 import { HostNetworkDialer } from "./host-dialer.js";
 import { HostExecutor } from "./host-executor.js";
+import { LeaseHeartbeat, type LeaseRenewer } from "./lease-heartbeat.js";
 import { asUsageError, parseDuration } from "../core/flags.js";
 import { DEFAULT_CONFIRM_TIMEOUT, parseAgentArgs, type AgentOptions } from "./options.js";
 import { netmedicVersion } from "./version.js";
 import { WatchedNetworkHealthStore } from "./watched-store.js";
 
 /**
- * Builds an Agent from parsed options, a store, a logger and the reader of its node's kubelet Lease
- * (the seam tests use; without `leases` a re-point under the dead-man switch is rolled back).
+ * Builds an Agent from parsed options, a store, a logger, the reader of its node's kubelet Lease
+ * and the renewer of its own heartbeat Lease (the seams tests use; without `leases` a re-point under
+ * the dead-man switch is rolled back, without `renewer` the agent heartbeats through NetworkHealth).
  */
-export function createAgent(options: AgentOptions, store: NetworkHealthStore, logger: Logger, leases?: NodeLeaseReader): Agent {
+export function createAgent(options: AgentOptions, store: NetworkHealthStore, logger: Logger, leases?: NodeLeaseReader, renewer?: LeaseRenewer): Agent {
   const host = new HostExecutor(options.hostPid);
+  const agentLogger = logger.child({ component: "agent", node: options.nodeName });
+  const leaseHeartbeat = renewer && new LeaseHeartbeat(renewer, {
+    node: options.nodeName, heartbeatMs: options.heartbeatMs, logger: agentLogger,
+    leaseDurationSeconds: staleAfterForHeartbeat(Math.ceil(options.heartbeatMs / 1000)),
+  });
   const podNetwork = { ...(options.podInterface ? { interface: options.podInterface } : {}), ...(options.podCIDR ? { cidr: options.podCIDR } : {}) };
   return new Agent(
     {
@@ -31,7 +40,7 @@ export function createAgent(options: AgentOptions, store: NetworkHealthStore, lo
       probeTimeoutMs: options.probeTimeoutMs, probeEndpoint: options.probeEndpoint, podNetwork, version: netmedicVersion(),
       ...(options.stateDir ? { deadMan: { stateDir: options.stateDir, confirmTimeoutMs: options.confirmTimeoutMs ?? parseDuration("confirm-timeout", DEFAULT_CONFIRM_TIMEOUT) } } : {}),
     },
-    { store, host, dialer: new HostNetworkDialer(host), logger: logger.child({ component: "agent", node: options.nodeName }), ...(leases ? { leases } : {}) },
+    { store, host, dialer: new HostNetworkDialer(host), logger: agentLogger, ...(leases ? { leases } : {}), ...(leaseHeartbeat ? { leaseHeartbeat } : {}) },
   );
 }
 
@@ -71,7 +80,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   process.once("SIGINT", onSignal);
   const store = new WatchedNetworkHealthStore(api, options.nodeName, logger.child({ component: "watch", node: options.nodeName }));
   try {
-    await createAgent(options, store, logger, api).run(stop.signal);
+    await createAgent(options, store, logger, api, new AgentLeaseClient(api.rest)).run(stop.signal);
   } finally {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);

@@ -1,7 +1,9 @@
 /**
  * The agent's part of the NetworkHealth status (field manager netmedic-agent owns facts, probes and
- * agent) and when to send it: when anything but timestamps and latencies changed, or when the
- * heartbeat interval has passed, so the controller can tell a live agent from a stale one.
+ * agent) and when to send it: when anything but timestamps and latencies changed, or — only while
+ * the agent's heartbeat Lease is not working (lease-heartbeat.ts) — when the heartbeat interval has
+ * passed, so the controller can still tell a live agent from a stale one. Every NetworkHealth write
+ * reaches every agent's watch; a heartbeat-only write is the one the Lease exists to avoid.
  */
 import type { ActionResult, HostFacts, NetworkHealthStatus, ProbeResult } from "../api/index.js";
 import { withoutEmpty } from "../core/without-empty.js";
@@ -40,9 +42,12 @@ export class ReportGate {
 
   constructor(private readonly heartbeatMs: number) {}
 
-  /** Whether `report` at time `nowMs` should be written. */
-  due(report: AgentReport, nowMs: number): boolean {
-    return this.changed(report) || nowMs - this.lastWrite >= this.heartbeatMs;
+  /**
+   * Whether `report` at time `nowMs` should be written: changed content, or a heartbeat due while
+   * `leaseWorking` is false (no Lease, or one that cannot be written).
+   */
+  due(report: AgentReport, nowMs: number, leaseWorking = false): boolean {
+    return this.changed(report) || (!leaseWorking && nowMs - this.lastWrite >= this.heartbeatMs);
   }
 
   /** Whether `report`'s content differs from the last one written (not just a heartbeat). */

@@ -49,8 +49,11 @@ const selectName = (name: string): string => `fieldSelector=${encodeURIComponent
 
 /** Reads NetworkHealth objects and applies their status under one field manager. */
 export class AgentApiClient {
-  /** @param fieldManager the SSA field manager of every status write (netmedic-agent by default). */
-  constructor(private readonly rest: RestClient, private readonly fieldManager: string = FIELD_MANAGER_AGENT) {}
+  /**
+   * @param rest the connection, shared with the agent's Lease client (one keep-alive connection).
+   * @param fieldManager the SSA field manager of every status write (netmedic-agent by default).
+   */
+  constructor(readonly rest: RestClient, private readonly fieldManager: string = FIELD_MANAGER_AGENT) {}
 
   /**
    * A client for the kubeconfig at `path`, or the default resolution (KUBECONFIG, ~/.kube/config,

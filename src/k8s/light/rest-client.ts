@@ -7,6 +7,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { Socket } from "node:net";
 import { createInterface } from "node:readline";
 import type { RestCredentials } from "./rest-credentials.js";
 
@@ -27,7 +28,7 @@ export class ApiRequestError extends Error {
 
 /** One request: `path` is absolute (with its query), `body` is sent as JSON. */
 export interface RestRequest {
-  method: "GET" | "PATCH";
+  method: "GET" | "PATCH" | "PUT" | "POST";
   path: string;
   body?: unknown;
   contentType?: string;
@@ -50,6 +51,9 @@ export interface RestClientOptions {
   userAgent?: string;
 }
 
+/** Idle time before the kernel's first keepalive probe (Go's net.Dialer default). */
+export const TCP_KEEPALIVE_MS = 30_000;
+
 interface RawResponse {
   statusCode: number;
   text: string;
@@ -63,7 +67,9 @@ export class RestClient {
 
   constructor(private readonly credentials: RestCredentials, options: RestClientOptions = {}) {
     const secure = credentials.server.startsWith("https:");
-    this.agent = secure ? new HttpsAgent({ keepAlive: true, maxFreeSockets: 1, ...credentials.tls }) : new HttpAgent({ keepAlive: true, maxFreeSockets: 1 });
+    // keepAliveMsecs: the probe delay Node's agent sets on a pooled idle socket (default 1 s).
+    const pool = { keepAlive: true, keepAliveMsecs: TCP_KEEPALIVE_MS, maxFreeSockets: 1 };
+    this.agent = withTcpKeepAlive(secure ? new HttpsAgent({ ...pool, ...credentials.tls }) : new HttpAgent(pool));
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.userAgent = options.userAgent ?? "netmedic";
   }
@@ -112,7 +118,6 @@ export class RestClient {
         if (request.signal.aborted) resolve();
       });
       req.once("error", (error) => (request.signal.aborted ? resolve() : reject(error)));
-      req.on("socket", (socket) => socket.setKeepAlive(true, 30_000));
       req.end();
     });
   }
@@ -150,6 +155,17 @@ export class RestClient {
       req.end(body);
     });
   }
+}
+
+/**
+ * TCP keepalive on every connection `agent` opens, as Go's dialer sets (30 s): the agent's watch of
+ * an object that now changes only when a report's content does is quiet for hours, a NAT or load
+ * balancer drops idle state long before that, and the probes let the kernel find a vanished peer.
+ */
+function withTcpKeepAlive<A extends HttpAgent>(agent: A): A {
+  const connect = agent.createConnection.bind(agent) as (...args: unknown[]) => Socket | undefined;
+  Object.assign(agent, { createConnection: (...args: unknown[]) => connect(...args)?.setKeepAlive(true, TCP_KEEPALIVE_MS) });
+  return agent;
 }
 
 function collect(res: IncomingMessage): Promise<RawResponse> {
