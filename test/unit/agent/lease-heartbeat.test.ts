@@ -47,7 +47,7 @@ async function roundsAt(heartbeat: LeaseHeartbeat, times: number[]): Promise<str
 }
 
 describe("LeaseHeartbeat", () => {
-  it.each([
+  it.each<[string, Array<number | "ok" | Error>, number[], number[], string]>([
     ["renews at start, then once a heartbeat", ["ok"], [0, 500, 999, 1000, 1500, 2000], [0, 1000, 2000], "working:true"],
     ["403 falls back and retries only at the next heartbeat", [403], [0, 500, 999, 1000], [0, 1000], "fallback:false"],
     ["404 (namespace missing) falls back like 403", [404], [0, 500], [0], "fallback:false"],

@@ -139,8 +139,8 @@ describe("AgentLeaseClient", () => {
 
 describe("RestClient sockets", () => {
   const spy = jest.spyOn(Socket.prototype, "setKeepAlive");
-  afterEach(() => spy.mockClear());
-  afterAll(() => spy.mockRestore());
+  afterEach(() => void spy.mockClear());
+  afterAll(() => void spy.mockRestore());
 
   /** The keepalive settings applied so far to the client socket at the other end of `server`'s `req`. */
   const keepAliveOf = (req: IncomingMessage): unknown[][] => spy.mock.calls.filter((_args, i) => (spy.mock.contexts[i] as Socket).localPort === req.socket.remotePort);
