@@ -6,9 +6,10 @@
  * turns it Stale (the resync is an hour away), and a renewal then revives it at once. The test plays
  * the agent (its report under the agent's field manager, the Lease as the agent writes it) and uses
  * a 10 s heartbeat with a 12 s limit so the story takes seconds. The controller runs in-process as
- * ServiceAccount <namespace>/netmedic-controller with deploy/'s RBAC plus, made here, list/watch of
- * Leases in netmedic-node-lease (the namespace is the product's fixed one, created if missing and
- * left in place: other files on the shared plane may use it).
+ * ServiceAccount <namespace>/netmedic-controller with deploy/'s RBAC; it starts without the right to
+ * read the Leases, which must not keep it from leading (the Lease watch retries with backoff), and is
+ * then granted list/watch of Leases in netmedic-node-lease here (the namespace is the product's
+ * fixed one, created if missing and left in place: other files on the shared plane may use it).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { CoordinationV1Api, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
@@ -91,7 +92,6 @@ describe("the agent's heartbeat Lease on a real control plane", () => {
     kubectlManifests("apply", cluster.kubeconfigPath, manifests);
     await admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace, body: { metadata: { name: "netmedic-config" }, data: { "config.yaml": CONFIG } } });
     const serviceAccount = await asServiceAccount(admin, namespace, "netmedic-controller");
-    await grantLeaseReads(admin);
     controller = await startController({
       kubeConfig: serviceAccount, namespace, listen: { host: "127.0.0.1", port: 0 }, identity: "controller-lease",
       leaseName: "netmedic-controller", leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 0.5, logger: log.logger, restartBackoff: { baseMs: 200, capMs: 2000 },
@@ -109,6 +109,14 @@ describe("the agent's heartbeat Lease on a real control plane", () => {
     await rbac.deleteNamespacedRoleBinding({ name: leaseReader, namespace: AGENT_LEASE_NAMESPACE }).catch(ignore);
     await rbac.deleteNamespacedRole({ name: leaseReader, namespace: AGENT_LEASE_NAMESPACE }).catch(ignore);
     kubectlManifests("delete", cluster.kubeconfigPath, manifests);
+  });
+
+  it("without the right to read the Leases it still leads and is ready; the Lease watch restarts with backoff on the 403", async () => {
+    await eventually("a refused Lease list", () => log.lines.find((line) => line["resource"] === "agent-leases" && String(line["reason"]).startsWith("403")));
+    expect(controller.isLeader()).toBe(true);
+    expect(controller.isReady()).toBe(true);
+    await eventually("the Lease watch retried", async () => (await metricSum(controller, "netmedic_watch_restarts_total", 'resource="agent-leases"')) >= 2 || undefined);
+    await grantLeaseReads(admin);
   });
 
   it("keeps an agent with an old report Reporting while its Lease is renewed, and turns it Stale by its own requeue once renewals stop", async () => {
