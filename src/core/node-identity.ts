@@ -6,9 +6,10 @@
  * The split is the contract's two field managers (docs/architecture.md §2): the agent owns
  * status.facts, status.probes and status.agent; everything else in status (observedGeneration,
  * conditions, diagnosis, remediation orders, history) is the controller's. An agent may change only
- * its own node's object, only through the status subresource, and only in its own fields.
+ * its own node's object, only through the status subresource, and only in its own fields. Its
+ * heartbeat Lease is judged the same way (judgeAgentLeaseWrite): only the Lease named as its node.
  */
-import type { NetworkHealthStatus } from "../api/index.js";
+import { AGENT_LEASE_NAMESPACE, type NetworkHealthStatus } from "../api/index.js";
 
 /** The status fields the node agent writes (field manager netmedic-agent). */
 export const AGENT_STATUS_FIELDS: readonly string[] = ["facts", "probes", "agent"];
@@ -63,6 +64,32 @@ export function judgeAgentWrite(write: AgentWrite): Verdict {
   if (changed.length > 0) {
     return refuse(`node ${node} may not write controller-owned status fields (${changed.map((key) => `status.${key}`).join(", ")}): an agent writes only status.${AGENT_STATUS_FIELDS.join(", status.")}`);
   }
+  return { allowed: true };
+}
+
+/** One write to a Lease in a namespace the Lease webhook entry selects, by an agent. */
+export interface AgentLeaseWrite {
+  operation: string;
+  namespace: string;
+  /** The Lease's name, which must be the caller's node's. */
+  name: string;
+  /** spec.holderIdentity of the Lease written (undefined on DELETE or when unset). */
+  holderIdentity: string | undefined;
+  caller: CallerNode;
+}
+
+/**
+ * The verdict on one agent write to a heartbeat Lease: create or update of the Lease in
+ * AGENT_LEASE_NAMESPACE named as the caller's node and held by it; never a delete — a Lease gone
+ * would read as an agent never heard from, and a node that could delete one could hide another.
+ */
+export function judgeAgentLeaseWrite(write: AgentLeaseWrite): Verdict {
+  if ("unknown" in write.caller) return refuse(`netmedic-agent credentials not tied to a node: ${write.caller.unknown}`);
+  const node = write.caller.node;
+  const lease = `Lease ${write.namespace}/${write.name}`;
+  if (write.operation !== "CREATE" && write.operation !== "UPDATE") return refuse(`node ${node}: an agent may only create or update its own heartbeat Lease, not ${write.operation.toLowerCase()} ${lease}`);
+  if (write.namespace !== AGENT_LEASE_NAMESPACE || write.name !== node) return refuse(`node ${node} may not write ${lease}: an agent writes only the Lease ${AGENT_LEASE_NAMESPACE}/${node}`);
+  if (write.holderIdentity !== node) return refuse(`node ${node} may not write ${lease} with holderIdentity ${write.holderIdentity ?? "(none)"}: its holder is the node itself`);
   return { allowed: true };
 }
 

@@ -17,6 +17,8 @@ export interface ReviewRequest {
   operation: string;
   subResource: string;
   name: string;
+  /** "" for a cluster-scoped object (a NetworkHealth). */
+  namespace: string;
   resource: string;
   /** A dry run changes nothing: the guard check (guard-check.ts) sends its probe as one. */
   dryRun: boolean;
@@ -50,6 +52,7 @@ export function parseAdmissionReview(body: string): ReviewRequest {
     operation: text(request.operation),
     subResource: text(request.subResource),
     name: text(request.name),
+    namespace: text(request.namespace),
     resource: isObject(request.resource) ? text(request.resource.resource) : "",
     dryRun: request.dryRun === true,
     userInfo: parseUser(request.userInfo),

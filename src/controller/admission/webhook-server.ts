@@ -1,6 +1,6 @@
 /**
- * The node-identity admission webhook over HTTPS: POST /validate-networkhealth with an
- * AdmissionReview, answered with one. A body that is not an AdmissionReview gets a 400 with one
+ * The node-identity admission webhook over HTTPS: POST /validate-networkhealth (NetworkHealth
+ * writes) or /validate-agent-lease (the agents' heartbeat Leases) with an AdmissionReview, answered with one. A body that is not an AdmissionReview gets a 400 with one
  * line saying why; a failure while judging refuses the request (the webhook fails closed for the
  * agent) rather than crashing or hanging the apiserver's call.
  */
@@ -8,13 +8,19 @@ import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { admissionResponse, parseAdmissionReview, ReviewError } from "./admission-review.js";
-import { reviewNetworkHealthWrite, type AgentAccount } from "./node-identity-review.js";
+import type { Verdict } from "../../core/node-identity.js";
+import { admissionResponse, parseAdmissionReview, ReviewError, type ReviewRequest } from "./admission-review.js";
+import { reviewAgentLeaseWrite, reviewNetworkHealthWrite, type AgentAccount } from "./node-identity-review.js";
 import type { PodNodes } from "./pod-nodes.js";
 import type { ServingCert } from "./serving-cert.js";
 
-/** The path the ValidatingWebhookConfiguration calls (deploy/53-node-identity-webhook.yaml). */
+/** The path the ValidatingWebhookConfiguration calls for NetworkHealth writes (deploy/53-node-identity-webhook.yaml). */
 export const WEBHOOK_PATH = "/validate-networkhealth";
+/** The path its second entry calls for writes to the agents' heartbeat Leases. */
+export const AGENT_LEASE_WEBHOOK_PATH = "/validate-agent-lease";
+
+type Reviewer = (request: ReviewRequest, agent: AgentAccount, pods: PodNodes) => Promise<Verdict>;
+const REVIEWERS: ReadonlyMap<string, Reviewer> = new Map([[WEBHOOK_PATH, reviewNetworkHealthWrite], [AGENT_LEASE_WEBHOOK_PATH, reviewAgentLeaseWrite]]);
 
 /** An AdmissionReview of two full NetworkHealths stays far below this. */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -52,7 +58,8 @@ const sendJson = (response: ServerResponse, code: number, body: unknown): void =
 };
 
 async function handle(options: WebhookOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  if ((request.url ?? "").split("?")[0] !== WEBHOOK_PATH) return void response.writeHead(404).end();
+  const reviewer = REVIEWERS.get((request.url ?? "").split("?")[0] ?? "");
+  if (!reviewer) return void response.writeHead(404).end();
   if (request.method !== "POST") return void response.writeHead(405).end();
   const body = await readBody(request);
   if (body === undefined) return sendJson(response, 413, { message: `AdmissionReview larger than ${MAX_BODY_BYTES} bytes` });
@@ -63,13 +70,13 @@ async function handle(options: WebhookOptions, request: IncomingMessage, respons
     if (!(error instanceof ReviewError)) throw error;
     return sendJson(response, 400, { message: error.message });
   }
-  let verdict;
+  let verdict: Verdict;
   try {
-    verdict = await reviewNetworkHealthWrite(review, options.agent, options.pods);
+    verdict = await reviewer(review, options.agent, options.pods);
   } catch (error) {
     verdict = { allowed: false as const, message: `netmedic node identity could not judge this request: ${(error as Error).message}` };
   }
-  if (!verdict.allowed) options.logger.info({ user: review.userInfo.username, name: review.name, reason: verdict.message }, "agent write refused");
+  if (!verdict.allowed) options.logger.info({ user: review.userInfo.username, resource: review.resource, name: review.name, reason: verdict.message }, "agent write refused");
   sendJson(response, 200, admissionResponse(review.uid, verdict.allowed, verdict.allowed ? undefined : verdict.message));
 }
 

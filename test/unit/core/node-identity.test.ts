@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { AGENT_STATUS_FIELDS, controllerFieldsChanged, judgeAgentWrite, type AgentWrite } from "../../../src/core/node-identity.js";
+import { AGENT_STATUS_FIELDS, controllerFieldsChanged, judgeAgentLeaseWrite, judgeAgentWrite, type AgentLeaseWrite, type AgentWrite } from "../../../src/core/node-identity.js";
 import { CONTROLLER_STATUS_FIELDS } from "../../../src/core/status-equality.js";
 import type { NetworkHealthStatus } from "../../../src/api/index.js";
 
@@ -35,6 +35,27 @@ describe("judgeAgentWrite", () => {
     const verdict = judgeAgentWrite(input);
     expect(verdict.allowed).toBe(false);
     expect(verdict.allowed ? "" : verdict.message).toContain(message);
+  });
+});
+
+const leaseWrite = (overrides: Partial<AgentLeaseWrite>): AgentLeaseWrite => ({
+  operation: "UPDATE", namespace: "netmedic-node-lease", name: "node-a", holderIdentity: "node-a", caller: { node: "node-a" }, ...overrides,
+});
+
+describe("judgeAgentLeaseWrite", () => {
+  it.each([
+    ["a renewal of its own Lease", leaseWrite({}), ""],
+    ["the creation of its own Lease", leaseWrite({ operation: "CREATE" }), ""],
+    ["another node's Lease", leaseWrite({ name: "node-b", holderIdentity: "node-a" }), "node node-a may not write Lease netmedic-node-lease/node-b: an agent writes only the Lease netmedic-node-lease/node-a"],
+    ["another node's Lease held in that node's name", leaseWrite({ operation: "CREATE", name: "node-b", holderIdentity: "node-b" }), "may not write Lease netmedic-node-lease/node-b"],
+    ["its own Lease held by another node", leaseWrite({ holderIdentity: "node-b" }), "node node-a may not write Lease netmedic-node-lease/node-a with holderIdentity node-b: its holder is the node itself"],
+    ["its own Lease without a holder", leaseWrite({ holderIdentity: undefined }), "with holderIdentity (none)"],
+    ["a Lease in another namespace", leaseWrite({ namespace: "kube-node-lease" }), "may not write Lease kube-node-lease/node-a"],
+    ["a delete of its own Lease", leaseWrite({ operation: "DELETE", holderIdentity: undefined }), "node node-a: an agent may only create or update its own heartbeat Lease, not delete Lease netmedic-node-lease/node-a"],
+    ["a caller with no node", leaseWrite({ caller: { unknown: "the token is not bound to a Pod" } }), "netmedic-agent credentials not tied to a node: the token is not bound to a Pod"],
+  ])("%s", (_name, input, refusal) => {
+    const verdict = judgeAgentLeaseWrite(input);
+    expect(verdict.allowed ? "" : verdict.message).toEqual(refusal === "" ? "" : expect.stringContaining(refusal));
   });
 });
 

@@ -104,10 +104,14 @@ describe("deploy/ (kubectl kustomize) and deploy/monitoring", () => {
     }
     const agentRules = rules.filter((r) => r.role === "netmedic-agent");
     expect(agentRules.map((r) => `${r.resources.join(",")}: ${[...r.verbs].sort().join(",")}`)).toEqual(["networkhealths: get,list,watch", "networkhealths/status: patch"]);
-    // The agent's only other grant: get of the kubelets' Leases (a re-point's confirmation), in kube-node-lease only.
+    // The agent's only other grants: get of the kubelets' Leases (a re-point's confirmation), in
+    // kube-node-lease only, and its own heartbeat Lease in netmedic-node-lease (no list, watch or delete).
     const leaseRoles = [...byKind(objects, "Role"), ...byKind(objects, "ClusterRole")].filter((role) => JSON.stringify(role["rules"]).includes("leases")
       && byKind(objects, "RoleBinding").some((b) => b.metadata.namespace === role.metadata.namespace && JSON.stringify(b).includes(`"name":"${role.metadata.name}"`) && JSON.stringify(b).includes('"name":"netmedic-agent"')));
-    expect(leaseRoles.map((role) => [role.kind, role.metadata.namespace, role["rules"]])).toEqual([["Role", "kube-node-lease", [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get"] }]]]);
+    expect(leaseRoles.map((role) => [role.kind, role.metadata.namespace, role["rules"]])).toEqual([
+      ["Role", "kube-node-lease", [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get"] }]],
+      ["Role", "netmedic-node-lease", [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }]],
+    ]);
     const [probe] = byKind(objects, "ServiceAccount", "netmedic-probe");
     expect(probe?.["automountServiceAccountToken"]).toBe(false);
   });

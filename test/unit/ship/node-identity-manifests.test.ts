@@ -2,6 +2,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
+import { AGENT_LEASE_NAMESPACE } from "../../../src/api/index.js";
 import { agentDaemonSet } from "../../../src/controller/workloads/workloads.js";
 import { DEFAULT_CONFIG } from "../../../src/controller/config/config.js";
 
@@ -20,7 +21,17 @@ describe("node identity in deploy/", () => {
       failurePolicy: "Ignore", sideEffects: "None", timeoutSeconds: 5, admissionReviewVersions: ["v1"],
       clientConfig: { service: { name: "netmedic-webhook", namespace: "netmedic", path: "/validate-networkhealth", port: 443 } },
       rules: [{ apiGroups: ["netmedic.io"], apiVersions: ["*"], resources: ["networkhealths", "networkhealths/status"], operations: ["CREATE", "UPDATE", "DELETE"], scope: "Cluster" }],
+    }), expect.objectContaining({
+      name: "agent-lease.netmedic.io", failurePolicy: "Ignore", sideEffects: "None", timeoutSeconds: 5, admissionReviewVersions: ["v1"],
+      clientConfig: { service: { name: "netmedic-webhook", namespace: "netmedic", path: "/validate-agent-lease", port: 443 } },
+      namespaceSelector: { matchLabels: { "netmedic.io/agent-leases": "true" } },
+      rules: [{ apiGroups: ["coordination.k8s.io"], apiVersions: ["*"], resources: ["leases"], operations: ["CREATE", "UPDATE", "DELETE"], scope: "Namespaced" }],
     })]);
+  });
+
+  it("the agents' Lease namespace carries the label the Lease entry selects it by", () => {
+    const namespace = docs("deploy/00-namespace.yaml").find((d) => d.kind === "Namespace" && d.metadata.name === AGENT_LEASE_NAMESPACE) as { metadata: { labels?: Record<string, string> } } | undefined;
+    expect(namespace?.metadata.labels).toMatchObject({ "netmedic.io/agent-leases": "true" });
   });
 
   it("the controller serves it on the port the Service targets and may update only that configuration", () => {

@@ -5,7 +5,7 @@ import { X509Certificate, createPublicKey } from "node:crypto";
 import { pino } from "pino";
 import { PodNodes } from "../../../../src/controller/admission/pod-nodes.js";
 import { selfSignedCert } from "../../../../src/controller/admission/serving-cert.js";
-import { startWebhookServer, WEBHOOK_PATH, type WebhookServer } from "../../../../src/controller/admission/webhook-server.js";
+import { AGENT_LEASE_WEBHOOK_PATH, startWebhookServer, WEBHOOK_PATH, type WebhookServer } from "../../../../src/controller/admission/webhook-server.js";
 import { mergedBundle } from "../../../../src/controller/admission/ca-bundle.js";
 import { GUARD_PROBE_ANNOTATION, GUARD_PROBE_ANSWER } from "../../../../src/controller/admission/guard-check.js";
 
@@ -76,6 +76,21 @@ describe("node-identity webhook server", () => {
       userInfo: { username: "system:serviceaccount:netmedic:netmedic-controller" }, object: { metadata: { annotations: { [GUARD_PROBE_ANNOTATION]: "check" } } } } });
     expect((await post(probe(true))).body.response).toEqual({ uid: "g1", allowed: false, status: { code: 403, reason: "Forbidden", message: GUARD_PROBE_ANSWER } });
     expect((await post(probe(false))).body.response).toEqual({ uid: "g1", allowed: true });
+  });
+
+  it("routes /validate-agent-lease to the Lease judgement: its own Lease, not another node's, no delete", async () => {
+    const leaseReview = (user: Record<string, unknown>, operation: string, name: string, holderIdentity?: string) => JSON.stringify({
+      apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview",
+      request: { uid: "l1", operation, name, namespace: "netmedic-node-lease", resource: { resource: "leases" }, userInfo: user,
+        ...(holderIdentity ? { object: { spec: { holderIdentity } } } : {}) },
+    });
+    const asAgent = agent("agent-a", "uid-a");
+    expect((await post(leaseReview(asAgent, "UPDATE", "node-a", "node-a"), AGENT_LEASE_WEBHOOK_PATH)).body.response).toEqual({ uid: "l1", allowed: true });
+    expect((await post(leaseReview(asAgent, "CREATE", "node-b", "node-b"), AGENT_LEASE_WEBHOOK_PATH)).body.response)
+      .toMatchObject({ allowed: false, status: { message: expect.stringContaining("node node-a may not write Lease netmedic-node-lease/node-b") } });
+    expect((await post(leaseReview(asAgent, "DELETE", "node-a"), AGENT_LEASE_WEBHOOK_PATH)).body.response).toMatchObject({ allowed: false });
+    const controller = { username: "system:serviceaccount:netmedic:netmedic-controller" };
+    expect((await post(leaseReview(controller, "DELETE", "node-b"), AGENT_LEASE_WEBHOOK_PATH)).body.response).toEqual({ uid: "l1", allowed: true });
   });
 
   it("lets anyone else through (RBAC governs them)", async () => {
