@@ -6,10 +6,10 @@
  * turns it Stale (the resync is an hour away), and a renewal then revives it at once. The test plays
  * the agent (its report under the agent's field manager, the Lease as the agent writes it) and uses
  * a 10 s heartbeat with a 12 s limit so the story takes seconds. The controller runs in-process as
- * ServiceAccount <namespace>/netmedic-controller with deploy/'s RBAC; it starts without the right to
- * read the Leases, which must not keep it from leading (the Lease watch retries with backoff), and is
- * then granted list/watch of Leases in netmedic-node-lease here (the namespace is the product's
- * fixed one, created if missing and left in place: other files on the shared plane may use it).
+ * ServiceAccount <namespace>/netmedic-controller with deploy/'s RBAC less its Lease grant, as under
+ * a deploy/ of the previous release: that must not keep it from leading (the Lease watch retries with
+ * backoff); it is then granted list/watch of Leases in netmedic-node-lease here (the namespace is
+ * the product's fixed one, created if missing and left in place: other files may use it).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { CoordinationV1Api, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
@@ -79,7 +79,7 @@ const agentReporting = (health: NetworkHealth | undefined) => health?.status?.co
 describe("the agent's heartbeat Lease on a real control plane", () => {
   const cluster = getTestCluster();
   const admin = cluster.kubeConfig;
-  const manifests = deployManifests(RBAC_FILES, namespace);
+  const manifests = deployManifests(RBAC_FILES, namespace).filter((m) => m.metadata.namespace !== AGENT_LEASE_NAMESPACE);
   const nh = () => new NetworkHealthClient(admin, "test-reader");
   const log = memoryLogger();
   let kubelet: Awaited<ReturnType<typeof startKubeletStandIn>>;

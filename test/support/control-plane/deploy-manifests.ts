@@ -3,11 +3,14 @@
  * ServiceAccounts and ConfigMap, but in the file's own namespace instead of `netmedic`, and with
  * the objects outside it (ClusterRoles, ClusterRoleBindings, Roles in default and kube-system)
  * renamed with the same suffix. Two files applying deploy/ therefore never collide, and a file's
- * cleanup removes exactly what it created.
+ * cleanup removes exactly what it created. The agents' heartbeat Lease namespace is the exception:
+ * one per cluster by contract (the agents and the controller name it, not the config), so every file
+ * shares it as it is — applied, never renamed, never deleted (another file may be using it).
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments, stringify } from "yaml";
+import { AGENT_LEASE_NAMESPACE } from "../../../src/api/index.js";
 
 interface Manifest {
   kind: string;
@@ -17,6 +20,9 @@ interface Manifest {
 }
 
 const SHIPPED_NAMESPACE = "netmedic";
+/** Namespaces deploy/ creates that are fixed by contract: shared by every file, never deleted. */
+const SHARED_NAMESPACES = new Set([AGENT_LEASE_NAMESPACE]);
+const isShared = (doc: Manifest) => doc.kind === "Namespace" && SHARED_NAMESPACES.has(doc.metadata.name);
 
 /** The documents of `files`, moved from namespace `netmedic` to `namespace` (see the file comment). */
 export function deployManifests(files: string[], namespace: string): Manifest[] {
@@ -26,6 +32,7 @@ export function deployManifests(files: string[], namespace: string): Manifest[] 
     .filter((doc): doc is Manifest => Boolean(doc?.kind))
     .map((doc) => {
       const copy = structuredClone(doc);
+      if (isShared(copy)) return copy;
       if (copy.kind === "Namespace") copy.metadata.name = namespace;
       else if (moved(copy.metadata.namespace)) copy.metadata.namespace = namespace;
       else copy.metadata.name = `${copy.metadata.name}-${suffix}`;
@@ -39,5 +46,6 @@ export function deployManifests(files: string[], namespace: string): Manifest[] 
 /** `kubectl apply` (or `delete`) of `manifests` with the kubeconfig at `kubeconfigPath`. */
 export function kubectlManifests(verb: "apply" | "delete", kubeconfigPath: string, manifests: Manifest[]): void {
   const extra = verb === "delete" ? ["--ignore-not-found", "--wait=false"] : [];
-  execFileSync("kubectl", ["--kubeconfig", kubeconfigPath, verb, ...extra, "-f", "-"], { input: manifests.map((m) => stringify(m)).join("---\n"), stdio: ["pipe", "pipe", "pipe"] });
+  const documents = verb === "delete" ? manifests.filter((m) => !isShared(m)) : manifests;
+  execFileSync("kubectl", ["--kubeconfig", kubeconfigPath, verb, ...extra, "-f", "-"], { input: documents.map((m) => stringify(m)).join("---\n"), stdio: ["pipe", "pipe", "pipe"] });
 }
