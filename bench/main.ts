@@ -9,7 +9,8 @@
  *                    [--heal-runs N (time to heal, k0s incident; 0 = skip; needs root)]
  *                    [--controller-node-flags="--cpu-prof --cpu-prof-dir=DIR" (node flags of the scale bench's controller)]
  *                    [--agent-node-flags="--jitless" (node flags of the agent-footprint bench's agent; default: what the DaemonSet ships)]
- *                    [--protocol-sizes 1000,5000] [--protocol-seconds S (agents' steady state, shipped vs previous protocol; 0 = skip)]
+ *                    [--protocol-sizes 1000,5000] [--protocol-seconds S (agents' steady state, shipped vs previous protocols; 0 = skip)]
+ *                    [--protocols lease,watch,poll (which protocols, in this order)]
  *                    [--status-write-size N] [--status-write-rounds N (controller status write: apply vs merge patch; 0 = skip)]
  */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
@@ -19,6 +20,7 @@ import { runAgentFootprint } from "./agent-footprint.js";
 import { shippedControllerEnv } from "./controller-process.js";
 import { runScale, type ScaleResult } from "./scale.js";
 import { protocolRequestTable, protocolTable, runProtocolBench } from "./protocol.js";
+import { PROTOCOLS, type Protocol } from "./protocol-fleet.js";
 import { runStartup } from "./startup.js";
 import { runStatusWrites, statusWriteTable } from "./status-writes.js";
 import { healTable, runTimeToHeal } from "./time-to-heal.js";
@@ -34,7 +36,7 @@ export function benchOptions(argv: string[]) {
     "startup-runs": { type: "string", default: "3" }, "agent-seconds": { type: "string", default: "180" },
     "heal-runs": { type: "string", default: "5" }, "controller-node-flags": { type: "string", default: "" }, "controller-env": { type: "string", default: "shipped" },
     "agent-node-flags": { type: "string", default: AGENT_NODE_OPTIONS }, "apiserver-profile-seconds": { type: "string", default: "0" },
-    "protocol-sizes": { type: "string", default: "1000,5000" }, "protocol-seconds": { type: "string", default: "300" },
+    "protocol-sizes": { type: "string", default: "1000,5000" }, "protocol-seconds": { type: "string", default: "300" }, protocols: { type: "string", default: "lease,watch,poll" },
     "status-write-size": { type: "string", default: "2000" }, "status-write-rounds": { type: "string", default: "3" },
   } });
   const qps = values.qps === "shipped" ? undefined : Number(values.qps);
@@ -49,8 +51,16 @@ export function benchOptions(argv: string[]) {
     agentNodeFlags: values["agent-node-flags"].split(/\s+/).filter(Boolean),
     apiserverProfileSeconds: Number(values["apiserver-profile-seconds"]),
     protocolSizes: values["protocol-sizes"].split(",").map(Number).filter((n) => n > 0), protocolSeconds: Number(values["protocol-seconds"]),
+    protocols: values.protocols.split(",").filter(Boolean).map(protocolNamed),
     statusWriteSize: Number(values["status-write-size"]), statusWriteRounds: Number(values["status-write-rounds"]),
   };
+}
+
+/** The protocol named `name` (PROTOCOLS); an unknown name is a usage error. */
+function protocolNamed(name: string): Protocol {
+  const protocol = (PROTOCOLS as Record<string, Protocol | undefined>)[name];
+  if (!protocol) throw new Error(`--protocols: unknown protocol ${JSON.stringify(name)} (expected some of ${Object.keys(PROTOCOLS).join(", ")})`);
+  return protocol;
 }
 
 /**
@@ -121,7 +131,7 @@ async function main(): Promise<void> {
     log(`\n## scale, all sizes (${machine()})\n${scaleTable(results)}\n\n${requestTable(results)}`);
     for (const r of results) log(`steady ${r.size}: ${[...r.steady.requests].map(([k, v]) => `${k} ${v}`).join(", ")}`);
   }
-  if (options.protocolSeconds > 0) await protocolPhase(options.protocolSizes, options.protocolSeconds);
+  if (options.protocolSeconds > 0) await protocolPhase(options.protocolSizes, options.protocolSeconds, options.protocols);
   if (options.statusWriteRounds > 0) {
     log(`## controller status writes at ${options.statusWriteSize} nodes: server-side apply vs JSON merge patch`);
     const rounds = await runStatusWrites(options.statusWriteSize, options.statusWriteRounds, log);
@@ -129,11 +139,11 @@ async function main(): Promise<void> {
   }
 }
 
-/** The agents' steady state: shipped vs previous protocol, side by side per size. */
-async function protocolPhase(sizes: readonly number[], seconds: number): Promise<void> {
+/** The agents' steady state: shipped vs previous protocols, side by side per size. */
+async function protocolPhase(sizes: readonly number[], seconds: number, protocols: readonly Protocol[]): Promise<void> {
   for (const size of sizes) {
     log(`## agent protocol at ${size} nodes (${seconds} s per protocol)`);
-    const windows = await runProtocolBench(size, seconds, log);
+    const windows = await runProtocolBench(size, seconds, protocols, log);
     log(`${protocolTable(size, windows)}\n\n${protocolRequestTable(size, windows)}\n(${machine()})`);
   }
 }

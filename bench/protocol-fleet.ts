@@ -2,39 +2,45 @@
  * N node agents speaking a status protocol to a real apiserver from one process, each with its own
  * client (its own connections) and the agent's own protocol parts: the light API client, the
  * WatchedNetworkHealthStore (list + watch of its own object, relist on 410), the ReportGate
- * (write on change or when the heartbeat is due) and the order bookkeeping (dueOrder, results).
- * Only the host is left out: facts are the bench's canned healthy/broken facts, and "executing" an
- * order means recording Succeeded and reporting healthy facts. Protocols:
- *   watch — as shipped: one WATCH per agent, interval rounds, heartbeat 5 min, woken by an order;
+ * (write on change, or when the heartbeat is due without a working Lease), the LeaseHeartbeat with
+ * the AgentLeaseClient, and the order bookkeeping (dueOrder, results). Only the host is left out:
+ * facts are the bench's canned healthy/broken facts, and "executing" an order means recording
+ * Succeeded and reporting healthy facts. Protocols:
+ *   lease — as shipped: one WATCH per agent, interval rounds, woken by an order, NetworkHealth
+ *           written only on change, liveness by a Lease renewed every 5 min;
+ *   watch — the same with the heartbeat as a NetworkHealth status apply every 5 min;
  *   poll  — before issue 18: a GET every round (10 s), heartbeat 30 s.
  */
 import { setMaxListeners } from "node:events";
 import { pino } from "pino";
-import type { NetworkHealth, NetworkHealthStatus } from "../src/api/index.js";
+import type { NetworkHealth } from "../src/api/index.js";
 import { sleep as abortableSleep } from "../src/agent/backoff.js";
 import { appendResult, dueOrder } from "../src/agent/orders.js";
+import { LeaseHeartbeat } from "../src/agent/lease-heartbeat.js";
 import { agentStatus, ReportGate, type AgentReport } from "../src/agent/report.js";
 import { WatchedNetworkHealthStore, type WatchedStoreApi } from "../src/agent/watched-store.js";
-import { AgentApiClient } from "../src/k8s/light/agent-api-client.js";
+import type { AgentApiClient } from "../src/k8s/light/agent-api-client.js";
+import type { AgentLeaseClient } from "../src/k8s/light/agent-lease.js";
+import { staleAfterForHeartbeat } from "../src/core/policy.js";
 import type { RestCredentials } from "../src/k8s/light/rest-credentials.js";
-import { RestClient } from "../src/k8s/light/rest-client.js";
+import { countingClients, type AgentRequests } from "./protocol-clients.js";
 import { agentFacts, podProbe } from "./cluster.js";
 
 /** The protocol an agent speaks, with its intervals. */
 export interface Protocol {
-  name: "watch" | "poll";
+  name: "lease" | "watch" | "poll";
   intervalMs: number;
   heartbeatMs: number;
 }
 
-/** The shipped protocol and the one it replaced, at their real intervals. */
+/** The shipped protocol and the ones it replaced, at their real intervals. */
 export const PROTOCOLS: Record<Protocol["name"], Protocol> = {
+  lease: { name: "lease", intervalMs: 10_000, heartbeatMs: 300_000 },
   watch: { name: "watch", intervalMs: 10_000, heartbeatMs: 300_000 },
   poll: { name: "poll", intervalMs: 10_000, heartbeatMs: 30_000 },
 };
 
-/** Requests the agents sent, by verb. */
-export type AgentRequests = Record<"GET" | "LIST" | "WATCH" | "APPLY", number>;
+export type { AgentRequests } from "./protocol-clients.js";
 
 const silent = pino({ level: "silent" });
 
@@ -44,13 +50,16 @@ class ProtocolAgent {
   private results: ReturnType<typeof appendResult> = [];
   private readonly gate: ReportGate;
   private readonly store: WatchedNetworkHealthStore | undefined;
+  private readonly heartbeat: LeaseHeartbeat | undefined;
   /** When the agent last reported broken facts (ms), for the order latency. */
   private brokenAt: number | undefined;
 
-  constructor(private readonly api: AgentApiClient & WatchedStoreApi, readonly name: string, broken: boolean, private readonly protocol: Protocol, private readonly fleet: ProtocolFleet) {
+  constructor(private readonly api: AgentApiClient & WatchedStoreApi, lease: AgentLeaseClient, readonly name: string, broken: boolean, private readonly protocol: Protocol, private readonly fleet: ProtocolFleet) {
     this.broken = broken;
     this.gate = new ReportGate(protocol.heartbeatMs);
-    if (protocol.name === "watch") this.store = new WatchedNetworkHealthStore(api, name, silent);
+    if (protocol.name !== "poll") this.store = new WatchedNetworkHealthStore(api, name, silent);
+    const { heartbeatMs } = protocol;
+    if (protocol.name === "lease") this.heartbeat = new LeaseHeartbeat(lease, { node: name, heartbeatMs, leaseDurationSeconds: staleAfterForHeartbeat(heartbeatMs / 1000), logger: silent });
   }
 
   /** Lists and watches of this agent's store that failed (0 for the poll protocol). */
@@ -99,11 +108,13 @@ class ProtocolAgent {
       return;
     }
     await this.publish(false);
+    // After the report, as the agent does; a failed renewal is the heartbeat's to retry, never the round's.
+    await this.heartbeat?.round(new Date());
   }
 
   private async publish(force: boolean): Promise<void> {
     const report: AgentReport = { facts: agentFacts(this.broken), probes: [podProbe()], results: this.results, version: "bench" };
-    if (!force && !this.gate.due(report, Date.now())) return;
+    if (!force && !this.gate.due(report, Date.now(), this.heartbeat?.working(Date.now()))) return;
     // Through the store, as the agent does: the watch must then deliver the write (expectDelivery).
     await (this.store ?? this.api).applyStatus(this.name, agentStatus(report, stamp()));
     this.gate.written(report, Date.now());
@@ -117,20 +128,9 @@ class ProtocolAgent {
 
 const stamp = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 
-/** An AgentApiClient that counts what it sends. */
-function countingClient(credentials: RestCredentials, counts: AgentRequests): AgentApiClient & WatchedStoreApi {
-  const client = new AgentApiClient(new RestClient(credentials, { userAgent: "netmedic-agent-bench" }));
-  return Object.assign(Object.create(client) as AgentApiClient, {
-    get: (name: string) => (counts.GET += 1, client.get(name)),
-    listOne: (name: string) => (counts.LIST += 1, client.listOne(name)),
-    watchOne: (...args: Parameters<AgentApiClient["watchOne"]>) => (counts.WATCH += 1, client.watchOne(...args)),
-    applyStatus: (name: string, status: NetworkHealthStatus) => (counts.APPLY += 1, client.applyStatus(name, status)),
-  });
-}
-
 /** A fleet of stand-in agents, one per node, all speaking `protocol`. */
 export class ProtocolFleet {
-  readonly requests: AgentRequests = { GET: 0, LIST: 0, WATCH: 0, APPLY: 0 };
+  readonly requests: AgentRequests = { GET: 0, LIST: 0, WATCH: 0, APPLY: 0, LEASE: 0 };
   readonly orderLatenciesMs: number[] = [];
   private roundErrors = 0;
   private readonly agents = new Map<string, ProtocolAgent>();
@@ -140,7 +140,10 @@ export class ProtocolFleet {
   constructor(credentials: RestCredentials, nodes: ReadonlyMap<string, boolean>, readonly protocol: Protocol) {
     // Every agent's sleep listens on the one stop signal.
     setMaxListeners(0, this.stop.signal);
-    for (const [name, broken] of nodes) this.agents.set(name, new ProtocolAgent(countingClient(credentials, this.requests), name, broken, protocol, this));
+    for (const [name, broken] of nodes) {
+      const { api, lease } = countingClients(credentials, this.requests);
+      this.agents.set(name, new ProtocolAgent(api, lease, name, broken, protocol, this));
+    }
   }
 
   /**

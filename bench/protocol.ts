@@ -1,14 +1,16 @@
 /**
  * The agents' steady state at one cluster size, side by side in one run on one real control plane:
- * the shipped protocol (watch + 5-min heartbeat) and the one it replaced (GET every 10 s + apply
- * every 30 s), each for a window of real time with a few nodes breaking and being healed by order.
+ * the shipped protocol (watch + a Lease renewed every 5 min, NetworkHealth written on change), the
+ * same watch with the 5-min heartbeat as a NetworkHealth status apply, and the one both replaced
+ * (GET every 10 s + apply every 30 s), each for a window of real time with a few nodes breaking and
+ * being healed by order.
  * Prints what the issue asks for: requests/s from all agents by verb, apiserver requests/s by verb
  * (all clients), apiserver / etcd / controller CPU, the controller's reconciles/s, and the time from
  * a node's broken report to its agent acting on the order (which bounds order-written → acting).
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { basename } from "node:path";
-import { API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL } from "../src/api/index.js";
+import { AGENT_LEASE_NAMESPACE, API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL } from "../src/api/index.js";
 import { loadKubeConfig } from "../src/k8s/kubeconfig.js";
 import { kubeconfigCredentials } from "../src/k8s/light/kubeconfig-credentials.js";
 import { startControlPlane } from "../test/support/control-plane/control-plane.js";
@@ -116,23 +118,25 @@ function cpuNow(marker: string, controller: ControllerChild): Map<string, number
   return new Map([...controlPlaneCpu(marker), ["netmedic controller", controller.usage()?.cpuSeconds ?? 0], ["bench (all agents)", (own.user + own.system) / 1e6]]);
 }
 
-/** Both protocols at `size` nodes, `seconds` each, on one control plane and one controller. */
-export async function runProtocolBench(size: number, seconds: number, log: (line: string) => void): Promise<ProtocolWindow[]> {
+/** `protocols` at `size` nodes, `seconds` each, one after the other on one control plane and one controller. */
+export async function runProtocolBench(size: number, seconds: number, protocols: readonly Protocol[], log: (line: string) => void): Promise<ProtocolWindow[]> {
   const plane = await startControlPlane({ nodeMonitorGracePeriodSeconds: 3600 });
   const kubelet = await startKubeletStandIn(HEALTHY_LOG);
   let controller: ControllerChild | undefined;
   try {
     const admin = loadKubeConfig(plane.kubeconfigPath);
     const names = await populate(admin, size, kubelet.port);
+    // deploy/ creates it; the controller's Lease informer lists it from the start.
+    await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: AGENT_LEASE_NAMESPACE } } });
     const config = "remediation: {mode: Observe}\nreconcile: {workers: 8, apiQPS: 1000, apiBurst: 1000}\n";
     controller = await startControllerChild(plane.dir, plane.kubeconfigPath, config, shippedControllerEnv());
     const healthy = names.filter((_, i) => !startsBroken(i));
     const flipsPerWindow = Math.ceil((seconds * 1000) / FLIP_EVERY_MS);
-    const flipNodes = Array.from({ length: 2 * flipsPerWindow }, (_, k) => healthy[(k * 7919) % healthy.length] as string);
+    const flipNodes = Array.from({ length: protocols.length * flipsPerWindow }, (_, k) => healthy[(k * 7919) % healthy.length] as string);
     for (const name of new Set(flipNodes)) await allowRemediation(admin, name);
     const context = { admin, controller, marker: basename(plane.dir), credentialsPath: plane.kubeconfigPath, names };
     const windows: ProtocolWindow[] = [];
-    for (const [i, protocol] of [PROTOCOLS.watch, PROTOCOLS.poll].entries()) {
+    for (const [i, protocol] of protocols.entries()) {
       windows.push(await runWindow({ ...context, flipNodes: flipNodes.slice(i * flipsPerWindow, (i + 1) * flipsPerWindow) }, protocol, seconds, log));
       log(protocolTable(size, windows.slice(-1)));
     }
@@ -148,22 +152,25 @@ const perSecond = (n: number, seconds: number) => (n / seconds).toFixed(2);
 
 /**
  * The agents' requests/s over a long steady state: a window shorter than a watch's life (30–60 min)
- * sees almost no renewals, so they are added at their mean rate, N / (1.5 × base timeout).
+ * sees almost no renewals, so they are added at their mean rate, N / (1.5 × base timeout), and the
+ * Lease renewals at theirs, N / heartbeat.
  */
 function longRunPerSecond(w: ProtocolWindow): number {
   const a = w.agentRequests;
-  const renewals = w.protocol === "watch" ? w.agents / (1.5 * WATCH_TIMEOUT_BASE_SECONDS) : a.WATCH / w.seconds;
-  return (a.GET + a.LIST + a.APPLY) / w.seconds + renewals;
+  const renewals = w.protocol === "poll" ? a.WATCH / w.seconds : w.agents / (1.5 * WATCH_TIMEOUT_BASE_SECONDS);
+  // Lease renewals come in a burst a heartbeat after the fleet's start: a window may catch none or all of them.
+  const leases = w.protocol === "lease" ? w.agents / (PROTOCOLS.lease.heartbeatMs / 1000) : a.LEASE / w.seconds;
+  return (a.GET + a.LIST + a.APPLY) / w.seconds + renewals + leases;
 }
 
 /** One row per protocol: agents' requests/s by verb (and over a long run), CPU per minute, reconciles/s, order latency. */
 export function protocolTable(size: number, windows: readonly ProtocolWindow[]): string {
   const rows = windows.map((w) => {
     const a = w.agentRequests;
-    const total = a.GET + a.LIST + a.WATCH + a.APPLY;
+    const total = a.GET + a.LIST + a.WATCH + a.APPLY + a.LEASE;
     const cpuPerMinute = (name: string) => (((w.cpu.get(name) ?? 0) / w.seconds) * 60).toFixed(1);
     const latency = w.orderLatenciesMs.length ? `${(median(w.orderLatenciesMs) / 1000).toFixed(2)} s (n ${w.orderLatenciesMs.length}/${w.flips})` : `— (0/${w.flips})`;
-    return `| ${size} | ${w.protocol} | ${w.seconds.toFixed(0)} | ${perSecond(total, w.seconds)} (GET ${perSecond(a.GET, w.seconds)}, LIST ${perSecond(a.LIST, w.seconds)}, WATCH ${perSecond(a.WATCH, w.seconds)}, APPLY ${perSecond(a.APPLY, w.seconds)}) | ${longRunPerSecond(w).toFixed(2)} | ` +
+    return `| ${size} | ${w.protocol} | ${w.seconds.toFixed(0)} | ${perSecond(total, w.seconds)} (GET ${perSecond(a.GET, w.seconds)}, LIST ${perSecond(a.LIST, w.seconds)}, WATCH ${perSecond(a.WATCH, w.seconds)}, APPLY ${perSecond(a.APPLY, w.seconds)}, LEASE ${perSecond(a.LEASE, w.seconds)}) | ${longRunPerSecond(w).toFixed(2)} | ` +
       `${cpuPerMinute("kube-apiserver")} | ${cpuPerMinute("etcd")} | ${((w.cpu.get("netmedic controller") ?? 0) / w.seconds).toFixed(3)} | ${cpuPerMinute("bench (all agents)")} | ${perSecond(w.reconciles, w.seconds)} | ${latency} | ${w.errors} | ${w.silentRestarts} |`;
   });
   return ["| nodes | protocol | window s | agent requests/s (by verb) | agent requests/s, long run | apiserver CPU s/min | etcd CPU s/min | controller CPU s/s | bench (agents) CPU s/min | reconciles/s | broken report → agent acting, median | agent errors | silent-watch restarts |",
