@@ -14,6 +14,7 @@ import { AGENT_LEASE_NAMESPACE, API_GROUP, API_VERSION, NETWORK_HEALTH_PLURAL } 
 import { loadKubeConfig } from "../src/k8s/kubeconfig.js";
 import { kubeconfigCredentials } from "../src/k8s/light/kubeconfig-credentials.js";
 import { startControlPlane } from "../test/support/control-plane/control-plane.js";
+import { ensureNamespace } from "../test/support/e2e/controller.js";
 import { HEALTHY_LOG, MERGE, populate, startsBroken } from "./cluster.js";
 import { shippedControllerEnv, startControllerChild, type ControllerChild } from "./controller-process.js";
 import { apiserverRequests, controlPlaneCpu, delta, median, metricSum, sleep, startKubeletStandIn } from "./lib.js";
@@ -127,7 +128,7 @@ export async function runProtocolBench(size: number, seconds: number, protocols:
     const admin = loadKubeConfig(plane.kubeconfigPath);
     const names = await populate(admin, size, kubelet.port);
     // deploy/ creates it; the controller's Lease informer lists it from the start.
-    await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: AGENT_LEASE_NAMESPACE } } });
+    await ensureNamespace(admin, AGENT_LEASE_NAMESPACE);
     const config = "remediation: {mode: Observe}\nreconcile: {workers: 8, apiQPS: 1000, apiBurst: 1000}\n";
     controller = await startControllerChild(plane.dir, plane.kubeconfigPath, config, shippedControllerEnv());
     const healthy = names.filter((_, i) => !startsBroken(i));
