@@ -3,7 +3,10 @@
  * from deploy/53-node-identity-webhook.yaml, judging writes made with real Pod-bound tokens.
  * Differences from the shipped configuration, and why: the apiserver reaches the webhook by URL on
  * loopback (no Service routing here), and an objectSelector limits it to this file's objects (the
- * plane is shared with other test files). The caBundle goes in by the controller's own code.
+ * plane is shared with other test files). The caBundle goes in by the controller's own code. The
+ * Lease entry judges this file's Leases in the shared netmedic-node-lease, which the test creates
+ * labelled (a Lease's UPDATE matches the selector by its old object), written by the agent's own
+ * Lease client under a copy of deploy/'s agent Role there.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -11,20 +14,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { parseAllDocuments } from "yaml";
-import { AdmissionregistrationV1Api, AuthenticationV1Api, CoreV1Api, CustomObjectsApi, type V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
-import { FIELD_MANAGER_CONTROLLER, type NetworkHealthStatus } from "../../src/api/index.js";
+import { AdmissionregistrationV1Api, AuthenticationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, type V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
+import { AGENT_LEASE_NAMESPACE, FIELD_MANAGER_CONTROLLER, type NetworkHealthStatus } from "../../src/api/index.js";
 import { AgentApiClient } from "../../src/k8s/light/agent-api-client.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { publishCaBundle } from "../../src/controller/admission/ca-bundle.js";
 import { checkGuard } from "../../src/controller/admission/guard-check.js";
 import { apiPodReader, PodNodes, POD_NAME_EXTRA, POD_UID_EXTRA } from "../../src/controller/admission/pod-nodes.js";
 import { selfSignedCert } from "../../src/controller/admission/serving-cert.js";
-import { startWebhookServer, WEBHOOK_PATH, type WebhookServer } from "../../src/controller/admission/webhook-server.js";
+import { startWebhookServer, type WebhookServer } from "../../src/controller/admission/webhook-server.js";
+import { AgentLeaseClient } from "../../src/k8s/light/agent-lease.js";
 import { getTestCluster, uniqueName, asServiceAccount } from "../support/control-plane/cluster.js";
 import { applyCrds } from "../support/control-plane/crds.js";
 import { createReadyNode } from "../support/control-plane/kubelet.js";
 import { eventually } from "../support/e2e/processes.js";
-import { bindAgentRole, writeKubeconfig } from "../lab/agent-identity.js";
+import { bindAgentLeaseRole, bindAgentRole, unbindAgentLeaseRole, writeKubeconfig } from "../lab/agent-identity.js";
 import { healthyFacts } from "../fixtures/cluster.js";
 
 const cluster = getTestCluster();
@@ -41,6 +45,8 @@ let webhook: WebhookServer | undefined;
 let agentA: AgentApiClient;
 let unbound: AgentApiClient;
 let boundToken: string;
+let leaseRole: string | undefined;
+const leases = admin.makeApiClient(CoordinationV1Api);
 
 /** A token of netmedic-agent bound to `pod` (what a kubelet puts in a projected volume). */
 async function podToken(pod: { name: string; uid: string } | undefined): Promise<string> {
@@ -60,8 +66,11 @@ function shippedConfiguration(url: string): V1ValidatingWebhookConfiguration {
   const config = docs.find((d) => d.kind === "ValidatingWebhookConfiguration");
   if (!config?.webhooks?.[0]) throw new Error("deploy/53-node-identity-webhook.yaml has no webhook");
   config.metadata = { name: configuration };
-  config.webhooks[0].clientConfig = { url };
-  config.webhooks[0].objectSelector = { matchLabels: selector };
+  for (const webhook of config.webhooks) {
+    const path = webhook.clientConfig.service?.path ?? "";
+    webhook.clientConfig = { url: `${url}${path}` };
+    webhook.objectSelector = { matchLabels: selector };
+  }
   return config;
 }
 
@@ -70,7 +79,7 @@ async function startWebhook(): Promise<WebhookServer> {
   const server = await startWebhookServer({ listen: { host: "127.0.0.1", port: 0 }, cert, agent: { namespace, name: "netmedic-agent" },
     pods: new PodNodes(apiPodReader(admin)), logger: pino({ level: "silent" }) });
   const api = admin.makeApiClient(AdmissionregistrationV1Api);
-  await api.createValidatingWebhookConfiguration({ body: shippedConfiguration(`https://127.0.0.1:${server.port}${WEBHOOK_PATH}`) }).catch(() => undefined);
+  await api.createValidatingWebhookConfiguration({ body: shippedConfiguration(`https://127.0.0.1:${server.port}`) }).catch(() => undefined);
   await publishCaBundle({ kubeConfig: admin, own: { name: "replica-0", certPem: cert.certPem }, live: async () => new Set(["replica-0"]), configuration });
   return server;
 }
@@ -84,6 +93,7 @@ beforeAll(async () => {
   await applyCrds(admin);
   await asServiceAccount(admin, namespace, "netmedic-agent");
   await bindAgentRole(admin, { kind: "ServiceAccount", name: "netmedic-agent", namespace });
+  leaseRole = await bindAgentLeaseRole(admin, { kind: "ServiceAccount", name: "netmedic-agent", namespace });
   for (const [name, ip] of [[nodeA, "192.168.7.1"], [nodeB, "192.168.7.2"]] as const) {
     await createReadyNode(admin, { name, internalIP: ip });
     await controller.apply({ apiVersion: "netmedic.io/v1alpha1", kind: "NetworkHealth", metadata: { name, labels: selector }, spec: {} });
@@ -107,7 +117,9 @@ afterAll(async () => {
   for (const name of [nodeA, nodeB]) {
     await custom.deleteClusterCustomObject({ group: "netmedic.io", version: "v1alpha1", plural: "networkhealths", name }).catch(() => undefined);
     await core.deleteNode({ name }).catch(() => undefined);
+    await leases.deleteNamespacedLease({ name, namespace: AGENT_LEASE_NAMESPACE }).catch(() => undefined);
   }
+  if (leaseRole) await unbindAgentLeaseRole(admin, leaseRole);
   await core.deleteNamespace({ name: namespace }).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -153,6 +165,26 @@ describe("node identity: an agent writes only its own node's facts", () => {
     for (const name of [nodeA, nodeB]) expect((await controller.applyStatus(name, status)).status?.remediation?.orderId).toBe("order-1");
     // The agent's report next to the controller's order is still its own business.
     expect((await agentA.applyStatus(nodeA, report())).status?.remediation?.orderId).toBe("order-1");
+  });
+
+  it("node A's agent renews its own heartbeat Lease and is refused on node B's (update and create) and on its own in another's name", async () => {
+    // This file's Leases carry its label, so the Lease entry (objectSelector) judges writes to them.
+    const lease = (name: string, holderIdentity: string) => ({ metadata: { name, labels: selector }, spec: { holderIdentity, leaseDurationSeconds: 750, renewTime: new Date().toISOString().replace(/Z$/, "000Z") as unknown as Date } });
+    await leases.createNamespacedLease({ namespace: AGENT_LEASE_NAMESPACE, body: lease(nodeA, nodeA) });
+    await leases.createNamespacedLease({ namespace: AGENT_LEASE_NAMESPACE, body: lease(nodeB, nodeB) });
+    const renewed = await new AgentLeaseClient(agentA.rest).renew(nodeA, 750, new Date());
+    expect(renewed.spec.holderIdentity).toBe(nodeA);
+    const before = (await leases.readNamespacedLease({ name: nodeB, namespace: AGENT_LEASE_NAMESPACE })).metadata?.resourceVersion;
+    expect(await refusal(new AgentLeaseClient(agentA.rest).renew(nodeB, 750, new Date())))
+      .toContain(`403: HTTP 403: admission webhook "agent-lease.netmedic.io" denied the request: node ${nodeA} may not write Lease ${AGENT_LEASE_NAMESPACE}/${nodeB}`);
+    expect((await leases.readNamespacedLease({ name: nodeB, namespace: AGENT_LEASE_NAMESPACE })).metadata?.resourceVersion).toBe(before);
+    // Its own Lease in another node's name, and a Lease for a node not yet there, are refused too.
+    const stolen = await leases.readNamespacedLease({ name: nodeA, namespace: AGENT_LEASE_NAMESPACE });
+    expect(await refusal(agentA.rest.request({ method: "PUT", path: `/apis/coordination.k8s.io/v1/namespaces/${AGENT_LEASE_NAMESPACE}/leases/${nodeA}`, body: { ...stolen, spec: { ...stolen.spec, holderIdentity: nodeB } } })))
+      .toContain(`holderIdentity ${nodeB}: its holder is the node itself`);
+    const created = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", ...lease(`${nodeB}-new`, `${nodeB}-new`) };
+    expect(await refusal(agentA.rest.request({ method: "POST", path: `/apis/coordination.k8s.io/v1/namespaces/${AGENT_LEASE_NAMESPACE}/leases`, body: created })))
+      .toContain(`may not write Lease ${AGENT_LEASE_NAMESPACE}/${nodeB}-new`);
   });
 
   it("the guard check sees the webhook answer, and changes nothing (a dry run)", async () => {

@@ -17,8 +17,6 @@ export interface AgentLease {
   spec: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string; [key: string]: unknown };
 }
 
-const COLLECTION = `/apis/coordination.k8s.io/v1/namespaces/${AGENT_LEASE_NAMESPACE}/leases`;
-
 /** `now` as a Kubernetes MicroTime (RFC 3339 with microseconds: 2026-12-04T17:00:00.000000Z). */
 export function microTime(now: Date): string {
   return now.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
@@ -32,8 +30,12 @@ export function hasCode(error: unknown, code: number): boolean {
 /** Renews one node's heartbeat Lease; keeps the last version it saw between renewals. */
 export class AgentLeaseClient {
   private last: AgentLease | undefined;
+  private readonly collection: string;
 
-  constructor(private readonly rest: RestClient) {}
+  /** @param namespace where the Lease lives: AGENT_LEASE_NAMESPACE but in tests of a namespace that does not exist. */
+  constructor(private readonly rest: RestClient, private readonly namespace: string = AGENT_LEASE_NAMESPACE) {
+    this.collection = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+  }
 
   /**
    * Sets holderIdentity = `node`, leaseDurationSeconds and renewTime = `now` on the Lease named
@@ -65,7 +67,7 @@ export class AgentLeaseClient {
 
   private async get(node: string): Promise<AgentLease | undefined> {
     try {
-      return trimmed(await this.rest.request<AgentLease>({ method: "GET", path: `${COLLECTION}/${encodeURIComponent(node)}` }));
+      return trimmed(await this.rest.request<AgentLease>({ method: "GET", path: `${this.collection}/${encodeURIComponent(node)}` }));
     } catch (error) {
       if (hasCode(error, 404)) return undefined;
       throw error;
@@ -73,13 +75,13 @@ export class AgentLeaseClient {
   }
 
   private create(node: string, spec: AgentLease["spec"]): Promise<AgentLease> {
-    const body: AgentLease = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: node, namespace: AGENT_LEASE_NAMESPACE, labels: { ...AGENT_LEASE_LABELS } }, spec };
-    return this.rest.request<AgentLease>({ method: "POST", path: COLLECTION, body });
+    const body: AgentLease = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: node, namespace: this.namespace, labels: { ...AGENT_LEASE_LABELS } }, spec };
+    return this.rest.request<AgentLease>({ method: "POST", path: this.collection, body });
   }
 
   private replace(known: AgentLease, spec: AgentLease["spec"]): Promise<AgentLease> {
     const body: AgentLease = { ...known, metadata: { ...known.metadata, labels: { ...known.metadata.labels, ...AGENT_LEASE_LABELS } }, spec: { ...known.spec, ...spec } };
-    return this.rest.request<AgentLease>({ method: "PUT", path: `${COLLECTION}/${encodeURIComponent(known.metadata.name)}`, body });
+    return this.rest.request<AgentLease>({ method: "PUT", path: `${this.collection}/${encodeURIComponent(known.metadata.name)}`, body });
   }
 }
 
