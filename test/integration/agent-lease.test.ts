@@ -14,12 +14,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { CoordinationV1Api, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { AGENT_LEASE_LABELS, AGENT_LEASE_NAMESPACE, FIELD_MANAGER_AGENT, type NetworkHealth } from "../../src/api/index.js";
-import { startController, type RunningController } from "../../src/controller/controller.js";
+import type { RunningController } from "../../src/controller/controller.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
-import { asServiceAccount, getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
+import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { deployManifests, kubectlManifests } from "../support/control-plane/deploy-manifests.js";
 import { healthyFacts, probe } from "../fixtures/cluster.js";
-import { eventually, loopbackNodes, memoryLogger, sleep, startKubeletStandIn } from "./controller-fixtures.js";
+import { eventually, loopbackNodes, memoryLogger, sleep, startKubeletStandIn, startLeadingController } from "./controller-fixtures.js";
 
 const namespace = uniqueName("netmedic-lease");
 const worker = uniqueName("leased");
@@ -90,13 +90,7 @@ describe("the agent's heartbeat Lease on a real control plane", () => {
     kubelet = await startKubeletStandIn();
     nodes = loopbackNodes(admin, kubelet.port);
     kubectlManifests("apply", cluster.kubeconfigPath, manifests);
-    await admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace, body: { metadata: { name: "netmedic-config" }, data: { "config.yaml": CONFIG } } });
-    const serviceAccount = await asServiceAccount(admin, namespace, "netmedic-controller");
-    controller = await startController({
-      kubeConfig: serviceAccount, namespace, listen: { host: "127.0.0.1", port: 0 }, identity: "controller-lease",
-      leaseName: "netmedic-controller", leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 0.5, logger: log.logger, restartBackoff: { baseMs: 200, capMs: 2000 },
-    });
-    await eventually("leadership", () => controller.isLeader());
+    controller = await startLeadingController(admin, namespace, CONFIG, "controller-lease", log.logger);
   }, 90_000);
 
   afterAll(async () => {

@@ -24,6 +24,8 @@ import type { Logger } from "pino";
 import { FIELD_MANAGER_AGENT, type HostFacts, type NetworkHealth, type ProbeResult } from "../../src/api/index.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { createControllerLogger } from "../../src/controller/logger.js";
+import { startController, type RunningController } from "../../src/controller/controller.js";
+import { asServiceAccount } from "../support/control-plane/cluster.js";
 
 /** Polls `check` every 200 ms until it returns a truthy value; throws with `what` after `timeoutMs`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
@@ -54,6 +56,21 @@ export function memoryLogger(level = "debug"): { logger: Logger; lines: Array<Re
     },
   });
   return { logger: createControllerLogger(level, sink), lines };
+}
+
+/**
+ * Starts a controller in-process as ServiceAccount <namespace>/netmedic-controller (the RBAC is the
+ * caller's), `config` its ConfigMap's config.yaml, with these tests' fast election and restart
+ * timings; resolves once it leads.
+ */
+export async function startLeadingController(admin: KubeConfig, namespace: string, config: string, identity: string, logger: Logger): Promise<RunningController> {
+  await admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace, body: { metadata: { name: "netmedic-config" }, data: { "config.yaml": config } } });
+  const controller = await startController({
+    kubeConfig: await asServiceAccount(admin, namespace, "netmedic-controller"), namespace, listen: { host: "127.0.0.1", port: 0 }, identity,
+    leaseName: "netmedic-controller", leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 0.5, logger, restartBackoff: { baseMs: 200, capMs: 2000 },
+  });
+  await eventually("leadership", () => controller.isLeader());
+  return controller;
 }
 
 const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);

@@ -9,14 +9,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { ApiregistrationV1Api, CoreV1Api, type CoreV1Event, type KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER_AGENT, PROBE_TARGETS_ANNOTATION, type NetworkHealth } from "../../src/api/index.js";
-import { startController, type RunningController } from "../../src/controller/controller.js";
+import type { RunningController } from "../../src/controller/controller.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { decodeProbeTargets, logMessageOf } from "../../src/core/index.js";
-import { asServiceAccount, getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
+import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { deployManifests, kubectlManifests } from "../support/control-plane/deploy-manifests.js";
 import { NO_ROUTE_LINE, healthyFacts, k0sBrokenFacts, probe } from "../fixtures/cluster.js";
 import {
-  auditedWrites, createKonnectivityAgentPod, eventually, loopbackNodes, memoryLogger, reportAsAgent, sleep, startKubeletStandIn,
+  auditedWrites, createKonnectivityAgentPod, eventually, loopbackNodes, memoryLogger, reportAsAgent, sleep, startKubeletStandIn, startLeadingController,
 } from "./controller-fixtures.js";
 
 /** The k0s worker's facts (docs/architecture.md §8.1). The pod interface is in no firewalld zone: the field is left out, because this
@@ -85,13 +85,7 @@ describe("netmedic controller on a real control plane", () => {
     kubelet = await startKubeletStandIn();
     nodes = loopbackNodes(admin, kubelet.port);
     kubectlManifests("apply", cluster.kubeconfigPath, manifests);
-    await admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace, body: { metadata: { name: "netmedic-config" }, data: { "config.yaml": CONFIG } } });
-    const serviceAccount = await asServiceAccount(admin, namespace, "netmedic-controller");
-    controller = await startController({
-      kubeConfig: serviceAccount, namespace, listen: { host: "127.0.0.1", port: 0 }, identity: "controller-a", leaseName: "netmedic-controller",
-      leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 0.5, logger: log.logger, restartBackoff: { baseMs: 200, capMs: 2000 },
-    });
-    await eventually("leadership", () => controller.isLeader());
+    controller = await startLeadingController(admin, namespace, CONFIG, "controller-a", log.logger);
   }, 90_000);
 
   afterAll(async () => {

@@ -10,12 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type CoreV1Event, type KubeConfig } from "@kubernetes/client-node";
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION, FIELD_MANAGER_AGENT, NETWORK_HEALTH_PLURAL, ROLLBACK_CLEAR_ANNOTATION, type ActionResult, type NetworkHealth } from "../../src/api/index.js";
-import { startController, type RunningController } from "../../src/controller/controller.js";
+import type { RunningController } from "../../src/controller/controller.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
-import { asServiceAccount, getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
+import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
 import { deployManifests, kubectlManifests } from "../support/control-plane/deploy-manifests.js";
 import { NO_ROUTE_LINE, k0sBrokenFacts, probe } from "../fixtures/cluster.js";
-import { createKonnectivityAgentPod, eventually, loopbackNodes, memoryLogger, sleep, startKubeletStandIn } from "./controller-fixtures.js";
+import { createKonnectivityAgentPod, eventually, loopbackNodes, memoryLogger, sleep, startKubeletStandIn, startLeadingController } from "./controller-fixtures.js";
 
 const namespace = uniqueName("netmedic-rollback");
 const worker = uniqueName("rolled-back");
@@ -64,12 +64,7 @@ describe("a RolledBack result on a real control plane", () => {
     kubelet = await startKubeletStandIn();
     nodes = loopbackNodes(admin, kubelet.port);
     kubectlManifests("apply", cluster.kubeconfigPath, manifests);
-    await admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace, body: { metadata: { name: "netmedic-config" }, data: { "config.yaml": CONFIG } } });
-    controller = await startController({
-      kubeConfig: await asServiceAccount(admin, namespace, "netmedic-controller"), namespace, listen: { host: "127.0.0.1", port: 0 }, identity: "controller-rb",
-      leaseName: "netmedic-controller", leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 0.5, logger: log.logger, restartBackoff: { baseMs: 200, capMs: 2000 },
-    });
-    await eventually("leadership", () => controller.isLeader());
+    controller = await startLeadingController(admin, namespace, CONFIG, "controller-rb", log.logger);
   }, 90_000);
 
   afterAll(async () => {
