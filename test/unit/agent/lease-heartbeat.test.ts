@@ -7,9 +7,9 @@ import { pino, type Logger } from "pino";
 import { PROBE_TARGETS_ANNOTATION, type NetworkHealthStatus } from "../../../src/api/index.js";
 import { Agent } from "../../../src/agent/agent.js";
 import type { NetworkHealthStore } from "../../../src/agent/agent-config.js";
-import { HostExecutor, type HostCommandResult } from "../../../src/agent/host-executor.js";
 import { LeaseHeartbeat, type LeaseRenewer } from "../../../src/agent/lease-heartbeat.js";
 import { ReportGate, type AgentReport } from "../../../src/agent/report.js";
+import { AbsentHost } from "../../fixtures/absent-host.js";
 import { ApiRequestError } from "../../../src/k8s/light/rest-client.js";
 
 const HEARTBEAT = 1000;
@@ -107,16 +107,6 @@ describe("ReportGate", () => {
 describe("Agent with a Lease heartbeat", () => {
   const health = { apiVersion: "netmedic.io/v1alpha1", kind: "NetworkHealth", metadata: { name: "worker-1", annotations: { [PROBE_TARGETS_ANNOTATION]: "{}" } } };
 
-  /** A host where every command fails at once, so every round collects the same facts in the same order. */
-  class AbsentHost extends HostExecutor {
-    override run(): Promise<HostCommandResult> {
-      return Promise.resolve({ code: 1, stdout: "", stderr: "no host", timedOut: false });
-    }
-    override runInNetwork(): Promise<HostCommandResult> {
-      return this.run();
-    }
-  }
-
   /** Rounds a heartbeat apart on an agent whose host gives the same (failed) facts every round. */
   async function outcomes(renewer: LeaseRenewer | undefined): Promise<{ outcomes: string[]; writes: number }> {
     const applied: NetworkHealthStatus[] = [];
@@ -127,7 +117,7 @@ describe("Agent with a Lease heartbeat", () => {
     const dialer = { dial: async () => { throw new Error("must not dial"); } };
     const agent = new Agent(
       { nodeName: "worker-1", intervalMs: 100, heartbeatMs: HEARTBEAT, probeTimeoutMs: 100, podNetwork: {}, version: "test" },
-      { store, host: new AbsentHost(2 ** 22 + 1), dialer, logger, clock: () => new Date(now), ...(leaseHeartbeat ? { leaseHeartbeat } : {}) },
+      { store, host: new AbsentHost(), dialer, logger, clock: () => new Date(now), ...(leaseHeartbeat ? { leaseHeartbeat } : {}) },
     );
     const result: string[] = [];
     for (const t of [0, 1000, 2000, 3000]) {
