@@ -26,6 +26,8 @@ export interface ObservationSources {
   probeEndpoints?: Record<string, string>;
   /** Force konnectivity on (e.g. k0s, where the server is not a pod); default: agents were found. */
   konnectivityDeployed?: boolean;
+  /** spec.renewTime of each node's agent heartbeat Lease, by node name (Observation.agentLeaseRenewTimes). */
+  agentLeaseRenewTimes?: Record<string, string>;
 }
 
 /** Builds the Observation the core diagnoses. */
@@ -49,5 +51,6 @@ export function buildObservation(sources: ObservationSources): Observation {
     apiServerEndpoints: sources.kubernetesEndpoints ? apiServerEndpointsView(sources.kubernetesEndpoints) : undefined,
     networkHealth,
     probeEndpoints: sources.probeEndpoints,
+    ...(sources.agentLeaseRenewTimes ? { agentLeaseRenewTimes: sources.agentLeaseRenewTimes } : {}),
   };
 }

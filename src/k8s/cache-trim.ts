@@ -73,8 +73,8 @@ interface CachedLease {
 
 /**
  * Returns a Lease reduced to its identity (name, namespace, uid, resourceVersion: the watch resumes
- * from it) and spec.renewTime as an RFC 3339 string — a list decodes it as a Date, a watch event
- * leaves it as the MicroTime string — which is all the controller reads of an agent's heartbeat
+ * from it) and spec.renewTime as an RFC 3339 string — client-node types it V1MicroTime, a Date,
+ * though version 1.4 leaves the wire's MicroTime string; either is kept as a string — which is all the controller reads of an agent's heartbeat
  * Lease. One per node, and every renewal replaces it.
  */
 export function trimLeaseForCache<T extends KubernetesObject & CachedLease>(lease: T): T {

@@ -1,11 +1,12 @@
 /**
  * Reads, once and read-only, everything `netmedic diagnose` needs from a live cluster:
- * Nodes, APIServices, konnectivity-agent pods and their recent logs, default/kubernetes Endpoints
- * and NetworkHealths (absent CRD = no agent reports). Never writes.
+ * Nodes, APIServices, konnectivity-agent pods and their recent logs, default/kubernetes Endpoints,
+ * NetworkHealths (absent CRD = no agent reports) and the agents' heartbeat Leases (none readable =
+ * the reports alone judge liveness, as with agents of an older release). Never writes.
  */
-import { ApiException, ApiregistrationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { ApiException, ApiregistrationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1LeaseList } from "@kubernetes/client-node";
 import {
-  API_GROUP, API_VERSION, KONNECTIVITY_DEFAULT_NAMESPACE, KONNECTIVITY_DEFAULT_SELECTOR, NETWORK_HEALTH_PLURAL, type NetworkHealth,
+  AGENT_LEASE_NAMESPACE, API_GROUP, API_VERSION, KONNECTIVITY_DEFAULT_NAMESPACE, KONNECTIVITY_DEFAULT_SELECTOR, NETWORK_HEALTH_PLURAL, type NetworkHealth,
 } from "../api/index.js";
 import { namespacedName, type KubeAPIService, type KubeEndpoints, type KubeNode, type KubePod, type ObservationSources } from "../core/index.js";
 import { readPodLogTail, type PodLogLimits, type PodLogResult } from "./pod-log-reader.js";
@@ -14,13 +15,23 @@ import { readPodLogTail, type PodLogLimits, type PodLogResult } from "./pod-log-
 // each read is bounded in lines, bytes and time so one dead kubelet cannot hang the diagnosis.
 const DEFAULT_LOG_LIMITS: PodLogLimits = { tailLines: 50, limitBytes: 16384, timeoutMs: 5000 };
 
-async function optional<T>(read: () => Promise<T>, fallback: T): Promise<T> {
+async function optional<T>(read: () => Promise<T>, fallback: T, absentCodes: readonly number[] = [404]): Promise<T> {
   try {
     return await read();
   } catch (error) {
-    if (error instanceof ApiException && error.code === 404) return fallback;
+    if (error instanceof ApiException && absentCodes.includes(error.code)) return fallback;
     throw error;
   }
+}
+
+/** renewTime by node name from the agents' Leases (typed a Date, V1MicroTime; client-node 1.4 leaves the wire's string). */
+function renewTimes(leases: V1LeaseList): Record<string, string> {
+  const times: Record<string, string> = {};
+  for (const lease of leases.items) {
+    const renewTime = lease.spec?.renewTime as Date | string | undefined;
+    if (lease.metadata?.name && renewTime) times[lease.metadata.name] = renewTime instanceof Date ? renewTime.toISOString() : renewTime;
+  }
+  return times;
 }
 
 /** Reads a live cluster into ObservationSources stamped with `now`. */
@@ -28,12 +39,15 @@ export async function readCluster(kubeConfig: KubeConfig, now: string, limits: P
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const registration = kubeConfig.makeApiClient(ApiregistrationV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const [nodes, apiServices, pods, endpoints, healths] = await Promise.all([
+  const noLeases: V1LeaseList = { items: [] };
+  const [nodes, apiServices, pods, endpoints, healths, leases] = await Promise.all([
     core.listNode(),
     registration.listAPIService(),
     core.listNamespacedPod({ namespace: KONNECTIVITY_DEFAULT_NAMESPACE, labelSelector: KONNECTIVITY_DEFAULT_SELECTOR }),
     optional(() => core.readNamespacedEndpoints({ name: "kubernetes", namespace: "default" }), undefined),
     optional(() => custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL }), { items: [] }),
+    // A user who may not read them (403) still gets a diagnosis, judged by the reports alone.
+    optional(() => kubeConfig.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: AGENT_LEASE_NAMESPACE }), noLeases, [403, 404]),
   ]);
   const konnectivityPods = pods.items as KubePod[];
   const logs: Record<string, PodLogResult> = {};
@@ -49,5 +63,6 @@ export async function readCluster(kubeConfig: KubeConfig, now: string, limits: P
     kubernetesEndpoints: endpoints as KubeEndpoints | undefined,
     networkHealths: ((healths as { items?: unknown[] }).items ?? []) as NetworkHealth[],
     logs,
+    agentLeaseRenewTimes: renewTimes(leases),
   };
 }

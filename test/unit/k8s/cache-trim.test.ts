@@ -92,8 +92,8 @@ describe("trimLeaseForCache", () => {
   });
 
   it.each([
-    { case: "a watched Lease (renewTime the MicroTime string)", renewTime: "2026-12-04T17:00:00.123456Z", kept: "2026-12-04T17:00:00.123456Z" },
-    { case: "a listed Lease (client-node decodes renewTime as a Date)", renewTime: new Date("2026-12-04T17:00:00.123Z"), kept: "2026-12-04T17:00:00.123Z" },
+    { case: "renewTime as the wire's MicroTime string", renewTime: "2026-12-04T17:00:00.123456Z", kept: "2026-12-04T17:00:00.123456Z" },
+    { case: "renewTime decoded as a Date (client-node's declared V1MicroTime)", renewTime: new Date("2026-12-04T17:00:00.123Z"), kept: "2026-12-04T17:00:00.123Z" },
   ])("$case keeps its identity and renewTime as a string, nothing else", ({ renewTime, kept }) => {
     expect(trimLeaseForCache(lease(renewTime) as KubernetesObject)).toEqual({
       apiVersion: "coordination.k8s.io/v1", kind: "Lease",

@@ -12,8 +12,12 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 };
 
+/** How the stand-in answers the agents' Lease list: a status code and body. */
+let leaseAnswer: { status: number; body: unknown } = { status: 404, body: { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 } };
+
 function apiserver(req: IncomingMessage, res: ServerResponse): void {
   const path = new URL(req.url ?? "/", "http://x").pathname;
+  if (path === "/apis/coordination.k8s.io/v1/namespaces/netmedic-node-lease/leases") return json(res, leaseAnswer.status, leaseAnswer.body);
   if (path === "/api/v1/namespaces/kube-system/pods/hung/log") return; // never answers
   if (path === "/api/v1/namespaces/kube-system/pods/talking/log") return void res.writeHead(200, { "content-type": "text/plain" }).end("one\ntwo\n");
   if (path === "/api/v1/namespaces/kube-system/pods") return json(res, 200, { kind: "PodList", apiVersion: "v1", items: [pod("hung"), pod("talking")] });
@@ -48,5 +52,20 @@ describe("readCluster's log reads", () => {
     expect(sources.logs?.["kube-system/talking"]).toEqual({ lines: ["one", "two"] });
     expect(sources.konnectivityPods).toHaveLength(2);
     expect(sources.networkHealths).toEqual([]);
+  }, 15_000);
+
+  const refused = (code: number) => ({ status: code, body: { kind: "Status", apiVersion: "v1", status: "Failure", code } });
+  const leaseList = { kind: "LeaseList", apiVersion: "coordination.k8s.io/v1", items: [
+    { metadata: { name: "worker-1", namespace: "netmedic-node-lease" }, spec: { holderIdentity: "worker-1", renewTime: "2026-01-01T00:00:00.123456Z" } },
+    { metadata: { name: "never-renewed", namespace: "netmedic-node-lease" }, spec: { holderIdentity: "never-renewed" } },
+  ] };
+  it.each([
+    { case: "the agents' Leases, renewTime by node", answer: { status: 200, body: leaseList }, expected: { "worker-1": "2026-01-01T00:00:00.123456Z" } },
+    { case: "no Lease namespace (404): the reports alone", answer: refused(404), expected: {} },
+    { case: "no right to read them (403): the reports alone", answer: refused(403), expected: {} },
+  ])("read the heartbeat Leases: $case", async ({ answer, expected }) => {
+    leaseAnswer = answer;
+    const sources = await readCluster(kubeConfig, "2026-01-01T00:00:00Z", { tailLines: 5, limitBytes: 1024, timeoutMs: 300 });
+    expect(sources.agentLeaseRenewTimes).toEqual(expected);
   }, 15_000);
 });
