@@ -7,17 +7,18 @@
  * longer has (410 Gone, after etcd compaction) means events may be lost: list again, so the object
  * held is always the server's current one — an order written meanwhile is in it.
  *
- * A watch can also die silently: a middlebox drops the connection without a reset, and the agent
- * would hear nothing until the watch's own deadline. Every write the agent makes to its object (the
- * heartbeat at the least) must come back on its watch; one that does not within a grace period ends
- * the attempt, and the watch resumes. That end-to-end proof is why each watch may ask for a long
- * server timeout (30–60 min): renewals are then a small share of an idle agent's requests, and a dead
- * watch is still noticed within one heartbeat.
+ * A watch can also die silently, and the agent would hear nothing until the watch's own deadline.
+ * Every write the agent makes to its object (a changed report) must come back on its watch
+ * (delivery-proof.ts); one that does not within a grace period ends the attempt, and the watch
+ * resumes. Between writes — hours on a steady node, whose liveness is its Lease — TCP keepalive on the
+ * light client's sockets keeps middleboxes' idle state and finds a vanished peer, and each watch asks
+ * for a long server timeout (30–60 min), so renewals stay a small share of an idle agent's requests.
  */
 import type { Logger } from "pino";
 import type { NetworkHealth } from "../api/index.js";
 import type { NetworkHealthEvent, OneObjectList, WatchOptions } from "../k8s/light/agent-api-client.js";
 import { Backoff, sleep } from "./backoff.js";
+import { DeliveryProof } from "./delivery-proof.js";
 
 /** The two calls the watch makes (AgentApiClient provides them). */
 export interface NetworkHealthWatchApi {
@@ -40,12 +41,6 @@ const isGone = (error: unknown): boolean => (error as { code?: unknown }).code =
 /** The default base of each watch's server-side timeout (seconds); each asks for base·(1..2). */
 export const WATCH_TIMEOUT_BASE_SECONDS = 1800;
 
-/** The most a run of missed deliveries stretches the delivery grace (30 s → 4 min). */
-const MAX_GRACE_FACTOR = 8;
-
-/** How many resourceVersions the watch remembers, so a write whose event came before its response still counts as delivered. */
-const RECENT_VERSIONS = 16;
-
 /** A NetworkHealth kept current by list + watch; `changes` listeners hear every new version. */
 export class NetworkHealthWatch {
   private object: NetworkHealth | undefined;
@@ -64,13 +59,11 @@ export class NetworkHealthWatch {
   silentRestarts = 0;
   /** The watch request in flight (undefined between attempts). */
   private attempt: AbortController | undefined;
-  private readonly recentVersions: string[] = [];
-  private awaited: { resourceVersion: string; timer: NodeJS.Timeout } | undefined;
-  /** The delivery grace's multiplier: doubled by each miss, back to 1 by a write delivered in time. */
-  private graceFactor = 1;
+  private readonly delivery: DeliveryProof;
 
   constructor(private readonly api: NetworkHealthWatchApi, private readonly name: string, private readonly logger: Logger, private readonly options: NetworkHealthWatchOptions = {}) {
     this.backoff = options.backoff ?? new Backoff(1000, 30_000);
+    this.delivery = new DeliveryProof(options.deliveryGraceMs ?? 30_000, (resourceVersion, graceMs) => this.restartUndelivered(resourceVersion, graceMs));
   }
 
   /** The object as last seen (undefined: it does not exist). Waits for the first list. */
@@ -95,46 +88,19 @@ export class NetworkHealthWatch {
 
   /**
    * Expects the watch to deliver `resourceVersion` — the answer to a write this agent just made to its
-   * own object — within the delivery grace. If it has not by then, the watch in flight is ended and
-   * resumed from the last version seen (which brings the write). A newer expectation replaces an older.
-   * Each miss doubles the grace (up to 8×) until a write comes back in time: an apiserver so loaded
-   * that it delivers late must not be handed a new watch by every agent at every write.
+   * own object — within the delivery grace (DeliveryProof); if it has not by then, the watch in flight
+   * is ended and resumed from the last version seen (which brings the write).
    */
   expectDelivery(resourceVersion: string): void {
-    this.clearAwaited();
-    if (this.recentVersions.includes(resourceVersion)) {
-      this.graceFactor = 1;
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.awaited = undefined;
-      if (!this.attempt) return;
-      this.silentRestarts += 1;
-      this.logger.warn({ resourceVersion, graceMs: this.deliveryGraceMs }, "networkhealth watch did not deliver the agent's own write; restarting it");
-      this.graceFactor = Math.min(this.graceFactor * 2, MAX_GRACE_FACTOR);
-      this.attempt.abort();
-    }, this.deliveryGraceMs);
-    timer.unref();
-    this.awaited = { resourceVersion, timer };
+    this.delivery.expect(resourceVersion);
   }
 
-  private get deliveryGraceMs(): number {
-    return (this.options.deliveryGraceMs ?? 30_000) * this.graceFactor;
-  }
-
-  private clearAwaited(): void {
-    if (this.awaited) clearTimeout(this.awaited.timer);
-    this.awaited = undefined;
-  }
-
-  /** Notes a version seen on the watch or in a list; settles an expectation it answers. */
-  private saw(resourceVersion: string | undefined): void {
-    if (!resourceVersion) return;
-    this.recentVersions.push(resourceVersion);
-    if (this.recentVersions.length > RECENT_VERSIONS) this.recentVersions.shift();
-    if (this.awaited?.resourceVersion !== resourceVersion) return;
-    this.clearAwaited();
-    this.graceFactor = 1;
+  private restartUndelivered(resourceVersion: string, graceMs: number): boolean {
+    if (!this.attempt) return false;
+    this.silentRestarts += 1;
+    this.logger.warn({ resourceVersion, graceMs }, "networkhealth watch did not deliver the agent's own write; restarting it");
+    this.attempt.abort();
+    return true;
   }
 
   /** Lists and watches until `signal` aborts. Never throws: errors are logged and retried. */
@@ -159,14 +125,14 @@ export class NetworkHealthWatch {
         await sleep(delayMs, signal);
       }
     }
-    this.clearAwaited();
+    this.delivery.clear();
   }
 
   private async list(): Promise<void> {
     const { object, resourceVersion } = await this.api.listOne(this.name);
     this.lists += 1;
     this.resourceVersion = resourceVersion;
-    this.saw(object?.metadata.resourceVersion);
+    this.delivery.saw(object?.metadata.resourceVersion);
     this.set(object);
     if (!this.synced) {
       this.synced = true;
@@ -189,7 +155,7 @@ export class NetworkHealthWatch {
       }
       this.resourceVersion = event.object.metadata?.resourceVersion ?? this.resourceVersion;
       if (event.type === "BOOKMARK") return;
-      this.saw(event.object.metadata?.resourceVersion);
+      this.delivery.saw(event.object.metadata?.resourceVersion);
       this.set(event.type === "DELETED" ? undefined : event.object);
     };
     const base = this.options.timeoutSeconds ?? WATCH_TIMEOUT_BASE_SECONDS;
