@@ -78,6 +78,7 @@ export class Agent {
     const force = this.reportAfterActions;
     this.reportAfterActions = false;
     const outcome = await this.publish(force);
+    // Only after the report is written: a renewal vouches that the last report still holds.
     await this.deps.leaseHeartbeat?.round(this.clock());
     return outcome;
   }
