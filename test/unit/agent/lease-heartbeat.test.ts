@@ -52,6 +52,7 @@ describe("LeaseHeartbeat", () => {
     ["403 falls back and retries only at the next heartbeat", [403], [0, 500, 999, 1000], [0, 1000], "fallback:false"],
     ["404 (namespace missing) falls back like 403", [404], [0, 500], [0], "fallback:false"],
     ["a fallback recovers at the next heartbeat", [404, "ok"], [0, 500, 1000, 1500, 2000], [0, 1000, 2000], "working:true"],
+    ["a 409 the client's own retry did not resolve is retried next round, not a fallback", ["ok", 409, "ok"], [0, 1000, 1100, 1200], [0, 1000, 1100], "working:true"],
     ["a 5xx is retried every round", ["ok", 503, 503, "ok"], [0, 1000, 1100, 1200, 1300, 2200], [0, 1000, 1100, 1200, 2200], "working:true"],
   ])("%s", async (_name, answers, times, expectedCalls, finalState) => {
     const renewer = scripted(answers);
