@@ -67,6 +67,11 @@ class ProtocolAgent {
     return this.store?.watch.failures ?? 0;
   }
 
+  /** Whether the agent's store holds a listed object (always for the poll protocol) and its Lease was renewed (always without one). */
+  get ready(): { synced: boolean; leased: boolean } {
+    return { synced: this.store?.watch.synced ?? true, leased: this.heartbeat ? this.heartbeat.current === "working" : true };
+  }
+
   /** Watch attempts this agent's store ended for want of its own write (0 for the poll protocol). */
   get silentRestarts(): number {
     return this.store?.watch.silentRestarts ?? 0;
@@ -170,6 +175,12 @@ export class ProtocolFleet {
   /** Failed rounds and writes, and failed lists and watches (which the agents retry by themselves). */
   get errors(): number {
     return this.roundErrors + [...this.agents.values()].reduce((sum, agent) => sum + agent.watchFailures, 0);
+  }
+
+  /** Agents whose store has listed their object, and whose Lease heartbeat works (the lease protocol). */
+  readiness(): string {
+    const states = [...this.agents.values()].map((agent) => agent.ready);
+    return `${states.filter((s) => s.synced).length} listed, ${states.filter((s) => s.leased).length} with a working Lease`;
   }
 
   /** Watches ended because an agent's own write did not come back on them (a dead or lagging watch). */

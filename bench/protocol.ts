@@ -67,7 +67,7 @@ async function runWindow(context: { admin: KubeConfig; controller: ControllerChi
     const spreadMs = Math.min(60_000, context.names.length * 12);
     await fleet.start(spreadMs);
     await sleep(60_000);
-    log(`  ${protocol.name}: ${context.names.length} agents started over ${(spreadMs / 1000).toFixed(0)} s, settled 60 s (${fleet.errors} errors so far)`);
+    log(`  ${protocol.name}: ${context.names.length} agents started over ${(spreadMs / 1000).toFixed(0)} s, settled 60 s (${fleet.errors} errors so far; ${fleet.readiness()})`);
     const requestsBefore = await apiserverRequests(context.admin);
     const agentBefore = fleet.snapshot();
     const cpuBefore = cpuNow(context.marker, context.controller);
@@ -86,6 +86,7 @@ async function runWindow(context: { admin: KubeConfig; controller: ControllerChi
       await sleep(1000);
     }
     const elapsed = (Date.now() - started) / 1000;
+    log(`  ${protocol.name}: window over (${fleet.errors} errors so far; ${fleet.readiness()})`);
     const after = fleet.snapshot();
     const agentRequests = Object.fromEntries(Object.entries(after).map(([verb, n]) => [verb, n - agentBefore[verb as keyof AgentRequests]])) as AgentRequests;
     return {
