@@ -19,6 +19,7 @@ import { readConntrack } from "./conntrack.js";
 import { readIptablesBackends } from "./iptables-backends.js";
 import { readKubeletDNS } from "./kubelet-dns.js";
 import { readOverlayMTU } from "./overlay-mtu.js";
+import { limitedHost } from "./host-concurrency.js";
 
 /** Facts plus what the actions need besides them (the uplink, the runtime firewalld zones). */
 export interface HostSnapshot {
@@ -28,52 +29,59 @@ export interface HostSnapshot {
   existingPaths: ReadonlySet<string>;
 }
 
-/** Runs `read`, or records `what: reason` in errors and yields undefined. */
-async function attempt<T>(errors: string[], what: string, read: () => Promise<T>): Promise<T | undefined> {
+/** How many host processes one facts round runs at once: the readers overlap, a 2-core node is not flooded. */
+export const FACTS_CONCURRENCY = 4;
+
+/** One reader's outcome: its value, or why it failed. */
+type Reading<T> = { value?: T; error?: string };
+
+/** Runs `read`; a failure becomes `what: reason` (never a rejected round). */
+async function attempt<T>(what: string, read: () => Promise<T>): Promise<Reading<T>> {
   try {
-    return await read();
+    return { value: await read() };
   } catch (error) {
-    errors.push(`${what}: ${(error as Error).message}`.slice(0, 400));
-    return undefined;
+    return { error: `${what}: ${(error as Error).message}`.slice(0, 400) };
   }
 }
 
-/** The facts of the report-only checks (conntrack fill, iptables backends, kubelet DNS, overlay MTU); a part that fails is left out. */
-async function readReportOnly(host: HostExecutor, errors: string[], distribution: Distribution, uplink: string | undefined): Promise<Partial<HostFacts>> {
-  const [conntrack, iptablesBackends, kubeletDNS, overlayMTU] = await Promise.all([
-    attempt(errors, "conntrack", () => readConntrack(host)),
-    attempt(errors, "iptables backends", () => readIptablesBackends(host)),
-    attempt(errors, "kubelet dns", () => readKubeletDNS(host, distribution)),
-    attempt(errors, "overlay mtu", () => readOverlayMTU(host, uplink)),
-  ]);
-  return {
-    ...(conntrack ? { conntrack } : {}), ...(iptablesBackends ? { iptablesBackends } : {}),
-    ...(kubeletDNS ? { kubeletDNS } : {}), ...(overlayMTU ? { overlayMTU } : {}),
-  };
+/** The readers' values in their order, their errors appended to `errors` in the same order (not in completion order). */
+function settled<T extends unknown[]>(errors: string[], readings: { [K in keyof T]: Reading<T[K]> }): { [K in keyof T]: T[K] | undefined } {
+  for (const r of readings as Reading<unknown>[]) if (r.error) errors.push(r.error);
+  return (readings as Reading<unknown>[]).map((r) => r.value) as { [K in keyof T]: T[K] | undefined };
 }
 
 /**
  * Collects the host's facts. `override` holds operator-given pod interface/CIDR (agent flags);
- * `now` is the collection time (ISO).
+ * `now` is the collection time (ISO). Two stages: what the readers depend on (distribution paths,
+ * pod network and uplink), then every reader at once, through an executor that runs at most
+ * FACTS_CONCURRENCY host processes at a time. firewalld's reader starts first: its firewall-cmd
+ * processes (a Python start each) are the round's longest path.
  */
 export async function collectFacts(host: HostExecutor, override: PodNetworkFacts, now: () => string): Promise<HostSnapshot> {
   const errors: string[] = [];
-  const existing = (await attempt(errors, "distribution", () => existingHostPaths(host, detectionPaths()))) ?? new Set<string>();
+  const limited = limitedHost(host, FACTS_CONCURRENCY);
+  const [existingPaths, network] = settled<[Set<string>, Awaited<ReturnType<typeof readPodNetwork>>]>(errors, await Promise.all([
+    attempt("distribution", () => existingHostPaths(limited, detectionPaths())),
+    attempt("pod network", () => readPodNetwork(limited, override)),
+  ]));
+  const existing = existingPaths ?? new Set<string>();
   const distribution: Distribution = existing.size ? distributionFromPaths(existing) : "unknown";
-  const network = await attempt(errors, "pod network", () => readPodNetwork(host, override));
   const pod = network?.pod ?? override;
-  const [sysctl, rpFilter, kernelModules, firewalld, ufw, vxlanChecksum, networkManager] = await Promise.all([
-    attempt(errors, "sysctl", () => readSysctlFacts(host, pod.interface)),
-    attempt(errors, "rp_filter", () => readRpFilter(host, pod.interface)),
-    attempt(errors, "kernel modules", () => readKernelModules(host)),
-    attempt(errors, "firewall", () => readFirewalld(host, pod, network?.uplink)),
-    attempt(errors, "ufw", () => readUfw(host)),
-    attempt(errors, "vxlan checksum offload", () => readVXLANChecksum(host)),
-    attempt(errors, "NetworkManager", () => readNetworkManager(host)),
-  ]);
-  const reportOnly = await readReportOnly(host, errors, distribution, network?.uplink);
   const layout = layoutOf(distribution);
-  const apiReading = layout ? await attempt(errors, "api server config", () => readAPIServerFacts(host, layout, existing)) : undefined;
+  const [firewalld, sysctl, rpFilter, kernelModules, ufw, vxlanChecksum, networkManager, conntrack, iptablesBackends, kubeletDNS, overlayMTU, apiReading] = settled(errors, await Promise.all([
+    attempt("firewall", () => readFirewalld(limited, pod, network?.uplink)),
+    attempt("sysctl", () => readSysctlFacts(limited, pod.interface)),
+    attempt("rp_filter", () => readRpFilter(limited, pod.interface)),
+    attempt("kernel modules", () => readKernelModules(limited)),
+    attempt("ufw", () => readUfw(limited)),
+    attempt("vxlan checksum offload", () => readVXLANChecksum(limited)),
+    attempt("NetworkManager", () => readNetworkManager(limited)),
+    attempt("conntrack", () => readConntrack(limited)),
+    attempt("iptables backends", () => readIptablesBackends(limited)),
+    attempt("kubelet dns", () => readKubeletDNS(limited, distribution)),
+    attempt("overlay mtu", () => readOverlayMTU(limited, network?.uplink)),
+    attempt("api server config", async () => (layout ? readAPIServerFacts(limited, layout, existing) : undefined)),
+  ]));
   errors.push(...(ufw?.errors ?? []), ...(apiReading?.errors ?? []));
   const facts: HostFacts = {
     collectedAt: now(),
@@ -86,7 +94,8 @@ export async function collectFacts(host: HostExecutor, override: PodNetworkFacts
     ...(kernelModules ? { kernelModules } : {}),
     ...(vxlanChecksum ? { vxlanChecksum } : {}),
     ...(networkManager ? { networkManager } : {}),
-    ...reportOnly,
+    ...(conntrack ? { conntrack } : {}), ...(iptablesBackends ? { iptablesBackends } : {}),
+    ...(kubeletDNS ? { kubeletDNS } : {}), ...(overlayMTU ? { overlayMTU } : {}),
     ...(apiReading ? { apiServer: apiReading.apiServer } : {}),
     ...(errors.length ? { errors } : {}),
   };

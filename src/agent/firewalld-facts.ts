@@ -43,15 +43,22 @@ export function firewallFactsFromZones(zones: Map<string, ZoneListing>, defaultZ
   };
 }
 
-/** Reads firewalld's facts: three firewall-cmd calls when it runs, one otherwise. */
+/**
+ * Reads firewalld's facts: `--state`, `--get-default-zone` and `--list-all-zones` at once (each
+ * firewall-cmd is a Python start, the facts round's longest path); the state decides, and the two
+ * reads' failures count only when it says running.
+ */
 export async function readFirewalld(host: HostExecutor, pod: PodNetworkFacts, uplink?: string): Promise<FirewalldView> {
-  const state = await readFirewalldState(host);
-  if (state === "notInstalled") return { facts: { manager: "none", state } };
-  if (state !== "running") return { facts: { manager: "firewalld", state } };
-  const [defaultZone, listing] = await Promise.all([
+  const [state, defaultZone, listing] = await Promise.allSettled([
+    readFirewalldState(host),
     mustRun(host, ["firewall-cmd", "--get-default-zone"], { timeoutMs: 15_000 }),
     mustRun(host, ["firewall-cmd", "--list-all-zones"], { timeoutMs: 15_000 }),
   ]);
-  const zones = parseZoneListings(listing);
-  return { facts: firewallFactsFromZones(zones, defaultZone.trim(), pod, uplink), zones };
+  if (state.status === "rejected") throw state.reason;
+  if (state.value === "notInstalled") return { facts: { manager: "none", state: state.value } };
+  if (state.value !== "running") return { facts: { manager: "firewalld", state: state.value } };
+  if (defaultZone.status === "rejected") throw defaultZone.reason;
+  if (listing.status === "rejected") throw listing.reason;
+  const zones = parseZoneListings(listing.value);
+  return { facts: firewallFactsFromZones(zones, defaultZone.value.trim(), pod, uplink), zones };
 }
