@@ -15,6 +15,7 @@ import { mustRun, type HostExecutor } from "../host-executor.js";
 import { validCIDR, validInterface, validService, validZone } from "../validate.js";
 import { ActionFailure, verify, type ActionBody, type ActionContext } from "./action.js";
 import type { ChangeJournal } from "./journal.js";
+import { settleAll } from "../host-concurrency.js";
 
 /** The validated parameters of one OpenHostFirewall. */
 interface FirewallPlan {
@@ -47,29 +48,6 @@ function bindings(host: HostExecutor, p: FirewallPlan): Binding[] {
   ];
 }
 
-/** What ensureService did: a note for the detail, and whether it reloaded firewalld. */
-interface ServiceNote {
-  note?: string;
-  reloaded: boolean;
-}
-
-/**
- * Makes sure the service exists in both scopes, given whether it does (read alongside the zones);
- * records its creation.
- */
-async function ensureService(host: HostExecutor, journal: ChangeJournal, service: string, defined: Record<Scope, boolean>): Promise<ServiceNote> {
-  let note: string | undefined;
-  if (!defined.permanent) {
-    journal.record(`created firewalld service ${service}`, await createService(host, service));
-    note = `created service ${service}`;
-  }
-  if (defined.runtime) return { ...(note ? { note } : {}), reloaded: false };
-  // A new permanent service reaches the runtime only through a reload; every netmedic change is
-  // also permanent, so the reload keeps them.
-  await change(host, ["firewall-cmd", "--reload"]);
-  return { note: `${note ?? `service ${service} loaded`} (firewalld reloaded)`, reloaded: true };
-}
-
 /** Whether the service is defined in each scope (two concurrent calls); both true without a service. */
 async function serviceState(host: HostExecutor, service: string | undefined): Promise<Record<Scope, boolean>> {
   if (!service) return { runtime: true, permanent: true };
@@ -78,22 +56,62 @@ async function serviceState(host: HostExecutor, service: string | undefined): Pr
 }
 
 /**
- * Applies the missing bindings, runtime first, then permanent, one change per binding and scope;
- * each change is journaled the moment it is made. (Running the two scopes concurrently gains nothing
- * — each call is a CPU-bound Python start — so the order stays simple.)
+ * At most this many firewall-cmd changes at once: each is a CPU-bound Python start, so two overlap
+ * on a 2-core node and more would only queue. It also bounds the changes a crash can leave made
+ * but not yet journaled.
+ */
+export const CHANGE_CONCURRENCY = 2;
+
+/**
+ * Applies the missing bindings of `scopes` concurrently: the scopes are independent configurations,
+ * and the bindings touch different zones or fields (firewalld applies each change atomically).
+ * Each change is journaled the moment it lands; when one fails, the others still settle before the
+ * failure is thrown, so the rollback undoes every change that landed, in every scope.
  * Returns the bindings applied in some scope.
  */
-async function applyMissing(wanted: Binding[], zones: Record<Scope, Zones>, journal: ChangeJournal): Promise<Binding[]> {
-  const applied = new Set<Binding>();
-  for (const scope of SCOPES) {
-    for (const binding of wanted.filter((b) => !b.holds(zones[scope]))) {
-      const undo = await binding.apply(scope, zones[scope]);
-      if (!undo) continue;
-      journal.record(`${binding.describe} (${scope})`, undo);
-      applied.add(binding);
-    }
-  }
+async function applyMissing(wanted: Binding[], zones: Record<Scope, Zones>, scopes: readonly Scope[], journal: ChangeJournal): Promise<Binding[]> {
+  const tasks = scopes.flatMap((scope) => wanted.filter((b) => !b.holds(zones[scope])).map((binding) => async () => {
+    const undo = await binding.apply(scope, zones[scope]);
+    if (undo) journal.record(`${binding.describe} (${scope})`, undo);
+    return undo ? binding : undefined;
+  }));
+  const applied = new Set(await settleAll(tasks, CHANGE_CONCURRENCY));
   return wanted.filter((b) => applied.has(b));
+}
+
+/**
+ * The k0s path: the service exists in neither scope. Creating it permanently needs a reload to reach
+ * the runtime, and a reload rebuilds the runtime from the permanent config — so the permanent
+ * bindings go first and the reload brings them to the runtime too (no runtime change per binding).
+ * The service's undo ends with a reload, so a rollback or revert restores the runtime as well.
+ */
+async function createAndReload(host: HostExecutor, journal: ChangeJournal, service: string, wanted: Binding[], zones: Record<Scope, Zones>): Promise<Binding[]> {
+  journal.record(`created firewalld service ${service}`, await createService(host, service));
+  const permanent = await applyMissing(wanted, zones, ["permanent"], journal);
+  await change(host, ["firewall-cmd", "--reload"]);
+  zones.runtime = await listZones(host, "runtime");
+  const runtime = await applyMissing(wanted, zones, ["runtime"], journal);
+  return wanted.filter((b) => permanent.includes(b) || runtime.includes(b));
+}
+
+/**
+ * Any other missing service: created permanently and/or loaded by a reload first (the reload
+ * discards runtime-only state, so it comes before the runtime changes), then both scopes' missing
+ * bindings at once. Returns the note on the service and the bindings applied.
+ */
+async function serviceThenBindings(host: HostExecutor, journal: ChangeJournal, p: FirewallPlan, wanted: Binding[], zones: Record<Scope, Zones>, defined: Record<Scope, boolean>): Promise<string[]> {
+  const notes: string[] = [];
+  if (p.service && !defined.permanent) {
+    journal.record(`created firewalld service ${p.service}`, await createService(host, p.service));
+    notes.push(`created service ${p.service}`);
+  }
+  if (p.service && !defined.runtime) {
+    await change(host, ["firewall-cmd", "--reload"]);
+    zones.runtime = await listZones(host, "runtime");
+    notes.push(`service ${p.service} loaded (firewalld reloaded)`);
+  }
+  const applied = await applyMissing(wanted, zones, SCOPES, journal);
+  return [...notes, ...applied.map((b) => b.describe)];
 }
 
 /** Checks every binding in both scopes from a fresh read (two calls, not one per binding). */
@@ -106,8 +124,8 @@ async function verifyAll(host: HostExecutor, wanted: Binding[]): Promise<void> {
 
 /**
  * The OpenHostFirewall action body. firewall-cmd calls: `--state`, then both scopes' zones and the
- * service's definitions (read concurrently), one change per missing binding and scope, and one
- * re-read per scope to verify — 3 (5 with a service) when everything holds already.
+ * service's definitions (read concurrently), the missing changes (two at a time), and one re-read
+ * per scope to verify — 3 (5 with a service) when everything holds already.
  */
 export const openHostFirewall: ActionBody = async (action, context, journal) => {
   const { host } = context;
@@ -116,14 +134,12 @@ export const openHostFirewall: ActionBody = async (action, context, journal) => 
   if (state !== "running") throw new ActionFailure("firewalld is not running: netmedic never starts or stops it");
   const p = await plan(action, context);
   const [zones, defined] = await Promise.all([readBothScopes(host), serviceState(host, p.service)]);
-  const service = p.service ? await ensureService(host, journal, p.service, defined) : { reloaded: false };
-  // A reload rebuilt the runtime from the permanent config: what was read before is stale.
-  if (service.reloaded) zones.runtime = await listZones(host, "runtime");
   const wanted = bindings(host, p);
   const missing = wanted.some((b) => SCOPES.some((scope) => !b.holds(zones[scope])));
-  if (!missing && !service.note) return { result: "Skipped", detail: `already open: ${wanted.map((b) => b.describe).join(", ")}` };
-  const applied = await applyMissing(wanted, zones, journal);
+  if (!missing && defined.runtime && defined.permanent) return { result: "Skipped", detail: `already open: ${wanted.map((b) => b.describe).join(", ")}` };
+  const notes = p.service && !defined.permanent && !defined.runtime
+    ? [`created service ${p.service} (firewalld reloaded)`, ...(await createAndReload(host, journal, p.service, wanted, zones)).map((b) => b.describe)]
+    : await serviceThenBindings(host, journal, p, wanted, zones, defined);
   await verifyAll(host, wanted);
-  const notes = [...(service.note ? [service.note] : []), ...applied.map((b) => b.describe)];
   return { result: "Succeeded", detail: `${notes.join(", ")}; runtime and permanent` };
 };

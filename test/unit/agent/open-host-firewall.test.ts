@@ -22,21 +22,22 @@ beforeEach(() => {
 });
 
 describe("OpenHostFirewall firewall-cmd calls", () => {
-  it("the k0s incident: 19 calls (was 36), every change once per scope, the service's ports in one call", async () => {
+  it("the k0s incident: 15 calls, the permanent changes first, then one reload brings them to the runtime; the revert restores both scopes", async () => {
+    const before = structuredClone(fw.scopes);
     const out = await run();
     expect(out.result).toBe("Succeeded");
-    expect(fw.calls).toHaveLength(19);
+    expect(fw.calls).toHaveLength(15);
     expect(fw.changes).toEqual([
-      "--permanent --new-service=k0s-worker", "--permanent --service=k0s-worker --add-port=179/tcp --add-port=4789/udp --add-port=10250/tcp", "--reload",
-      "--zone=trusted --change-interface=cni0", `--zone=trusted --change-source=${CIDR}`,
-      "--zone=public --add-masquerade", "--zone=public --add-service=k0s-worker",
+      "--permanent --new-service=k0s-worker", "--permanent --service=k0s-worker --add-port=179/tcp --add-port=4789/udp --add-port=10250/tcp",
       "--permanent --zone=trusted --change-interface=cni0", `--permanent --zone=trusted --change-source=${CIDR}`,
-      "--permanent --zone=public --add-masquerade", "--permanent --zone=public --add-service=k0s-worker",
+      "--permanent --zone=public --add-masquerade", "--permanent --zone=public --add-service=k0s-worker", "--reload",
     ]);
     for (const scope of ["runtime", "permanent"] as const) {
       expect(fw.scopes[scope].zones.trusted).toMatchObject({ interfaces: ["cni0"], sources: [CIDR] });
       expect(fw.scopes[scope].zones.public).toMatchObject({ masquerade: true, services: ["ssh", "k0s-worker"] });
     }
+    await out.revert?.();
+    expect(fw.scopes).toEqual(before);
   });
 
   it("a second run is Skipped with zero change calls: 5 reads (was 11), 3 without a service", async () => {
@@ -81,13 +82,33 @@ describe("OpenHostFirewall undo", () => {
       "--permanent --zone=dmz --change-source=10.244.1.0/24", `--zone=trusted --remove-source=${CIDR}`]));
   });
 
-  it("a failure in the permanent scope rolls back the runtime scope's changes too", async () => {
+  it("a failure in the permanent scope rolls back the runtime scope's changes too, after every concurrent change settled", async () => {
     fw.scopes.runtime.zones.work!.interfaces = ["cni0"];
     const before = structuredClone(fw.scopes);
     fw.override = (call) => (call === "--permanent --zone=trusted --change-interface=cni0" ? err(254, "COMMAND_FAILED: injected") : undefined);
     const out = await run(NO_SERVICE);
-    expect(out).toMatchObject({ result: "Failed", detail: "--permanent --zone=trusted --change-interface=cni0: Error: COMMAND_FAILED: injected; rolled back 3 change(s)" });
+    expect(out).toMatchObject({ result: "Failed", detail: "--permanent --zone=trusted --change-interface=cni0: Error: COMMAND_FAILED: injected; rolled back 5 change(s)" });
+    // Every change of both scopes was attempted (the failed one did not stop the others), then the 5 that landed were undone.
+    expect(fw.changes.slice(0, 6)).toEqual([
+      "--zone=trusted --change-interface=cni0", `--zone=trusted --change-source=${CIDR}`, "--zone=public --add-masquerade",
+      "--permanent --zone=trusted --change-interface=cni0", `--permanent --zone=trusted --change-source=${CIDR}`, "--permanent --zone=public --add-masquerade",
+    ]);
+    expect(fw.changes).toHaveLength(11);
     expect(fw.scopes).toEqual(before);
+  });
+
+  it("the k0s path: a permanent change that fails rolls back the other permanent changes and the service, and the undo's reload restores the runtime", async () => {
+    fw.scopes.runtime.zones.work!.interfaces = ["cni0"];
+    const before = structuredClone(fw.scopes);
+    fw.override = (call) => (call === "--permanent --zone=public --add-masquerade" ? err(254, "COMMAND_FAILED: injected") : undefined);
+    const out = await run();
+    expect(out).toMatchObject({ result: "Failed", detail: "--permanent --zone=public --add-masquerade: Error: COMMAND_FAILED: injected; rolled back 4 change(s)" });
+    // No runtime change was made (the reload was to bring them), and the undo ended with the service's reload.
+    expect(fw.changes.filter((c) => c.startsWith("--zone="))).toEqual([]);
+    expect(fw.changes.at(-1)).toBe("--reload");
+    // The runtime-only binding (cni0 in work) is gone: the undo reloads, as creating the service does (docs/architecture.md §8.3).
+    expect(fw.scopes.permanent).toEqual(before.permanent);
+    expect(fw.scopes.runtime).toEqual(before.permanent);
   });
 
   it("a service port that fails inside the one --add-port call (a warning, exit 0) fails the action and deletes the service", async () => {
