@@ -11,15 +11,16 @@
  * backoff); it is then granted list/watch of Leases in netmedic-node-lease here (the namespace is
  * the product's fixed one, created if missing and left in place: other files may use it).
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { beforeAll, describe, expect, it } from "@jest/globals";
 import { CoordinationV1Api, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { AGENT_LEASE_LABELS, AGENT_LEASE_NAMESPACE, FIELD_MANAGER_AGENT, type NetworkHealth } from "../../src/api/index.js";
 import type { RunningController } from "../../src/controller/controller.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
-import { deployManifests, kubectlManifests } from "../support/control-plane/deploy-manifests.js";
+import { deployManifests } from "../support/control-plane/deploy-manifests.js";
 import { healthyFacts, probe } from "../fixtures/cluster.js";
-import { eventually, loopbackNodes, memoryLogger, sleep, startKubeletStandIn, startLeadingController } from "./controller-fixtures.js";
+import { eventually, memoryLogger, sleep } from "./controller-fixtures.js";
+import { leadingControllerSuite } from "./controller-suite.js";
 
 const namespace = uniqueName("netmedic-lease");
 const worker = uniqueName("leased");
@@ -82,27 +83,20 @@ describe("the agent's heartbeat Lease on a real control plane", () => {
   const manifests = deployManifests(RBAC_FILES, namespace).filter((m) => m.metadata.namespace !== AGENT_LEASE_NAMESPACE);
   const nh = () => new NetworkHealthClient(admin, "test-reader");
   const log = memoryLogger();
-  let kubelet: Awaited<ReturnType<typeof startKubeletStandIn>>;
-  let nodes: ReturnType<typeof loopbackNodes>;
-  let controller: RunningController;
 
-  beforeAll(async () => {
-    kubelet = await startKubeletStandIn();
-    nodes = loopbackNodes(admin, kubelet.port);
-    kubectlManifests("apply", cluster.kubeconfigPath, manifests);
-    controller = await startLeadingController(admin, namespace, CONFIG, "controller-lease", log.logger);
-  }, 90_000);
-
-  afterAll(async () => {
-    await controller?.stop();
-    await kubelet?.close();
-    await nodes?.cleanup();
-    const ignore = () => undefined;
-    await admin.makeApiClient(CoordinationV1Api).deleteNamespacedLease({ name: worker, namespace: AGENT_LEASE_NAMESPACE }).catch(ignore);
-    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-    await rbac.deleteNamespacedRoleBinding({ name: leaseReader, namespace: AGENT_LEASE_NAMESPACE }).catch(ignore);
-    await rbac.deleteNamespacedRole({ name: leaseReader, namespace: AGENT_LEASE_NAMESPACE }).catch(ignore);
-    kubectlManifests("delete", cluster.kubeconfigPath, manifests);
+  const suite = leadingControllerSuite({
+    admin, kubeconfigPath: cluster.kubeconfigPath, namespace, manifests, config: CONFIG, identity: "controller-lease", logger: log.logger,
+    cleanup: async () => {
+      const ignore = () => undefined;
+      await admin.makeApiClient(CoordinationV1Api).deleteNamespacedLease({ name: worker, namespace: AGENT_LEASE_NAMESPACE }).catch(ignore);
+      const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+      await rbac.deleteNamespacedRoleBinding({ name: leaseReader, namespace: AGENT_LEASE_NAMESPACE }).catch(ignore);
+      await rbac.deleteNamespacedRole({ name: leaseReader, namespace: AGENT_LEASE_NAMESPACE }).catch(ignore);
+    },
+  });
+  let { nodes, controller } = suite;
+  beforeAll(() => {
+    ({ nodes, controller } = suite);
   });
 
   it("without the right to read the Leases it still leads and is ready; the Lease watch restarts with backoff on the 403", async () => {

@@ -6,18 +6,17 @@
  * shared apiserver counts for everyone is scoped to this file's objects (the audit log).
  * The tests tell one cluster's story in order: each builds on the objects the previous one made.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { beforeAll, describe, expect, it } from "@jest/globals";
 import { ApiregistrationV1Api, CoreV1Api, type CoreV1Event, type KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER_AGENT, PROBE_TARGETS_ANNOTATION, type NetworkHealth } from "../../src/api/index.js";
 import type { RunningController } from "../../src/controller/controller.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { decodeProbeTargets, logMessageOf } from "../../src/core/index.js";
 import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
-import { deployManifests, kubectlManifests } from "../support/control-plane/deploy-manifests.js";
+import { deployManifests } from "../support/control-plane/deploy-manifests.js";
 import { NO_ROUTE_LINE, healthyFacts, k0sBrokenFacts, probe } from "../fixtures/cluster.js";
-import {
-  auditedWrites, createKonnectivityAgentPod, eventually, loopbackNodes, memoryLogger, reportAsAgent, sleep, startKubeletStandIn, startLeadingController,
-} from "./controller-fixtures.js";
+import { auditedWrites, createKonnectivityAgentPod, eventually, memoryLogger, reportAsAgent, sleep } from "./controller-fixtures.js";
+import { leadingControllerSuite } from "./controller-suite.js";
 
 /** The k0s worker's facts (docs/architecture.md §8.1). The pod interface is in no firewalld zone: the field is left out, because this
  * harness's apiserver build decodes "" in custom resources as null (reported to the harness owner). */
@@ -75,29 +74,22 @@ describe("netmedic controller on a real control plane", () => {
   const cluster = getTestCluster();
   const admin = cluster.kubeConfig;
   const manifests = deployManifests(RBAC_FILES, namespace);
-  let kubelet: Awaited<ReturnType<typeof startKubeletStandIn>>;
-  let nodes: ReturnType<typeof loopbackNodes>;
-  let controller: RunningController;
   const log = memoryLogger();
   const nh = () => new NetworkHealthClient(admin, "test-reader");
 
-  beforeAll(async () => {
-    kubelet = await startKubeletStandIn();
-    nodes = loopbackNodes(admin, kubelet.port);
-    kubectlManifests("apply", cluster.kubeconfigPath, manifests);
-    controller = await startLeadingController(admin, namespace, CONFIG, "controller-a", log.logger);
-  }, 90_000);
-
-  afterAll(async () => {
-    await controller?.stop();
-    await kubelet?.close();
-    const core = admin.makeApiClient(CoreV1Api);
-    const gone = () => undefined;
-    await nodes?.cleanup();
-    await Promise.all(workers.map((worker) => core.deleteNamespacedPod({ name: `konnectivity-agent-${worker}`, namespace: "kube-system", gracePeriodSeconds: 0 }).catch(gone)));
-    await admin.makeApiClient(ApiregistrationV1Api).deleteAPIService({ name: "v1beta1.metrics.k8s.io" }).catch(gone);
-    await core.deleteNamespacedService({ name: "metrics-server", namespace: "kube-system" }).catch(gone);
-    kubectlManifests("delete", cluster.kubeconfigPath, manifests);
+  const suite = leadingControllerSuite({
+    admin, kubeconfigPath: cluster.kubeconfigPath, namespace, manifests, config: CONFIG, identity: "controller-a", logger: log.logger,
+    cleanup: async () => {
+      const core = admin.makeApiClient(CoreV1Api);
+      const gone = () => undefined;
+      await Promise.all(workers.map((worker) => core.deleteNamespacedPod({ name: `konnectivity-agent-${worker}`, namespace: "kube-system", gracePeriodSeconds: 0 }).catch(gone)));
+      await admin.makeApiClient(ApiregistrationV1Api).deleteAPIService({ name: "v1beta1.metrics.k8s.io" }).catch(gone);
+      await core.deleteNamespacedService({ name: "metrics-server", namespace: "kube-system" }).catch(gone);
+    },
+  });
+  let { kubelet, nodes, controller } = suite;
+  beforeAll(() => {
+    ({ kubelet, nodes, controller } = suite);
   });
 
   it("creates one NetworkHealth per Node, owned by it, and the real garbage collector removes it with the Node", async () => {

@@ -6,16 +6,16 @@
  * the NetworkHealth annotation netmedic.io/clear-rollback=<orderId> → the action is ordered again.
  * The controller runs in-process as ServiceAccount <namespace>/netmedic-controller with deploy/'s RBAC.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { beforeAll, describe, expect, it } from "@jest/globals";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type CoreV1Event, type KubeConfig } from "@kubernetes/client-node";
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION, FIELD_MANAGER_AGENT, NETWORK_HEALTH_PLURAL, ROLLBACK_CLEAR_ANNOTATION, type ActionResult, type NetworkHealth } from "../../src/api/index.js";
-import type { RunningController } from "../../src/controller/controller.js";
 import { NetworkHealthClient } from "../../src/k8s/networkhealth-client.js";
 import { getTestCluster, uniqueName } from "../support/control-plane/cluster.js";
-import { deployManifests, kubectlManifests } from "../support/control-plane/deploy-manifests.js";
+import { deployManifests } from "../support/control-plane/deploy-manifests.js";
 import { NO_ROUTE_LINE, k0sBrokenFacts, probe } from "../fixtures/cluster.js";
-import { createKonnectivityAgentPod, eventually, loopbackNodes, memoryLogger, sleep, startKubeletStandIn, startLeadingController } from "./controller-fixtures.js";
+import { createKonnectivityAgentPod, eventually, memoryLogger, sleep } from "./controller-fixtures.js";
+import { leadingControllerSuite } from "./controller-suite.js";
 
 const namespace = uniqueName("netmedic-rollback");
 const worker = uniqueName("rolled-back");
@@ -56,23 +56,16 @@ describe("a RolledBack result on a real control plane", () => {
   const manifests = deployManifests(RBAC_FILES, namespace);
   const nh = () => new NetworkHealthClient(admin, "test-reader");
   const log = memoryLogger();
-  let kubelet: Awaited<ReturnType<typeof startKubeletStandIn>>;
-  let nodes: ReturnType<typeof loopbackNodes>;
-  let controller: RunningController;
 
-  beforeAll(async () => {
-    kubelet = await startKubeletStandIn();
-    nodes = loopbackNodes(admin, kubelet.port);
-    kubectlManifests("apply", cluster.kubeconfigPath, manifests);
-    controller = await startLeadingController(admin, namespace, CONFIG, "controller-rb", log.logger);
-  }, 90_000);
-
-  afterAll(async () => {
-    await controller?.stop();
-    await kubelet?.close();
-    await nodes?.cleanup();
-    await admin.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: `konnectivity-agent-${worker}`, namespace: "kube-system", gracePeriodSeconds: 0 }).catch(() => undefined);
-    kubectlManifests("delete", cluster.kubeconfigPath, manifests);
+  const suite = leadingControllerSuite({
+    admin, kubeconfigPath: cluster.kubeconfigPath, namespace, manifests, config: CONFIG, identity: "controller-rb", logger: log.logger,
+    cleanup: async () => {
+      await admin.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: `konnectivity-agent-${worker}`, namespace: "kube-system", gracePeriodSeconds: 0 }).catch(() => undefined);
+    },
+  });
+  let { kubelet, nodes } = suite;
+  beforeAll(() => {
+    ({ kubelet, nodes } = suite);
   });
 
   it("holds the rolled-back action (condition + one Event), orders the others, and orders it again once cleared", async () => {

@@ -12,7 +12,8 @@ import { readFileSync } from "node:fs";
 import { parseAllDocuments, stringify } from "yaml";
 import { AGENT_LEASE_NAMESPACE } from "../../../src/api/index.js";
 
-interface Manifest {
+/** One deploy/ document as parsed: what the harness reads of it. */
+export interface Manifest {
   kind: string;
   metadata: { name: string; namespace?: string };
   roleRef?: { kind: string; name: string };
