@@ -56,11 +56,11 @@ describe("OpenHostFirewall on the real firewalld (runtime and permanent)", () =>
     host.calls = [];
   });
 
-  it("k0s incident: 15 firewall-cmd calls (permanent changes, then one reload for the runtime), exactly the intended changes in both scopes, Skipped again with 0 changes, exact undo", async () => {
+  it("k0s incident: 14 firewall-cmd calls (permanent changes, then one reload for the runtime, one read to verify), exactly the intended changes in both scopes, Skipped again with 0 changes, exact undo", async () => {
     const before = await listings();
     const out = await run(k0s());
     expect(out.result).toBe("Succeeded");
-    expect(host.calls).toHaveLength(15);
+    expect(host.calls).toHaveLength(14);
     const after = await zones();
     for (const scope of ["runtime", "permanent"] as const) {
       // Everything else is as it was: only trusted and public differ, by exactly these bindings.

@@ -82,22 +82,25 @@ async function applyMissing(wanted: Binding[], zones: Record<Scope, Zones>, scop
 /**
  * The k0s path: the service exists in neither scope. Creating it permanently needs a reload to reach
  * the runtime, and a reload rebuilds the runtime from the permanent config — so the permanent
- * bindings go first and the reload brings them to the runtime too (no runtime change per binding).
+ * bindings go first and the reload brings them to the runtime too (no runtime change per binding);
+ * the read after the reload is the verification unless the runtime still misses something.
  * The service's undo ends with a reload, so a rollback or revert restores the runtime as well.
+ * Returns the notes for the detail.
  */
-async function createAndReload(host: HostExecutor, journal: ChangeJournal, service: string, wanted: Binding[], zones: Record<Scope, Zones>): Promise<Binding[]> {
+async function createAndReload(host: HostExecutor, journal: ChangeJournal, service: string, wanted: Binding[], zones: Record<Scope, Zones>): Promise<string[]> {
   journal.record(`created firewalld service ${service}`, await createService(host, service));
   const permanent = await applyMissing(wanted, zones, ["permanent"], journal);
   await change(host, ["firewall-cmd", "--reload"]);
-  zones.runtime = await listZones(host, "runtime");
-  const runtime = await applyMissing(wanted, zones, ["runtime"], journal);
-  return wanted.filter((b) => permanent.includes(b) || runtime.includes(b));
+  const after = await readBothScopes(host);
+  const runtime = await applyMissing(wanted, after, ["runtime"], journal);
+  await verifyAll(host, wanted, runtime.length ? undefined : after);
+  return [`created service ${service} (firewalld reloaded)`, ...wanted.filter((b) => permanent.includes(b) || runtime.includes(b)).map((b) => b.describe)];
 }
 
 /**
  * Any other missing service: created permanently and/or loaded by a reload first (the reload
  * discards runtime-only state, so it comes before the runtime changes), then both scopes' missing
- * bindings at once. Returns the note on the service and the bindings applied.
+ * bindings at once, then the verification. Returns the notes for the detail.
  */
 async function serviceThenBindings(host: HostExecutor, journal: ChangeJournal, p: FirewallPlan, wanted: Binding[], zones: Record<Scope, Zones>, defined: Record<Scope, boolean>): Promise<string[]> {
   const notes: string[] = [];
@@ -111,12 +114,13 @@ async function serviceThenBindings(host: HostExecutor, journal: ChangeJournal, p
     notes.push(`service ${p.service} loaded (firewalld reloaded)`);
   }
   const applied = await applyMissing(wanted, zones, SCOPES, journal);
+  await verifyAll(host, wanted);
   return [...notes, ...applied.map((b) => b.describe)];
 }
 
-/** Checks every binding in both scopes from a fresh read (two calls, not one per binding). */
-async function verifyAll(host: HostExecutor, wanted: Binding[]): Promise<void> {
-  const after = await readBothScopes(host);
+/** Checks every binding in both scopes, from `read` when it is fresh (made after the last change), else from a new read (two calls). */
+async function verifyAll(host: HostExecutor, wanted: Binding[], read?: Record<Scope, Zones>): Promise<void> {
+  const after = read ?? (await readBothScopes(host));
   for (const binding of wanted) {
     for (const scope of SCOPES) verify(binding.holds(after[scope]), `${binding.describe} (${scope}) does not hold after the change`);
   }
@@ -138,8 +142,7 @@ export const openHostFirewall: ActionBody = async (action, context, journal) => 
   const missing = wanted.some((b) => SCOPES.some((scope) => !b.holds(zones[scope])));
   if (!missing && defined.runtime && defined.permanent) return { result: "Skipped", detail: `already open: ${wanted.map((b) => b.describe).join(", ")}` };
   const notes = p.service && !defined.permanent && !defined.runtime
-    ? [`created service ${p.service} (firewalld reloaded)`, ...(await createAndReload(host, journal, p.service, wanted, zones)).map((b) => b.describe)]
+    ? await createAndReload(host, journal, p.service, wanted, zones)
     : await serviceThenBindings(host, journal, p, wanted, zones, defined);
-  await verifyAll(host, wanted);
   return { result: "Succeeded", detail: `${notes.join(", ")}; runtime and permanent` };
 };

@@ -22,11 +22,11 @@ beforeEach(() => {
 });
 
 describe("OpenHostFirewall firewall-cmd calls", () => {
-  it("the k0s incident: 15 calls, the permanent changes first, then one reload brings them to the runtime; the revert restores both scopes", async () => {
+  it("the k0s incident: 14 calls, the permanent changes first, then one reload brings them to the runtime and the read after it verifies; the revert restores both scopes", async () => {
     const before = structuredClone(fw.scopes);
     const out = await run();
     expect(out.result).toBe("Succeeded");
-    expect(fw.calls).toHaveLength(15);
+    expect(fw.calls).toHaveLength(14);
     expect(fw.changes).toEqual([
       "--permanent --new-service=k0s-worker", "--permanent --service=k0s-worker --add-port=179/tcp --add-port=4789/udp --add-port=10250/tcp",
       "--permanent --zone=trusted --change-interface=cni0", `--permanent --zone=trusted --change-source=${CIDR}`,
@@ -38,6 +38,20 @@ describe("OpenHostFirewall firewall-cmd calls", () => {
     }
     await out.revert?.();
     expect(fw.scopes).toEqual(before);
+  });
+
+  it("the k0s path: a binding the runtime still misses after the reload is changed there and verified from a fresh read", async () => {
+    fw.override = (call) => {
+      if (call !== "--reload") return undefined;
+      fw.scopes.runtime = structuredClone(fw.scopes.permanent);
+      fw.scopes.runtime.zones.public!.masquerade = false; // as if something turned it off right after the reload
+      return ok("success\n");
+    };
+    expect((await run()).result).toBe("Succeeded");
+    expect(fw.changes.slice(-2)).toEqual(["--reload", "--zone=public --add-masquerade"]);
+    expect(fw.calls.slice(-2)).toEqual(["--list-all-zones", "--permanent --list-all-zones"]);
+    expect(fw.calls).toHaveLength(17);
+    expect(fw.scopes.runtime.zones.public!.masquerade).toBe(true);
   });
 
   it("a second run is Skipped with zero change calls: 5 reads (was 11), 3 without a service", async () => {
