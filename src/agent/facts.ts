@@ -32,6 +32,9 @@ export interface HostSnapshot {
 /** How many host processes one facts round runs at once: the readers overlap, a 2-core node is not flooded. */
 export const FACTS_CONCURRENCY = 4;
 
+/** Per host executor: whether firewalld ran at its last facts round (then its reads start with --state). */
+const firewalldRan = new WeakMap<HostExecutor, boolean>();
+
 /** One reader's outcome: its value, or why it failed. */
 type Reading<T> = { value?: T; error?: string };
 
@@ -55,7 +58,8 @@ function settled<T extends unknown[]>(errors: string[], readings: { [K in keyof 
  * `now` is the collection time (ISO). Two stages: what the readers depend on (distribution paths,
  * pod network and uplink), then every reader at once, through an executor that runs at most
  * FACTS_CONCURRENCY host processes at a time. firewalld's reader starts first: its firewall-cmd
- * processes (a Python start each) are the round's longest path.
+ * processes (a Python start each) are the round's longest path, and all three start at once unless
+ * firewalld did not run at this host's previous round.
  */
 export async function collectFacts(host: HostExecutor, override: PodNetworkFacts, now: () => string): Promise<HostSnapshot> {
   const errors: string[] = [];
@@ -69,7 +73,7 @@ export async function collectFacts(host: HostExecutor, override: PodNetworkFacts
   const pod = network?.pod ?? override;
   const layout = layoutOf(distribution);
   const [firewalld, sysctl, rpFilter, kernelModules, ufw, vxlanChecksum, networkManager, conntrack, iptablesBackends, kubeletDNS, overlayMTU, apiReading] = settled(errors, await Promise.all([
-    attempt("firewall", () => readFirewalld(limited, pod, network?.uplink)),
+    attempt("firewall", () => readFirewalld(limited, pod, network?.uplink, firewalldRan.get(host) ?? true)),
     attempt("sysctl", () => readSysctlFacts(limited, pod.interface)),
     attempt("rp_filter", () => readRpFilter(limited, pod.interface)),
     attempt("kernel modules", () => readKernelModules(limited)),
@@ -82,6 +86,7 @@ export async function collectFacts(host: HostExecutor, override: PodNetworkFacts
     attempt("overlay mtu", () => readOverlayMTU(limited, network?.uplink)),
     attempt("api server config", async () => (layout ? readAPIServerFacts(limited, layout, existing) : undefined)),
   ]));
+  firewalldRan.set(host, firewalld?.facts.state === "running");
   errors.push(...(ufw?.errors ?? []), ...(apiReading?.errors ?? []));
   const facts: HostFacts = {
     collectedAt: now(),

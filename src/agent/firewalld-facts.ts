@@ -44,21 +44,23 @@ export function firewallFactsFromZones(zones: Map<string, ZoneListing>, defaultZ
 }
 
 /**
- * Reads firewalld's facts: `--state`, `--get-default-zone` and `--list-all-zones` at once (each
- * firewall-cmd is a Python start, the facts round's longest path); the state decides, and the two
- * reads' failures count only when it says running.
+ * Reads firewalld's facts. With `together` (firewalld ran when last read) `--state`,
+ * `--get-default-zone` and `--list-all-zones` start at once — each firewall-cmd is a Python start,
+ * the facts round's longest path — and the reads' failures count only when the state says running;
+ * without it the state comes first, so a stopped or absent firewalld costs one process, not three.
  */
-export async function readFirewalld(host: HostExecutor, pod: PodNetworkFacts, uplink?: string): Promise<FirewalldView> {
-  const [state, defaultZone, listing] = await Promise.allSettled([
-    readFirewalldState(host),
+export async function readFirewalld(host: HostExecutor, pod: PodNetworkFacts, uplink?: string, together = false): Promise<FirewalldView> {
+  const reads = (): Array<Promise<string>> => [
     mustRun(host, ["firewall-cmd", "--get-default-zone"], { timeoutMs: 15_000 }),
     mustRun(host, ["firewall-cmd", "--list-all-zones"], { timeoutMs: 15_000 }),
-  ]);
-  if (state.status === "rejected") throw state.reason;
-  if (state.value === "notInstalled") return { facts: { manager: "none", state: state.value } };
-  if (state.value !== "running") return { facts: { manager: "firewalld", state: state.value } };
-  if (defaultZone.status === "rejected") throw defaultZone.reason;
-  if (listing.status === "rejected") throw listing.reason;
+  ];
+  const early = together ? Promise.allSettled(reads()) : undefined;
+  const state = await readFirewalldState(host).finally(() => early); // an early read never outlives the reader
+  if (state === "notInstalled") return { facts: { manager: "none", state } };
+  if (state !== "running") return { facts: { manager: "firewalld", state } };
+  const [defaultZone, listing] = await (early ?? Promise.allSettled(reads()));
+  if (defaultZone?.status !== "fulfilled") throw defaultZone?.reason;
+  if (listing?.status !== "fulfilled") throw listing?.reason;
   const zones = parseZoneListings(listing.value);
   return { facts: firewallFactsFromZones(zones, defaultZone.value.trim(), pod, uplink), zones };
 }
