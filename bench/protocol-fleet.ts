@@ -179,8 +179,19 @@ export class ProtocolFleet {
 
   /** Agents whose store has listed their object, and whose Lease heartbeat works (the lease protocol). */
   readiness(): string {
+    const { listed, leased } = this.readyCounts();
+    return `${listed} listed, ${leased} with a working Lease`;
+  }
+
+  /** Whether every agent has listed its object and (lease protocol) renewed its Lease: the fleet's start is over. */
+  allReady(): boolean {
+    const { listed, leased } = this.readyCounts();
+    return listed === this.agents.size && leased === this.agents.size;
+  }
+
+  private readyCounts(): { listed: number; leased: number } {
     const states = [...this.agents.values()].map((agent) => agent.ready);
-    return `${states.filter((s) => s.synced).length} listed, ${states.filter((s) => s.leased).length} with a working Lease`;
+    return { listed: states.filter((s) => s.synced).length, leased: states.filter((s) => s.leased).length };
   }
 
   /** Watches ended because an agent's own write did not come back on them (a dead or lagging watch). */

@@ -58,6 +58,14 @@ async function allowRemediation(admin: KubeConfig, name: string): Promise<void> 
   }
 }
 
+/** The settle after the start: at least 60 s, then until every agent has listed and leased (at most 10 min) — the window measures the steady state, not the fleet's start. */
+async function settle(fleet: ProtocolFleet): Promise<number> {
+  const began = Date.now();
+  await sleep(60_000);
+  while (!fleet.allReady() && Date.now() - began < 600_000) await sleep(5000);
+  return (Date.now() - began) / 1000;
+}
+
 /** Runs one protocol's fleet: start (spread), settle, then the measured window with flips. */
 async function runWindow(context: { admin: KubeConfig; controller: ControllerChild; marker: string; credentialsPath: string; names: string[]; flipNodes: string[] },
   protocol: Protocol, seconds: number, log: (line: string) => void): Promise<ProtocolWindow> {
@@ -66,8 +74,8 @@ async function runWindow(context: { admin: KubeConfig; controller: ControllerChi
   try {
     const spreadMs = Math.min(60_000, context.names.length * 12);
     await fleet.start(spreadMs);
-    await sleep(60_000);
-    log(`  ${protocol.name}: ${context.names.length} agents started over ${(spreadMs / 1000).toFixed(0)} s, settled 60 s (${fleet.errors} errors so far; ${fleet.readiness()})`);
+    const settled = await settle(fleet);
+    log(`  ${protocol.name}: ${context.names.length} agents started over ${(spreadMs / 1000).toFixed(0)} s, settled ${settled.toFixed(0)} s (${fleet.errors} errors so far; ${fleet.readiness()})`);
     const requestsBefore = await apiserverRequests(context.admin);
     const agentBefore = fleet.snapshot();
     const cpuBefore = cpuNow(context.marker, context.controller);
