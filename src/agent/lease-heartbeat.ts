@@ -68,6 +68,7 @@ export class LeaseHeartbeat {
       return this.failed(error, nowMs);
     }
     if (this.state === "fallback") logger.info({ node }, "heartbeat Lease renewed again; NetworkHealth status is written only when the report changes");
+    else logger.debug({ node }, "heartbeat Lease renewed");
     this.state = "working";
     this.lastSuccessMs = nowMs;
     this.lastWarnMs = Number.NEGATIVE_INFINITY;
