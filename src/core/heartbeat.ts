@@ -23,10 +23,13 @@ export function verdictInputs(health: NetworkHealth): string {
   return JSON.stringify({ metadata, spec: health.spec, status: steady });
 }
 
+/** Whether the controller's last verdict on `health` is AgentReporting=True. */
+export function judgedReporting(health: NetworkHealth | undefined): boolean {
+  return health?.status?.conditions?.some((c) => c.type === "AgentReporting" && c.status === "True") ?? false;
+}
+
 /** Whether a heartbeat of `health` can leave the verdict as it is: the agent Reporting, no order Pending or Applying. */
 export function heartbeatCannotChangeVerdict(health: NetworkHealth): boolean {
-  const status = health.status;
-  const reporting = status?.conditions?.some((c) => c.type === "AgentReporting" && c.status === "True") ?? false;
-  const phase = status?.remediation?.phase;
-  return reporting && phase !== "Pending" && phase !== "Applying";
+  const phase = health.status?.remediation?.phase;
+  return judgedReporting(health) && phase !== "Pending" && phase !== "Applying";
 }

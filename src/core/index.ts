@@ -22,4 +22,4 @@ export { withoutEmpty } from "./without-empty.js";
 export { namespacedName } from "./object-key.js";
 export { konnectivityLogNeeded } from "./checks-konnectivity.js";
 export { encodeProbeTargets, decodeProbeTargets, storedProbeTargets } from "./probe-targets.js";
-export { verdictInputs, heartbeatCannotChangeVerdict } from "./heartbeat.js";
+export { verdictInputs, heartbeatCannotChangeVerdict, judgedReporting } from "./heartbeat.js";

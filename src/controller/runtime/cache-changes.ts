@@ -16,6 +16,7 @@ import type { ObservationBuilder } from "../reconcile/observation-builder.js";
 import type { NetworkHealthOverlay } from "../reconcile/status-overlay.js";
 import { ALL_NODES, nodesForEvent, type WatchedResource } from "./event-keys.js";
 import { HeartbeatFilter } from "./heartbeat-filter.js";
+import { judgedReporting } from "../../core/index.js";
 
 /** What the router reads and where it sends the nodes to reconcile. */
 export interface CacheChangeDeps {
@@ -66,8 +67,7 @@ export class CacheChangeRouter {
    */
   private renewalOfReportingNode(change: ChangeType, lease: KubernetesObject): boolean {
     if (change === "delete") return false;
-    const conditions = this.deps.health(lease.metadata?.name ?? "")?.status?.conditions ?? [];
-    if (!conditions.some((c) => c.type === "AgentReporting" && c.status === "True")) return false;
+    if (!judgedReporting(this.deps.health(lease.metadata?.name ?? ""))) return false;
     this.deps.metrics.heartbeatsSkipped.inc({ resource: "agent-leases" });
     return true;
   }
