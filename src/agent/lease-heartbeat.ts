@@ -12,7 +12,7 @@
  * the fleet's NetworkHealth heartbeats exactly when the apiserver is loaded.
  */
 import type { Logger } from "pino";
-import { hasCode } from "../k8s/light/agent-lease.js";
+import { hasCode } from "../k8s/light/rest-client.js";
 
 /** Renews the Lease of `node` (AgentLeaseClient in production). */
 export interface LeaseRenewer {

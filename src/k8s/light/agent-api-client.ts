@@ -18,7 +18,7 @@ import {
   type NetworkHealthStatus,
 } from "../../api/index.js";
 import { loadRestCredentials } from "./rest-credentials.js";
-import { ApiRequestError, RestClient, type KubeStatus, type RestClientOptions } from "./rest-client.js";
+import { hasCode, RestClient, type KubeStatus, type RestClientOptions } from "./rest-client.js";
 import { withoutEmpty } from "../../core/without-empty.js";
 
 const COLLECTION = `/apis/${API_GROUP}/${API_VERSION}/${NETWORK_HEALTH_PLURAL}`;
@@ -69,7 +69,7 @@ export class AgentApiClient {
     try {
       return await this.rest.request<NetworkHealth>({ method: "GET", path: `${COLLECTION}/${encodeURIComponent(name)}` });
     } catch (error) {
-      if (error instanceof ApiRequestError && error.code === 404) return undefined;
+      if (hasCode(error, 404)) return undefined;
       throw error;
     }
   }
@@ -130,7 +130,7 @@ export class AgentApiClient {
     try {
       return (await this.rest.request<{ spec?: { renewTime?: string } }>({ method: "GET", path })).spec?.renewTime;
     } catch (error) {
-      if (error instanceof ApiRequestError && error.code === 404) return undefined;
+      if (hasCode(error, 404)) return undefined;
       throw error;
     }
   }

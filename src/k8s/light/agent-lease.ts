@@ -7,7 +7,8 @@
  * which renew exactly the same way.
  */
 import { AGENT_LEASE_LABELS, AGENT_LEASE_NAMESPACE } from "../../api/index.js";
-import { ApiRequestError, type RestClient } from "./rest-client.js";
+import { hasCode, type RestClient } from "./rest-client.js";
+
 
 /** The fields of a Lease the agent reads and writes. */
 export interface AgentLease {
@@ -22,10 +23,6 @@ export function microTime(now: Date): string {
   return now.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
-/** Whether `error` is an API answer with HTTP status `code`. */
-export function hasCode(error: unknown, code: number): boolean {
-  return error instanceof ApiRequestError && error.code === code;
-}
 
 /** Renews one node's heartbeat Lease; keeps the last version it saw between renewals. */
 export class AgentLeaseClient {

@@ -26,6 +26,11 @@ export class ApiRequestError extends Error {
   }
 }
 
+/** Whether `error` is an API answer (ApiRequestError) with HTTP status `code`. */
+export function hasCode(error: unknown, code: number): boolean {
+  return error instanceof ApiRequestError && error.code === code;
+}
+
 /** One request: `path` is absolute (with its query), `body` is sent as JSON. */
 export interface RestRequest {
   method: "GET" | "PATCH" | "PUT" | "POST";
