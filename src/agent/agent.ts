@@ -11,7 +11,7 @@
 import type { NetworkHealth, ProbeTargets } from "../api/index.js";
 import type { AgentConfig, AgentDeps } from "./agent-config.js";
 import { Backoff, sleep } from "./backoff.js";
-import { collectFacts } from "./facts.js";
+import { collectFacts, type HostSnapshot } from "./facts.js";
 import { OrderExecution } from "./order-execution.js";
 import { planProbes, runProbes } from "./probes.js";
 import type { RecentOutcomes } from "./recent-outcomes.js";
@@ -35,6 +35,8 @@ export class Agent {
   private readonly gate: ReportGate;
   private readonly clock: () => Date;
   private readonly orders: OrderExecution;
+  /** The last facts round, while no action ran since: an order that comes within an interval acts on it. */
+  private lastFacts?: { snapshot: HostSnapshot; atMs: number };
 
   constructor(private readonly config: AgentConfig, private readonly deps: AgentDeps) {
     this.report = { probes: [], results: [], version: config.version };
@@ -64,8 +66,10 @@ export class Agent {
     await this.orders.executeDue(health, targets, async () => {
       this.reportAfterActions = true;
       await this.publish(true);
-    });
+    }, this.takeRecentFacts());
+    const factsAtMs = this.clock().getTime();
     const snapshot = await collectFacts(this.deps.host, this.config.podNetwork, () => this.timestamp());
+    this.lastFacts = { snapshot, atMs: factsAtMs };
     const deadManError = this.orders.deadManError;
     const errors = [...(snapshot.facts.errors ?? []), ...(deadManError ? [deadManError] : [])];
     this.report.facts = { ...snapshot.facts, ...(errors.length ? { errors } : {}) };
@@ -81,6 +85,13 @@ export class Agent {
     // Only after the report is written: a renewal vouches that the last report still holds.
     await this.deps.leaseHeartbeat?.round(this.clock());
     return outcome;
+  }
+
+  /** The last facts round if it started within the interval; it is used up either way (an order may change the host). */
+  private takeRecentFacts(): HostSnapshot | undefined {
+    const last = this.lastFacts;
+    this.lastFacts = undefined;
+    return last && this.clock().getTime() - last.atMs <= this.config.intervalMs ? last.snapshot : undefined;
   }
 
   /** The controller's probe targets from the object's annotation; a refused value is logged once and probes nothing. */

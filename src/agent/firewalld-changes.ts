@@ -11,7 +11,7 @@
 import type { HostExecutor } from "./host-executor.js";
 import { changeOutcome, failureMessage, parseZoneListings, zoneOfInterface, zoneOfSource, type ZoneListing } from "./firewalld-parse.js";
 import { ActionFailure } from "./actions/action.js";
-import { performUndo, type UndoStep } from "./actions/undo-steps.js";
+import type { UndoStep } from "./actions/undo-steps.js";
 
 /** runtime or permanent configuration. */
 export type Scope = "runtime" | "permanent";
@@ -108,20 +108,16 @@ export async function serviceDefined(host: HostExecutor, scope: Scope, service: 
 }
 
 /**
- * Creates a known service permanently (then a reload makes it known at runtime); returns the undo
- * steps (delete it, reload). All its ports go in one call: a failed port shows as a warning (see
- * changeOutcome), and the undo deletes the whole service, so a partial failure still leaves nothing behind.
+ * Creates a known service permanently (then a reload makes it known at runtime). `journal` receives
+ * its undo (delete it, reload) the moment the service exists, before its ports are added: all of
+ * them go in one call, a failed port shows as a warning (see changeOutcome) and throws, and the
+ * caller's rollback deletes the whole service — so a partial failure, or a crash between the two
+ * calls, still leaves nothing behind.
  */
-export async function createService(host: HostExecutor, service: string): Promise<UndoStep[]> {
+export async function createService(host: HostExecutor, service: string, journal: (undo: UndoStep[]) => void): Promise<void> {
   const ports = KNOWN_SERVICES[service];
   if (!ports) throw new ActionFailure(`firewalld service ${service} does not exist and netmedic has no definition for it`);
   await change(host, scoped("permanent", `--new-service=${service}`));
-  const undo: UndoStep[] = [undoChange(scoped("permanent", `--delete-service=${service}`)), { kind: "command", argv: ["firewall-cmd", "--reload"], timeoutMs: TIMEOUT.timeoutMs }];
-  try {
-    await change(host, scoped("permanent", `--service=${service}`, ...ports.map((port) => `--add-port=${port}`)));
-  } catch (error) {
-    for (const step of undo) await performUndo(host, step).catch(() => undefined);
-    throw error;
-  }
-  return undo;
+  journal([undoChange(scoped("permanent", `--delete-service=${service}`)), { kind: "command", argv: ["firewall-cmd", "--reload"], timeoutMs: TIMEOUT.timeoutMs }]);
+  await change(host, scoped("permanent", `--service=${service}`, ...ports.map((port) => `--add-port=${port}`)));
 }

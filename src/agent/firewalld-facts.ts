@@ -43,24 +43,43 @@ export function firewallFactsFromZones(zones: Map<string, ZoneListing>, defaultZ
   };
 }
 
-/**
- * Reads firewalld's facts. With `together` (firewalld ran when last read) `--state`,
- * `--get-default-zone` and `--list-all-zones` start at once — each firewall-cmd is a Python start,
- * the facts round's longest path — and the reads' failures count only when the state says running;
- * without it the state comes first, so a stopped or absent firewalld costs one process, not three.
- */
-export async function readFirewalld(host: HostExecutor, pod: PodNetworkFacts, uplink?: string, together = false): Promise<FirewalldView> {
-  const reads = (): Array<Promise<string>> => [
+/** The two reads of a running firewalld: its default zone and every runtime zone. */
+function readsOf(host: HostExecutor): Array<Promise<string>> {
+  return [
     mustRun(host, ["firewall-cmd", "--get-default-zone"], { timeoutMs: 15_000 }),
     mustRun(host, ["firewall-cmd", "--list-all-zones"], { timeoutMs: 15_000 }),
   ];
-  const early = together ? Promise.allSettled(reads()) : undefined;
-  const state = await readFirewalldState(host).finally(() => early); // an early read never outlives the reader
-  if (state === "notInstalled") return { facts: { manager: "none", state } };
-  if (state !== "running") return { facts: { manager: "firewalld", state } };
-  const [defaultZone, listing] = await (early ?? Promise.allSettled(reads()));
+}
+
+/** The view of a firewalld that does not run (or is not installed). */
+function notRunningView(state: FirewallFacts["state"]): FirewalldView {
+  return { facts: state === "notInstalled" ? { manager: "none", state } : { manager: "firewalld", state } };
+}
+
+/** The view from two settled reads; throws the first read's failure. */
+function viewOf(reads: Array<PromiseSettledResult<string>>, pod: PodNetworkFacts, uplink?: string): FirewalldView {
+  const [defaultZone, listing] = reads;
   if (defaultZone?.status !== "fulfilled") throw defaultZone?.reason;
   if (listing?.status !== "fulfilled") throw listing?.reason;
   const zones = parseZoneListings(listing.value);
   return { facts: firewallFactsFromZones(zones, defaultZone.value.trim(), pod, uplink), zones };
+}
+
+/**
+ * Reads firewalld's facts. With `together` (firewalld ran when last read) only `--get-default-zone`
+ * and `--list-all-zones` run, at once — each firewall-cmd is a Python start, the facts round's
+ * longest path, and both succeed only when firewalld runs — and `--state` runs only after a read
+ * failed, to tell a stopped or absent firewalld (facts) from a failing one (the read's error).
+ * Without it the state comes first, so a stopped or absent firewalld costs one process, not three.
+ */
+export async function readFirewalld(host: HostExecutor, pod: PodNetworkFacts, uplink?: string, together = false): Promise<FirewalldView> {
+  if (together) {
+    const reads = await Promise.allSettled(readsOf(host));
+    if (reads.every((r) => r.status === "fulfilled")) return viewOf(reads, pod, uplink);
+    const state = await readFirewalldState(host);
+    return state === "running" ? viewOf(reads, pod, uplink) : notRunningView(state);
+  }
+  const state = await readFirewalldState(host);
+  if (state !== "running") return notRunningView(state);
+  return viewOf(await Promise.allSettled(readsOf(host)), pod, uplink);
 }

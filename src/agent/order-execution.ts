@@ -7,7 +7,7 @@ import type { ActionResult, NetworkHealth, ProbeTargets } from "../api/index.js"
 import type { AgentConfig, AgentDeps } from "./agent-config.js";
 import { DeadManSwitch } from "./checkpoint/dead-man-switch.js";
 import type { RolledBack } from "./checkpoint/order-checkpoint.js";
-import { collectFacts } from "./facts.js";
+import { collectFacts, type HostSnapshot } from "./facts.js";
 import { runOrder } from "./order-runner.js";
 import { appendResult, dueOrder, replaceResult, type DueOrder } from "./orders.js";
 import { RecentOutcomes } from "./recent-outcomes.js";
@@ -59,13 +59,20 @@ export class OrderExecution {
     return dueOrder(health.status?.remediation, this.results);
   }
 
-  /** Executes the due order, if any; `onResult` runs after each action's result was recorded (the agent reports it). */
-  async executeDue(health: NetworkHealth, targets: ProbeTargets, onResult: () => Promise<void>): Promise<void> {
+  /**
+   * Executes the due order, if any; `onResult` runs after each action's result was recorded (the
+   * agent reports it). `recent` is a facts round taken within the last interval and before any
+   * action since: the order was planned from that report or an older one, and every action reads
+   * again what it changes before changing it (the snapshot only names things: the pod interface,
+   * the zones, the distribution), so a second facts round first would only delay the fix.
+   * Without it the facts are collected first.
+   */
+  async executeDue(health: NetworkHealth, targets: ProbeTargets, onResult: () => Promise<void>, recent?: HostSnapshot): Promise<void> {
     const order = this.due(health);
     if (!order) return;
     const log = this.deps.logger.child({ orderId: order.orderId });
-    log.info({ actions: order.actions.map((a) => a.action) }, "order received");
-    const snapshot = await collectFacts(this.deps.host, this.config.podNetwork, () => this.timestamp());
+    log.info({ actions: order.actions.map((a) => a.action), recentFacts: recent !== undefined }, "order received");
+    const snapshot = recent ?? (await collectFacts(this.deps.host, this.config.podNetwork, () => this.timestamp()));
     const { host, dialer, leases } = this.deps;
     const rolled = await runOrder(order, {
       host, dialer, logger: log, clock: this.clock, snapshot, targets, ...(this.deadMan.settings ? { deadMan: this.deadMan.settings } : {}),

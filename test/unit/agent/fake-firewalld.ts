@@ -29,10 +29,30 @@ export class FakeFirewalld {
   calls: string[] = [];
   running = true;
   override?: (call: string) => HostCommandResult | undefined;
+  private pace?: (call: () => HostCommandResult) => Promise<HostCommandResult>;
 
   /** The fake as the action's host executor. */
   get host(): HostExecutor {
-    return { run: async (argv: readonly string[]) => this.run(argv) } as unknown as HostExecutor;
+    return { run: async (argv: readonly string[]) => (this.pace ? this.pace(() => this.run(argv)) : this.run(argv)) } as unknown as HostExecutor;
+  }
+
+  /**
+   * From now on, every call answers one event-loop turn after it started, and this counts the waves
+   * of calls: a call's wave is one more than the latest wave that had answered when it started, so
+   * calls that overlap share a wave (all calls taking the same time). Returns the reader of the count.
+   */
+  countWaves(): () => number {
+    let answered = 0;
+    let deepest = 0;
+    this.pace = async (call) => {
+      const wave = answered + 1;
+      deepest = Math.max(deepest, wave);
+      const result = call();
+      await new Promise((resolve) => setImmediate(resolve));
+      answered = Math.max(answered, wave);
+      return result;
+    };
+    return () => deepest;
   }
 
   /** The calls that are not reads (changes, reloads). */

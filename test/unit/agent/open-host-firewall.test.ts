@@ -27,17 +27,38 @@ describe("OpenHostFirewall firewall-cmd calls", () => {
     const out = await run();
     expect(out.result).toBe("Succeeded");
     expect(fw.calls).toHaveLength(14);
-    expect(fw.changes).toEqual([
-      "--permanent --new-service=k0s-worker", "--permanent --service=k0s-worker --add-port=179/tcp --add-port=4789/udp --add-port=10250/tcp",
-      "--permanent --zone=trusted --change-interface=cni0", `--permanent --zone=trusted --change-source=${CIDR}`,
-      "--permanent --zone=public --add-masquerade", "--permanent --zone=public --add-service=k0s-worker", "--reload",
-    ]);
+    // The service is created, given its ports and bound in turn, beside the network bindings (two at a time); then one reload.
+    const service = ["--permanent --new-service=k0s-worker", "--permanent --service=k0s-worker --add-port=179/tcp --add-port=4789/udp --add-port=10250/tcp", "--permanent --zone=public --add-service=k0s-worker"];
+    const network = ["--permanent --zone=trusted --change-interface=cni0", `--permanent --zone=trusted --change-source=${CIDR}`, "--permanent --zone=public --add-masquerade"];
+    expect(fw.changes.filter((c) => service.includes(c))).toEqual(service);
+    expect([...fw.changes].sort()).toEqual([...service, ...network, "--reload"].sort());
+    expect(fw.changes.at(-1)).toBe("--reload");
     for (const scope of ["runtime", "permanent"] as const) {
       expect(fw.scopes[scope].zones.trusted).toMatchObject({ interfaces: ["cni0"], sources: [CIDR] });
       expect(fw.scopes[scope].zones.public).toMatchObject({ masquerade: true, services: ["ssh", "k0s-worker"] });
     }
+    fw.calls = [];
     await out.revert?.();
     expect(fw.scopes).toEqual(before);
+    // The service goes last, its reload after every permanent binding was undone.
+    expect(fw.changes.slice(-2)).toEqual(["--permanent --delete-service=k0s-worker", "--reload"]);
+  });
+
+  it("the k0s incident when the facts round saw firewalld running: no --state, 13 calls in 6 waves (reads, three waves of changes, reload, re-read)", async () => {
+    const waves = fw.countWaves();
+    const out = await runAction(openHostFirewall, K0S, { ...context(), snapshot: { facts: { firewall: { manager: "firewalld", state: "running" } } as never, existingPaths: new Set() } });
+    expect(out.result).toBe("Succeeded");
+    expect(fw.calls).toHaveLength(13);
+    expect(fw.calls).not.toContain("--state");
+    expect(waves()).toBe(6);
+  });
+
+  it("firewalld stopped since the facts round saw it running: Failed with firewalld's words from the first read, nothing changed", async () => {
+    fw.running = false;
+    const out = await runAction(openHostFirewall, K0S, { ...context(), snapshot: { facts: { firewall: { manager: "firewalld", state: "running" } } as never, existingPaths: new Set() } });
+    expect(out.result).toBe("Failed");
+    expect(out.detail).toMatch(/cannot read the zones: .*FirewallD is not running/);
+    expect(fw.changes).toEqual([]);
   });
 
   it("the k0s path: a binding the runtime still misses after the reload is changed there and verified from a fresh read", async () => {
