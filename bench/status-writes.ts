@@ -7,6 +7,9 @@
  *   apply        — server-side apply of the controller's whole status intent (as shipped);
  *   merge        — JSON merge patch of the controller's whole status, resourceVersion precondition;
  *   merge-delta  — JSON merge patch of only what changed (the conditions list), same precondition.
+ * Then the floor, for comparison: N new NetworkHealths created by server-side apply with a name and
+ * nothing else (create-minimal), and a status of one condition applied to each (apply-minimal) —
+ * what any client's three writes per node would cost this apiserver with the smallest object.
  * Prints wall time, apiserver + etcd CPU per 1,000 writes and conflicts (409) per method.
  */
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
@@ -22,8 +25,8 @@ import { controlPlaneCpu, delta, pool, sleep, startKubeletStandIn } from "./lib.
 import { NetworkHealthWatch } from "./networkhealth-watch.js";
 import { benchConfig } from "./scale.js";
 
-/** A write method under test. */
-export type StatusWriteMethod = "apply" | "merge" | "merge-delta";
+/** A write method under test; the `-minimal` ones write new objects that carry one condition (the floor). */
+export type StatusWriteMethod = "apply" | "merge" | "merge-delta" | "create-minimal" | "apply-minimal";
 
 /** Figures of one round of one method. */
 export interface StatusWriteRound {
@@ -80,6 +83,34 @@ async function converge(admin: KubeConfig, plane: { dir: string; kubeconfigPath:
   }
 }
 
+/** Runs `write` over `items`, BENCH_CONCURRENCY at a time, and measures it as one round of `method`. */
+async function measured<T>(method: StatusWriteMethod, planeDir: string, items: readonly T[], write: (item: T) => Promise<boolean>): Promise<StatusWriteRound> {
+  const cpuBefore = controlPlaneCpu(basename(planeDir));
+  const started = Date.now();
+  let conflicts = 0;
+  await pool(items, BENCH_CONCURRENCY, async (item) => {
+    if (!(await write(item))) conflicts += 1;
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const cpu = delta(cpuBefore, controlPlaneCpu(basename(planeDir)));
+  return { method, writes: items.length, seconds, apiserverCpu: cpu.get("kube-apiserver") ?? 0, etcdCpu: cpu.get("etcd") ?? 0, conflicts };
+}
+
+/** The floor: `size` new minimal NetworkHealths created, then one condition applied to each. */
+async function floorRounds(client: NetworkHealthClient, planeDir: string, size: number): Promise<StatusWriteRound[]> {
+  const names = Array.from({ length: size }, (_, i) => `floor-${i}`);
+  const created = await measured("create-minimal", planeDir, names, async (name) => {
+    await client.apply({ apiVersion: `${API_GROUP}/${API_VERSION}`, kind: "NetworkHealth", metadata: { name } });
+    return true;
+  });
+  const ready = { type: "Ready", status: "True", reason: "Healthy", message: "floor", lastTransitionTime: "2026-12-04T00:00:00Z" };
+  const applied = await measured("apply-minimal", planeDir, names, async (name) => {
+    await client.applyStatus(name, { conditions: [ready] } as NetworkHealthStatus);
+    return true;
+  });
+  return [created, applied];
+}
+
 /** Converges `size` nodes, then runs `rounds` alternating rounds of every method over all objects. */
 export async function runStatusWrites(size: number, rounds: number, log: (line: string) => void): Promise<StatusWriteRound[]> {
   const plane = await startControlPlane({ nodeMonitorGracePeriodSeconds: 3600 });
@@ -91,25 +122,34 @@ export async function runStatusWrites(size: number, rounds: number, log: (line: 
     const client = new NetworkHealthClient(admin, FIELD_MANAGER_CONTROLLER);
     const results: StatusWriteRound[] = [];
     const methods: StatusWriteMethod[] = ["apply", "merge", "merge-delta"];
+    logSizes(log, ((await api.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL })) as { items: NetworkHealth[] }).items);
     for (let round = 0; round < rounds * methods.length; round += 1) {
       const method = methods[round % methods.length] as StatusWriteMethod;
       const objects = ((await api.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL })) as { items: NetworkHealth[] }).items;
-      const cpuBefore = controlPlaneCpu(basename(plane.dir));
-      const started = Date.now();
-      let conflicts = 0;
-      await pool(objects, BENCH_CONCURRENCY, async (object) => {
-        if (!(await write(api, client, object, changed(controllerPart(object.status), round), method))) conflicts += 1;
-      });
-      const seconds = (Date.now() - started) / 1000;
-      const cpu = delta(cpuBefore, controlPlaneCpu(basename(plane.dir)));
-      results.push({ method, writes: objects.length, seconds, apiserverCpu: cpu.get("kube-apiserver") ?? 0, etcdCpu: cpu.get("etcd") ?? 0, conflicts });
-      log(`  ${method}: ${objects.length} writes in ${seconds.toFixed(1)} s, apiserver ${(cpu.get("kube-apiserver") ?? 0).toFixed(1)} CPU s, ${conflicts} conflicts`);
+      results.push(await measured(method, plane.dir, objects, (object) => write(api, client, object, changed(controllerPart(object.status), round), method)));
+      logRound(log, results.at(-1) as StatusWriteRound);
+    }
+    for (const floor of await floorRounds(client, plane.dir, size)) {
+      results.push(floor);
+      logRound(log, floor);
     }
     return results;
   } finally {
     await kubelet.close();
     await plane.stop();
   }
+}
+
+/** Logs the converged objects' mean JSON size and the parts of it that dominate. */
+function logSizes(log: (line: string) => void, objects: readonly NetworkHealth[]): void {
+  const mean = (part: (o: NetworkHealth) => unknown): number => Math.round(objects.reduce((n, o) => n + JSON.stringify(part(o) ?? null).length, 0) / Math.max(1, objects.length));
+  const status = (o: NetworkHealth) => o.status as Record<string, unknown> | undefined;
+  log(`  converged objects: mean ${mean((o) => o)} bytes as JSON — managedFields ${mean((o) => (o.metadata as { managedFields?: unknown }).managedFields)}, annotations ${mean((o) => o.metadata.annotations)}, ` +
+    `conditions ${mean((o) => status(o)?.["conditions"])}, agent facts ${mean((o) => status(o)?.["facts"])}, probes ${mean((o) => status(o)?.["probes"])}, rest of status ${mean((o) => ({ ...status(o), conditions: undefined, facts: undefined, probes: undefined }))}`);
+}
+
+function logRound(log: (line: string) => void, r: StatusWriteRound): void {
+  log(`  ${r.method}: ${r.writes} writes in ${r.seconds.toFixed(1)} s, apiserver ${r.apiserverCpu.toFixed(1)} CPU s, ${r.conflicts} conflicts`);
 }
 
 /** One row per method: medians over its rounds, per 1,000 writes. */
