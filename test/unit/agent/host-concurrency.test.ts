@@ -3,7 +3,7 @@
 // sees every change that landed), the first failure in task order, and an executor whose `run`
 // queues while runInNetwork stays the executor's own.
 import { describe, expect, it } from "@jest/globals";
-import { limitedHost, settleAll, Slots } from "../../../src/agent/host-concurrency.js";
+import { limitedHost, settleAll } from "../../../src/agent/host-concurrency.js";
 import type { HostCommandResult, HostExecutor } from "../../../src/agent/host-executor.js";
 
 /** Tasks that finish when the test says so, recording start order and the most in flight. */
@@ -21,7 +21,7 @@ function gate() {
 }
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-describe("Slots / settleAll", () => {
+describe("settleAll", () => {
   it("runs at most `limit` at once, the rest in call order, results in task order", async () => {
     const g = gate();
     const all = settleAll([0, 1, 2, 3, 4].map(g.task), 2);
@@ -50,10 +50,14 @@ describe("Slots / settleAll", () => {
   });
 
   it("frees the slot of a task that throws synchronously, and refuses a limit below 1", async () => {
-    const slots = new Slots(1);
-    await expect(slots.use(() => { throw new Error("sync"); })).rejects.toThrow("sync");
-    await expect(slots.use(async () => "next")).resolves.toBe("next");
-    expect(() => new Slots(0)).toThrow(RangeError);
+    const g = gate();
+    const all = settleAll([() => { throw new Error("sync"); }, g.task(1)], 1);
+    await tick();
+    expect(g.started).toEqual([1]);
+    g.release[1]!();
+    await expect(all).rejects.toThrow("sync");
+    await expect(settleAll([async () => 1], 0)).rejects.toThrow(/concurrency/i);
+    expect(() => limitedHost({} as HostExecutor, 0)).toThrow(/concurrency/i);
   });
 });
 
