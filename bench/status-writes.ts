@@ -83,6 +83,11 @@ async function converge(admin: KubeConfig, plane: { dir: string; kubeconfigPath:
   }
 }
 
+/** Every NetworkHealth, as stored. */
+async function listAll(api: CustomObjectsApi): Promise<NetworkHealth[]> {
+  return ((await api.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL })) as { items: NetworkHealth[] }).items;
+}
+
 /** Runs `write` over `items`, BENCH_CONCURRENCY at a time, and measures it as one round of `method`. */
 async function measured<T>(method: StatusWriteMethod, planeDir: string, items: readonly T[], write: (item: T) => Promise<boolean>): Promise<StatusWriteRound> {
   const cpuBefore = controlPlaneCpu(basename(planeDir));
@@ -122,10 +127,10 @@ export async function runStatusWrites(size: number, rounds: number, log: (line: 
     const client = new NetworkHealthClient(admin, FIELD_MANAGER_CONTROLLER);
     const results: StatusWriteRound[] = [];
     const methods: StatusWriteMethod[] = ["apply", "merge", "merge-delta"];
-    logSizes(log, ((await api.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL })) as { items: NetworkHealth[] }).items);
+    logSizes(log, await listAll(api));
     for (let round = 0; round < rounds * methods.length; round += 1) {
       const method = methods[round % methods.length] as StatusWriteMethod;
-      const objects = ((await api.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: NETWORK_HEALTH_PLURAL })) as { items: NetworkHealth[] }).items;
+      const objects = await listAll(api);
       results.push(await measured(method, plane.dir, objects, (object) => write(api, client, object, changed(controllerPart(object.status), round), method)));
       logRound(log, results.at(-1) as StatusWriteRound);
     }
